@@ -19,7 +19,7 @@ enum class LogLevel { debug, info, warn, error, none };
 
 struct Config {
   // capture ports
-  std::string proxy_port = "15001";          // -p
+  std::string proxy_port = "15001";            // -p
   std::string inbound_capture_port = "15006";  // -z
   std::string inbound_tunnel_port = "15008";   // -e
   // identity of the proxy
@@ -31,12 +31,12 @@ struct Config {
   uint32_t tproxy_mark_value = 1337;             // -t, parsed
   std::string tproxy_route_table = "133";        // -r
   uint32_t tproxy_route_table_value = 133;
-  bool inbound_ports_all = false;             // -b '*'
-  std::vector<std::string> inbound_ports;     // -b list
-  std::vector<std::string> inbound_exclude;   // -d
+  bool inbound_ports_all = false;               // -b '*'
+  std::vector<std::string> inbound_ports;       // -b list
+  std::vector<std::string> inbound_exclude;     // -d
   std::vector<std::string> exclude_interfaces;  // -c
   // outbound
-  bool outbound_cidrs_all = false;           // -i '*'
+  bool outbound_cidrs_all = false;             // -i '*'
   std::vector<std::string> outbound_cidrs_v4;  // -i
   std::vector<std::string> outbound_cidrs_v6;
   bool outbound_cidrs_have_loopback = false;
@@ -46,8 +46,8 @@ struct Config {
   std::vector<std::string> outbound_ports_exclude;  // -o
   std::vector<std::string> reroute_interfaces;      // -k
   // owner groups (ISTIO_OUTBOUND_OWNER_GROUPS[_EXCLUDE])
-  bool owner_groups_all = true;                    // include == "*"
-  std::vector<std::string> owner_groups_include;   // include list (may be empty but set)
+  bool owner_groups_all = true;                   // include == "*"
+  std::vector<std::string> owner_groups_include;  // include list (may be empty but set)
   std::vector<std::string> owner_groups_exclude;
   std::string ipv4_loopback_cidr = "127.0.0.1/32";  // --host-ipv4-loopback-cidr
   // DNS

@@ -1,11 +1,11 @@
 // Logging sink: stderr, text or JSON (see log.h).
 #include "log.h"
 
+#include <sys/time.h>
+
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-
-#include <sys/time.h>
 
 namespace snare {
 namespace {
@@ -16,11 +16,16 @@ std::mutex g_mu;
 
 const char* level_name(LogLevel l) {
   switch (l) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    case LogLevel::none: return "none";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::none:
+      return "none";
   }
   return "info";
 }
@@ -30,10 +35,18 @@ std::string json_escape(std::string_view s) {
   out.reserve(s.size() + 2);
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -71,7 +84,8 @@ void log_line(LogLevel level, std::string_view msg, const LogFields& fields) {
   if (g_json) {
     line = fmt::format(R"({{"time":"{}","level":"{}","msg":"{}")", timestamp(), level_name(level),
                        json_escape(msg));
-    for (const auto& [k, v] : fields) line += fmt::format(R"(,"{}":"{}")", json_escape(k), json_escape(v));
+    for (const auto& [k, v] : fields)
+      line += fmt::format(R"(,"{}":"{}")", json_escape(k), json_escape(v));
     line += "}\n";
   } else {
     line = fmt::format("{} {} {}", timestamp(), level_name(level), msg);

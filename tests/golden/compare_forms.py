@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Compares snare's dry-run with istio's goldens (restore form, byte for byte) and with the
+kernel-form files iptables-save printed (save form, table by table).
+
+usage: compare_forms.py SNARE CASES_DIR
+Prints one line per failure and a closing 'N passed, N failed'; exits 1 on any failure.
+Cases whose save form needs the groups java (2020) / ftp (2021) run inside a private mount
+namespace (unshare -m, or unshare -rm when not root) with an /etc/group that has them.
+"""
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+
+def rules(text, golden):
+    out = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line or line.startswith("#"):
+            continue
+        if golden and line in ("iptables-save", "ip6tables-save"):
+            continue
+        out.append(line)
+    return out
+
+
+def split_families(text):
+    fams = {"ipv4": [], "ipv6": []}
+    cur = None
+    for line in text.splitlines():
+        if line.strip() in ("# ipv4", "# ipv6"):
+            cur = line.strip()[2:]
+            continue
+        if cur:
+            fams[cur].append(line)
+    return fams
+
+
+def tables(lines):
+    """iptables-save text -> {table: [lines]} without counters, comments and empty tables."""
+    out, cur = {}, None
+    for line in lines:
+        line = line.rstrip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("*"):
+            cur = line[1:]
+            out[cur] = []
+            continue
+        if line == "COMMIT":
+            continue
+        if line.startswith(":"):
+            line = line.rsplit(" ", 1)[0]  # drop [packets:bytes]
+        out[cur].append(line)
+    return {t: l for t, l in out.items() if any(x.startswith("-A") for x in l)}
+
+
+def run(cmd, wrap_groups):
+    if not wrap_groups:
+        return subprocess.run(cmd, capture_output=True, text=True)
+    with tempfile.NamedTemporaryFile("w", delete=False, suffix=".group") as g:
+        for line in open("/etc/group"):
+            if line.split(":")[0] not in ("java", "ftp"):
+                g.write(line)
+        g.write("java:x:2020:\nftp:x:2021:\n")
+        path = g.name
+    try:
+        unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+        script = 'mount --bind "$0" /etc/group && exec "$@"'
+        return subprocess.run(unshare + ["sh", "-c", script, path] + cmd, capture_output=True,
+                              text=True)
+    finally:
+        os.unlink(path)
+
+
+def main():
+    snare, root = sys.argv[1], sys.argv[2]
+    passed = failed = 0
+    for row in open(os.path.join(root, "cases.tsv")):
+        if row.startswith("#") or not row.strip():
+            continue
+        name, golden, args = row.rstrip("\n").split("\t")
+        argv = shlex.split(args)
+        # restore form: byte for byte against istio's golden
+        want = rules(open(os.path.join(root, golden)).read(), True)
+        r = subprocess.run([snare, "--dry-run", *argv], capture_output=True, text=True)
+        if r.returncode != 0 or rules(r.stdout, False) != want:
+            failed += 1
+            print(f"FAIL restore {name}: exit {r.returncode} {r.stderr.strip()[:300]}")
+        else:
+            passed += 1
+        # save form: table by table against what iptables-save printed
+        d, base = golden.split("/")
+        case = base.replace(".txt.golden", "").replace(".golden", "")
+        need_groups = "java" in args or "ftp" in args
+        r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
+        fams = split_families(r.stdout)
+        ok = r.returncode == 0
+        for fam, suffix in (("ipv4", "v4"), ("ipv6", "v6")):
+            path = os.path.join(root, "kernel-form", d, f"{case}.{suffix}.save")
+            want_t = tables(open(path).read().splitlines()) if os.path.exists(path) else {}
+            got_t = tables(fams[fam])
+            if want_t != got_t:
+                ok = False
+                print(f"FAIL save {name} {fam}: exit {r.returncode} {r.stderr.strip()[:300]}")
+                for t in sorted(set(want_t) | set(got_t)):
+                    if want_t.get(t) != got_t.get(t):
+                        print(f"  table {t}:\n    want {want_t.get(t)}\n    got  {got_t.get(t)}")
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
