@@ -1,0 +1,16 @@
+#!/bin/bash
+# Installs everything snare needs to build and test, from Debian 12's registry only.
+# Build: g++ cmake pkg-config and the -dev packages. Tests: iptables (only to read rules back
+# with iptables-legacy-save and as the benchmark's anchor), iproute2, python3, clang-format.
+# Benchmarks: haproxy iperf3 wrk (the relay's anchor and load generators).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  g++ cmake make pkg-config git ca-certificates \
+  libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+  libcli11-dev libfmt-dev catch2 \
+  iptables iproute2 nftables util-linux procps python3 clang-format \
+  haproxy iperf3 wrk dpkg-dev file

@@ -1,0 +1,22 @@
+#!/bin/bash
+# Runs every test: installs the dependencies, builds with warnings as errors, runs the unit,
+# golden and root tests (root tests need root: they make their own network namespaces), builds
+# again with ASan+UBSan and runs the unit and golden tests there, and checks clang-format.
+# Usage: sudo scripts/test-all.sh        (CI: .ci/run calls exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build -DSNARE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j1)
+
+cmake -S . -B build-asan -DSNARE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DSNARE_SANITIZE=address,undefined
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j"$jobs" -L 'unit|golden')
+
+files=$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'bench/*.c' 'bench/*.h')
+clang-format --dry-run --Werror $files
+echo "clang-format: clean"
