@@ -1,0 +1,37 @@
+#!/bin/bash
+# Every flag in `snare --help` (and `snare proxy --help`) is in the README's tables, and every
+# flag in those tables is in the help.
+set -euo pipefail
+exec python3 - "$SNARE" "$SNARE_SOURCE_DIR/README.md" <<'PY'
+import re, subprocess, sys
+snare, readme = sys.argv[1], open(sys.argv[2]).read()
+def help_flags(args):
+    out = subprocess.run([snare, *args, "--help"], capture_output=True, text=True).stdout
+    flags = set()
+    for line in out.splitlines():
+        m = re.match(r"\s+((?:-\w,)?--[\w-]+)", line)
+        if m:
+            flags.add(m.group(1).split(",")[-1])
+    return flags
+def table_flags(section):
+    # flags named in the first column of the section's table
+    start = readme.index(section)
+    end = readme.find("\n## ", start + 1)
+    flags = set()
+    for line in readme[start:end].splitlines():
+        if line.startswith("| `-"):
+            first = line.split("|")[1]
+            flags |= set(re.findall(r"`(--[\w-]+)`", first))
+    return flags
+failed = 0
+for section, args in (("## Flags and environment variables", []), ("### `snare proxy` flags", ["proxy"])):
+    if section not in readme:
+        if args:  # the proxy section appears once the proxy lands
+            continue
+        print(f"FAIL: README has no section {section}"); failed += 1; continue
+    h, t = help_flags(args), table_flags(section)
+    for f in sorted(h - t): print(f"FAIL: {' '.join(['snare', *args])} --help has {f}, README's table does not"); failed += 1
+    for f in sorted(t - h): print(f"FAIL: README's table has {f}, {' '.join(['snare', *args])} --help does not"); failed += 1
+print(f"{0 if failed else 1} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
