@@ -43,9 +43,12 @@ int done(const snare::Status& s) {
 }
 
 bool parse_family(const std::string& s, snare::Family& f) {
-  if (s == "v4") f = snare::Family::v4;
-  else if (s == "v6") f = snare::Family::v6;
-  else return false;
+  if (s == "v4")
+    f = snare::Family::v4;
+  else if (s == "v6")
+    f = snare::Family::v6;
+  else
+    return false;
   return true;
 }
 
@@ -58,8 +61,10 @@ int main(int argc, char** argv) {
   int pid = 0;
   size_t i = 0;
   while (i + 1 < args.size() && (args[i] == "--netns" || args[i] == "--pid")) {
-    if (args[i] == "--netns") path = args[i + 1];
-    else pid = std::atoi(args[i + 1].c_str());
+    if (args[i] == "--netns")
+      path = args[i + 1];
+    else
+      pid = std::atoi(args[i + 1].c_str());
     i += 2;
   }
   if (i >= args.size()) return usage();

@@ -1,8 +1,8 @@
 // Network namespaces: argument errors that name the path or PID and say what to pass, and the
 // host-namespace decision. Entering a real namespace is tested in tests/root/netns.sh.
-#include <catch2/catch.hpp>
-
 #include "netns.h"
+
+#include <catch2/catch.hpp>
 
 using snare::NetnsKind;
 
@@ -13,7 +13,8 @@ TEST_CASE("enter_netns with nothing given stays put", "[netns]") {
 TEST_CASE("enter_netns refuses a path and a PID together", "[netns]") {
   auto s = snare::enter_netns("/var/run/netns/x", 42);
   REQUIRE_FALSE(s.ok());
-  CHECK(s.error == "--network-namespace /var/run/netns/x and --netns-pid 42 both given: pass only one");
+  CHECK(s.error ==
+        "--network-namespace /var/run/netns/x and --netns-pid 42 both given: pass only one");
 }
 
 TEST_CASE("enter_netns names a missing path and says what to pass", "[netns]") {

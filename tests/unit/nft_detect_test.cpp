@@ -1,7 +1,7 @@
 // nftables detection: the description a refusal shows. Real tables: tests/root/nft_detect.sh.
-#include <catch2/catch.hpp>
-
 #include "nft_detect.h"
+
+#include <catch2/catch.hpp>
 
 TEST_CASE("nft tables are described with their owner and size", "[nft]") {
   std::vector<snare::NftTableInfo> tables{{"ip", "nat", 4, 1, true}, {"inet", "x", 0, 0, false}};

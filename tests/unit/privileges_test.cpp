@@ -1,8 +1,9 @@
 // Privileges: the capability decision and its messages.
-#include <catch2/catch.hpp>
+#include "privileges.h"
+
 #include <linux/capability.h>
 
-#include "privileges.h"
+#include <catch2/catch.hpp>
 
 TEST_CASE("CAP_NET_ADMIN missing is named with what to do", "[privileges]") {
   snare::CapSet none;

@@ -1,9 +1,10 @@
 // RouteOps seam: the recording fake behaves like the netlink implementation (idempotent adds that
 // report what they created, deletes that tolerate absence), so apply tests can rely on it.
+#include "routes.h"
+
 #include <catch2/catch.hpp>
 
 #include "fake_route_ops.h"
-#include "routes.h"
 
 using snare::Family;
 using snare::RouteOps;

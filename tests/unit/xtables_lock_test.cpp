@@ -1,19 +1,19 @@
 // The xtables lock: path choice, contention between two holders, the timeout message naming the
 // holder, and /proc/locks parsing. Contention between processes: tests/root/xtables_lock.sh.
-#include <catch2/catch.hpp>
+#include "xtables_lock.h"
+
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
-
-#include "xtables_lock.h"
 
 using namespace std::chrono_literals;
 
