@@ -3,8 +3,10 @@
 #include "iptc_codec.h"
 
 // glibc's network headers must come before the kernel's (linux/in.h, linux/if.h) or they clash.
+// clang-format off
 #include <arpa/inet.h>
-#include <fmt/format.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_CT.h>
@@ -17,8 +19,8 @@
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
-#include <net/if.h>
-#include <netinet/in.h>
+// clang-format on
+#include <fmt/format.h>
 
 #include <charconv>
 #include <cstring>
