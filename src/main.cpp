@@ -1,6 +1,7 @@
 // snare's main: wires the kernel-facing commands into the CLI. Everything else is in the library.
 #include <cstdio>
 
+#include "apply.h"
 #include "cli.h"
 
 namespace {
@@ -14,9 +15,9 @@ int missing(const char* what) {
 
 int main(int argc, char** argv) {
   snare::Commands cmds;
-  cmds.apply = [](const snare::Config&, const snare::Plan&) { return missing("apply"); };
-  cmds.cleanup = [](const snare::Config&, const snare::Plan&) { return missing("cleanup"); };
-  cmds.verify = [](const snare::Config&, const snare::Plan&) { return missing("verify"); };
+  cmds.apply = snare::apply_rules;
+  cmds.cleanup = snare::cleanup_rules;
+  cmds.verify = snare::verify_rules;
   cmds.validate = [](const snare::Config&) { return missing("--run-validation"); };
   cmds.proxy = [](int, char**) { return missing("proxy"); };
   return snare::run_cli(argc, argv, cmds);
