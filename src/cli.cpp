@@ -45,7 +45,8 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
     return 0;
   }
   if (raw.version) {
-    std::printf("snare %s (%s)\n", SNARE_VERSION, SNARE_GIT_REV);
+    std::printf("snare %s (git %s)\n%s", SNARE_VERSION, SNARE_GIT_REV,
+                cmds.version_details ? cmds.version_details().c_str() : "");
     return 0;
   }
   Config cfg;
