@@ -67,6 +67,6 @@ add_foreign() {
     ip netns exec "$ns" $c -t nat -I PREROUTING 1 -p tcp --dport 7777 -j FOREIGN_CHAIN
     ip netns exec "$ns" $c -t mangle -A PREROUTING -p tcp --dport 8888 -j LOG --log-prefix foreign
     ip netns exec "$ns" $c -t raw -A OUTPUT -p udp --dport 5353 -j NOTRACK
-    ip netns exec "$ns" $c -t mangle -A OUTPUT -o lo -j RETURN
+    ip netns exec "$ns" $c -t mangle -A OUTPUT -o lo -p udp -j RETURN
   done
 }
