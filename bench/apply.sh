@@ -69,7 +69,7 @@ devnull = subprocess.DEVNULL
 
 def argv_of(name):
     with open(f"{tmp}/{name}.argv", "rb") as f:
-        return [a.decode() for a in f.read().split(b"\0") if a]
+        return [a.decode() for a in f.read().split(b"\0")[:-1]]  # keep empty args (-x "")
 
 def variants(name):
     v = {
