@@ -1,0 +1,262 @@
+// The apply core with fake tables and routes: all or nothing, fault knob, re-runs, reconcile,
+// cleanup and verify, without root. tests/root/apply_rollback.sh repeats the key ones for real.
+#include <catch2/catch.hpp>
+
+#include "apply.h"
+#include "builder.h"
+#include "fake_route_ops.h"
+#include "fake_tables_backend.h"
+#include "reconcile.h"
+
+using namespace snare;
+using snare::testing::FakeRouteOps;
+using snare::testing::FakeTablesBackend;
+
+namespace {
+
+Config tproxy_config() {
+  Config c;
+  c.proxy_uids = {"1337"};
+  c.proxy_gids = {"1337"};
+  c.mode = InterceptMode::tproxy;
+  c.inbound_ports_all = true;
+  c.outbound_cidrs_all = true;
+  c.redirect_dns = true;
+  c.capture_all_dns = true;
+  c.exclude_interfaces = {"not-istio-nic"};
+  c.ipv6 = Ipv6Mode::on;
+  c.ipv6_enabled = true;
+  return c;
+}
+
+Config redirect_config() {
+  Config c = tproxy_config();
+  c.mode = InterceptMode::redirect;
+  c.exclude_interfaces.clear();
+  return c;
+}
+
+void add_foreign(FakeTablesBackend& fake) {
+  for (Family f : {Family::v4, Family::v6}) {
+    fake.add_foreign(f, Table::nat, "OUTPUT",
+                     Rule{Table::nat,
+                          "OUTPUT",
+                          0,
+                          {ProtoMatch{"udp"}, PortMatch{false, false, "9999"}},
+                          JumpTarget{"RETURN"}});
+    fake.add_foreign(f, Table::mangle, "FOREIGN",
+                     Rule{Table::mangle, "FOREIGN", 0, {}, JumpTarget{"ACCEPT"}});
+  }
+}
+
+struct Rig {
+  FakeTablesBackend tables;
+  FakeRouteOps routes;
+  ApplyEnv env{&tables, &routes, -1};
+};
+
+}  // namespace
+
+TEST_CASE("apply commits raw, mangle, nat in that order; a second apply commits nothing") {
+  Rig rig;
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  CHECK(rep.committed == std::vector<std::string>{"ipv4/raw", "ipv6/raw", "ipv4/mangle",
+                                                  "ipv6/mangle", "ipv4/nat", "ipv6/nat"});
+  CHECK(rig.routes.rules.size() == 2);
+  CHECK(rig.routes.passthrough_addr);
+  const std::string after = rig.tables.dump();
+  ApplyReport again;
+  REQUIRE(apply_plan(cfg, plan, rig.env, again).ok());
+  CHECK(again.committed.empty());
+  CHECK(!again.changed);
+  CHECK(rig.tables.dump() == after);
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 0);
+  CHECK(diff.empty());
+}
+
+TEST_CASE("the fault knob fails after N commits and every table comes back, foreign rules too") {
+  for (int n : {0, 1, 2, 5, 100}) {
+    Rig rig;
+    add_foreign(rig.tables);
+    const std::string before = rig.tables.dump();
+    rig.env.fault_after_commits = n;
+    Config cfg = tproxy_config();
+    ApplyReport rep;
+    Status s = apply_plan(cfg, build_plan(cfg), rig.env, rep);
+    INFO("N=" << n << ": " << s.error);
+    CHECK(!s.ok());
+    CHECK_THAT(s.error, Catch::Contains("SNARE_FAULT_AFTER_COMMITS"));
+    CHECK(static_cast<int>(rep.committed.size()) == std::min(n, 6));
+    CHECK(rig.tables.dump() == before);
+    CHECK(rig.routes.empty());
+  }
+}
+
+TEST_CASE("a failing commit restores the tables committed before it and names the table") {
+  Rig rig;
+  add_foreign(rig.tables);
+  const std::string before = rig.tables.dump();
+  rig.tables.fail_write_at = 4;  // ipv6/mangle
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  Status s = apply_plan(cfg, build_plan(cfg), rig.env, rep);
+  REQUIRE(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("commit ipv6/mangle") && Catch::Contains("Invalid argument"));
+  CHECK(rep.rolled_back);
+  CHECK(rig.tables.dump() == before);
+}
+
+TEST_CASE("a failing route step rolls the tables back and removes the routes it added") {
+  Rig rig;
+  add_foreign(rig.tables);
+  const std::string before = rig.tables.dump();
+  rig.routes.fail_at = "add_tproxy_routes ipv6";
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  Status s = apply_plan(cfg, build_plan(cfg), rig.env, rep);
+  REQUIRE(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("TPROXY routes (ipv6)"));
+  CHECK(rig.tables.dump() == before);
+  CHECK(rig.routes.empty());
+}
+
+TEST_CASE("different istio state: refused with a diff, replaced with --reconcile") {
+  Rig rig;
+  add_foreign(rig.tables);
+  Config tp = tproxy_config();
+  ApplyReport rep;
+  REQUIRE(apply_plan(tp, build_plan(tp), rig.env, rep).ok());
+  const std::string applied = rig.tables.dump();
+
+  Config rd = redirect_config();
+  ApplyReport refused;
+  Status s = apply_plan(rd, build_plan(rd), rig.env, refused);
+  REQUIRE(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("--reconcile"));
+  CHECK_THAT(refused.diff, Catch::Contains("-A ISTIO_TPROXY"));
+  CHECK(rig.tables.dump() == applied);
+
+  rd.reconcile = true;
+  ApplyReport replaced;
+  REQUIRE(apply_plan(rd, build_plan(rd), rig.env, replaced).ok());
+  // Equal to a fresh apply of the same flags over the same foreign rules.
+  Rig fresh;
+  add_foreign(fresh.tables);
+  ApplyReport r2;
+  REQUIRE(apply_plan(rd, build_plan(rd), fresh.env, r2).ok());
+  CHECK(rig.tables.dump() == fresh.tables.dump());
+}
+
+TEST_CASE("--force-apply rewrites the tables even when nothing differs") {
+  Rig rig;
+  Config cfg = redirect_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  const std::string after = rig.tables.dump();
+  cfg.force_apply = true;
+  ApplyReport forced;
+  REQUIRE(apply_plan(cfg, plan, rig.env, forced).ok());
+  CHECK(!forced.committed.empty());
+  CHECK(rig.tables.dump() == after);
+}
+
+TEST_CASE("cleanup removes what the flags create, routes and ::6 too, and keeps foreign rules") {
+  Rig rig;
+  add_foreign(rig.tables);
+  const std::string before = rig.tables.dump();
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  ApplyReport clean;
+  REQUIRE(cleanup_plan(cfg, plan, rig.env, clean).ok());
+  CHECK(clean.committed.front() == "ipv6/nat");  // reverse order: the capture goes first
+  CHECK(rig.tables.dump() == before);
+  CHECK(rig.routes.empty());
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("+-A ISTIO_TPROXY"));
+}
+
+TEST_CASE("verify reports a manual change as drift in iptables-save form") {
+  Rig rig;
+  Config cfg = redirect_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  TableState& nat = rig.tables.tables[{Family::v4, Table::nat}];
+  ChainState* out = nat.find("ISTIO_OUTPUT");
+  REQUIRE(out);
+  REQUIRE(!out->entries.empty());
+  out->entries.pop_back();
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("+-A ISTIO_OUTPUT"));
+  CHECK_THAT(diff, Catch::Contains("*nat"));
+}
+
+TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are not") {
+  auto entry = [](Rule r) {
+    EntryState e;
+    e.rule = std::move(r);
+    return e;
+  };
+  CHECK(is_istio_shape(Table::nat, "PREROUTING",
+                       entry({Table::nat,
+                              "PREROUTING",
+                              0,
+                              {IfaceMatch{false, false, "eth9"}},
+                              JumpTarget{"RETURN"}})));
+  CHECK(is_istio_shape(
+      Table::mangle, "OUTPUT",
+      entry(
+          {Table::mangle, "OUTPUT", 0, {IfaceMatch{true, false, "eth9"}}, JumpTarget{"RETURN"}})));
+  CHECK(!is_istio_shape(
+      Table::nat, "OUTPUT",
+      entry({Table::nat, "OUTPUT", 0, {IfaceMatch{false, false, "eth9"}}, JumpTarget{"RETURN"}})));
+  CHECK(is_istio_shape(Table::mangle, "PREROUTING",
+                       entry({Table::mangle,
+                              "PREROUTING",
+                              0,
+                              {ProtoMatch{"tcp"}, MarkMatch{false, "0x1"}},
+                              ConnmarkTarget{false}})));
+  CHECK(is_istio_shape(Table::mangle, "OUTPUT",
+                       entry({Table::mangle,
+                              "OUTPUT",
+                              0,
+                              {ProtoMatch{"tcp"}, ConnmarkMatch{"0x1"}},
+                              ConnmarkTarget{true}})));
+  CHECK(is_istio_shape(
+      Table::mangle, "OUTPUT",
+      entry({Table::mangle,
+             "OUTPUT",
+             0,
+             {IfaceMatch{true, false, "lo"}, ProtoMatch{"tcp"}, MarkMatch{false, "0x539"}},
+             JumpTarget{"RETURN"}})));
+  CHECK(
+      is_istio_shape(Table::mangle, "OUTPUT",
+                     entry({Table::mangle,
+                            "OUTPUT",
+                            0,
+                            {AddrMatch{false, true, "127.0.0.1/32"}, IfaceMatch{true, false, "lo"},
+                             ProtoMatch{"tcp"}, OwnerMatch{false, false, "1"}},
+                            MarkTarget{"0x53a"}})));
+  CHECK(!is_istio_shape(Table::mangle, "OUTPUT",
+                        entry({Table::mangle,
+                               "OUTPUT",
+                               0,
+                               {ProtoMatch{"udp"}, ConnmarkMatch{"0x1"}},
+                               ConnmarkTarget{true}})));
+  CHECK(!is_istio_shape(
+      Table::raw, "OUTPUT",
+      entry({Table::raw, "OUTPUT", 0, {IfaceMatch{true, false, "eth9"}}, JumpTarget{"RETURN"}})));
+  EntryState foreign = entry(
+      {Table::nat, "PREROUTING", 0, {IfaceMatch{false, false, "eth9"}}, JumpTarget{"RETURN"}});
+  foreign.unsupported = {"-m comment (rev 0)"};
+  CHECK(!is_istio_shape(Table::nat, "PREROUTING", foreign));
+}
