@@ -195,8 +195,8 @@ std::string probe_extension(const ExtensionRef& x) {
   if (rc == 0) return "";
   const char* kind = x.target ? "target" : "match";
   if (err == EPROTONOSUPPORT)
-    return fmt::format("{} {} revision {} (the kernel has an older {})", kind, x.name, x.revision,
-                       x.name);
+    return fmt::format("{} {} revision {} (the kernel has {} only at other revisions)", kind,
+                       x.name, x.revision, x.name);
   if (err == ENOENT)
     return fmt::format("{} {} (kernel module xt_{} or {}_{} not available)", kind, x.name, x.name,
                        F::family == Family::v4 ? "ipt" : "ip6t", x.name);
