@@ -15,6 +15,11 @@ got=$("$D" --netns "/run/netns/$ns" netns-id)
 # By PID: a process living in the namespace.
 ip netns exec "$ns" sleep 30 &
 holder=$!
+# `ip netns exec` enters the namespace before it execs sleep: wait for that, or we race it.
+for _ in $(seq 100); do
+  [ "$(stat -L -c '%d:%i' "/proc/$holder/ns/net" 2>/dev/null)" = "$want" ] && break
+  sleep 0.02
+done
 got=$("$D" --pid "$holder" netns-id)
 kill "$holder"; wait "$holder" 2>/dev/null || true
 [ "$got" = "$want" ] || fail "setns by pid: got $got, want $want"

@@ -52,16 +52,17 @@ $(diff <(echo "$empty") <(echo "$(state "$ns")"))"
 # A foreign rule with the same mark but another table survives a delete.
 ip -n "$ns" -4 rule add fwmark 1337 lookup 200
 "$D" --netns "/run/netns/$ns" routes-del v4 1337 133 || fail "routes-del with a foreign rule"
-ip -n "$ns" -4 rule show | grep -q "fwmark 0x539 lookup 200" || fail "foreign rule removed"
+# (`cmd | grep -q` under pipefail fails when grep exits first and cmd gets SIGPIPE: read, then grep)
+grep -q "fwmark 0x539 lookup 200" <<<"$(ip -n "$ns" -4 rule show)" || fail "foreign rule removed"
 
 # ::6 on lo, once.
 [ "$("$D" --netns "/run/netns/$ns" addr-add)" = created=1 ] || fail "addr-add"
-ip -n "$ns" -6 addr show dev lo | grep -q "inet6 ::6/128" || fail "::6 not on lo"
+grep -q "inet6 ::6/128" <<<"$(ip -n "$ns" -6 addr show dev lo)" || fail "::6 not on lo"
 [ "$("$D" --netns "/run/netns/$ns" addr-add)" = created=0 ] || fail "second addr-add created"
-[ "$(ip -n "$ns" -6 addr show dev lo | grep -c 'inet6 ::6/128')" = 1 ] || fail "::6 twice"
+[ "$(grep -c 'inet6 ::6/128' <<<"$(ip -n "$ns" -6 addr show dev lo)")" = 1 ] || fail "::6 twice"
 "$D" --netns "/run/netns/$ns" addr-del || fail "addr-del"
 "$D" --netns "/run/netns/$ns" addr-del || fail "second addr-del"
-ip -n "$ns" -6 addr show dev lo | grep -q "::6/128" && fail "::6 still on lo"
+grep -q "::6/128" <<<"$(ip -n "$ns" -6 addr show dev lo)" && fail "::6 still on lo"
 
 # With lo down the IPv6 route cannot be added; the error says why.
 ip -n "$ns" link set lo down
