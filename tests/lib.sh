@@ -15,19 +15,23 @@ require_root() {
 }
 
 # ns_new NAME: create a network namespace named snare-<NAME>-<pid>, echo its name, with lo up.
+# Callers use it as `ns=$(ns_new x)`, i.e. in a subshell, so the names to remove are kept in a
+# file, not in a variable.
 SNARE_NETNS=()
+SNARE_NETNS_FILE=$(mktemp /tmp/snare-netns.XXXXXX)
 ns_new() {
   local n="snare-$1-$$"
   ip netns add "$n" >&2
+  echo "$n" >> "$SNARE_NETNS_FILE"
   ip -n "$n" link set lo up
-  SNARE_NETNS+=("$n")
   echo "$n"
 }
 ns_cleanup() {
   local n
-  for n in "${SNARE_NETNS[@]:-}"; do
+  for n in "${SNARE_NETNS[@]:-}" $(cat "$SNARE_NETNS_FILE" 2>/dev/null); do
     [ -n "$n" ] && ip netns del "$n" 2>/dev/null || true
   done
+  rm -f "$SNARE_NETNS_FILE"
 }
 trap ns_cleanup EXIT
 
