@@ -154,7 +154,6 @@ Status parse_flags(const std::vector<std::string>& args, const EnvLookup& env,
       "Subcommands: snare [istio-iptables] FLAGS (apply), snare clean FLAGS, snare verify FLAGS,\n"
       "snare proxy [--help], snare version. Precedence: flag > alias env > env > default.\n"
       "See README.md for every flag, exit codes and istio compatibility.");
-  out.help_text = app.help();
 
   std::vector<std::string> argv = pflag_compat(args, shorts);
   std::vector<std::string> reversed(argv.rbegin(), argv.rend());  // CLI11 takes them reversed
@@ -162,6 +161,7 @@ Status parse_flags(const std::vector<std::string>& args, const EnvLookup& env,
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     out.help = true;
+    out.help_text = app.help();
     return Status::Ok();
   } catch (const CLI::ParseError& e) {
     return Status::Fail(fmt::format("{} (run `{} --help` for the flags)", e.what(), command));
