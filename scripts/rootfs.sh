@@ -1,0 +1,21 @@
+#!/bin/bash
+# Lays out the runtime image's root filesystem: the snare binary, the istio-iptables link, the
+# shared libraries `ldd` names (and the loader), a minimal /etc/passwd and /etc/group with root
+# and istio-proxy (1337, as in istio's proxyv2 image), and an empty /run for the xtables lock.
+# The Dockerfile's runtime stage is exactly this folder; tests/root/bare_root.sh runs snare in it.
+# usage: scripts/rootfs.sh SNARE_BINARY OUTDIR
+set -euo pipefail
+bin=$1
+out=$2
+mkdir -p "$out/usr/local/bin" "$out/etc" "$out/run" "$out/tmp" "$out/proc"
+chmod 1777 "$out/tmp"
+install -m 0755 "$bin" "$out/usr/local/bin/snare"
+ln -sf snare "$out/usr/local/bin/istio-iptables"
+ldd "$bin" | awk '/=> \// {print $3} /^[ \t]*\/[^ ]+ \(/ {print $1}' | while read -r lib; do
+  mkdir -p "$out$(dirname "$lib")"
+  cp -L "$lib" "$out$lib"
+done
+# Debian's loader path is /lib64/ld-linux-x86-64.so.2 → keep the same path in the image.
+printf 'root:x:0:0:root:/root:/sbin/nologin\nistio-proxy:x:1337:1337:istio-proxy:/:/sbin/nologin\n' > "$out/etc/passwd"
+printf 'root:x:0:\nistio-proxy:x:1337:\n' > "$out/etc/group"
+printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$out/etc/nsswitch.conf"
