@@ -126,9 +126,8 @@ int run_proxy(const ProxyOptions& o) {
     log_info("running as uid {} gid {} with CAP_NET_ADMIN only", o.uid, o.gid);
   } else if (::geteuid() == 0) {
     log_warn(
-        "running as root (--uid 0): rules that exclude uid {} will capture this proxy's own "
-        "connections",
-        o.uid);
+        "running as root (--uid 0): rules that exclude only the proxy's uid will capture this "
+        "proxy's own connections");
   }
 
   // Workers inherit this mask: signals are taken by sigtimedwait below, on this thread only.
