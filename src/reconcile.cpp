@@ -44,26 +44,31 @@ Status encode_entry(Family f, const Rule& r, EntryState& out) {
   return encode_rule(f, r, out.bytes);
 }
 
+// One pass over the set's operations for this table (materialize() would build every table).
+// User chains exist from the first rule in them or jump to them, like istio's `-N` lines.
 Status planned_table(const RuleSet& set, Table table, PlannedTable& pt) {
-  for (const TableImage& img : materialize(set)) {
-    if (img.table != table) continue;
-    for (const Chain& c : img.chains) {
-      if (c.builtin) continue;
-      ChainState cs{c.name, false, "", {}};
-      for (const Rule& r : c.rules) {
-        EntryState e;
-        if (Status s = encode_entry(set.family, r, e); !s.ok()) return s;
-        cs.entries.push_back(std::move(e));
-      }
-      pt.user_chains.push_back(std::move(cs));
-    }
-  }
+  std::map<std::string, size_t> index;
+  auto user_chain = [&](const std::string& name) -> ChainState& {
+    auto [it, fresh] = index.emplace(name, pt.user_chains.size());
+    if (fresh) pt.user_chains.push_back({name, false, "", {}});
+    return pt.user_chains[it->second];
+  };
   for (const Rule& r : set.rules) {
-    if (r.table != table || !is_builtin_chain(r.chain)) continue;
-    PlannedTable::Op op{r.chain, r.insert_at, {}};
-    if (Status s = encode_entry(set.family, r, op.entry); !s.ok()) return s;
-    pt.builtin_keys[r.chain].insert(entry_state_key(set.family, op.entry));
-    pt.builtin_ops.push_back(std::move(op));
+    if (r.table != table) continue;
+    EntryState e;
+    if (Status s = encode_entry(set.family, r, e); !s.ok()) return s;
+    if (auto* j = std::get_if<JumpTarget>(&r.target);
+        j && !is_verdict(j->chain) && !is_builtin_chain(j->chain))
+      user_chain(j->chain);
+    if (is_builtin_chain(r.chain)) {
+      pt.builtin_keys[r.chain].insert(entry_state_key(set.family, e));
+      pt.builtin_ops.push_back({r.chain, r.insert_at, std::move(e)});
+      continue;
+    }
+    ChainState& c = user_chain(r.chain);
+    size_t at = r.insert_at > 0 ? std::min<size_t>(size_t(r.insert_at - 1), c.entries.size())
+                                : c.entries.size();
+    c.entries.insert(c.entries.begin() + static_cast<long>(at), std::move(e));
   }
   return Status::Ok();
 }
