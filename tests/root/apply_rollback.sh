@@ -86,4 +86,17 @@ grep -q 'fwmark 0x539' <<<"$(ip netns exec "$ns" ip rule)" && fail "cleanup kept
 rc=0
 run_in "$ns" verify "${TPROXY[@]}" >/dev/null 2>&1 || rc=$?
 [ $rc = 1 ] || fail "verify after cleanup: exit $rc, want 1 (drift)"
+
+# 9. The xtables lock: a holder makes snare wait (and say so), then it applies.
+lock=$(mktemp /tmp/snare-lock.XXXXXX)
+flock "$lock" sleep 1 &
+holder=$!
+sleep 0.2
+new_ns lk
+err=$(XTABLES_LOCKFILE=$lock run_in "$NS" "${REDIRECT[@]}" 2>&1) || fail "apply behind a held lock: $err"
+wait "$holder" || true
+rm -f "$lock"
+waited=$(grep -o 'lock_wait_ms=[0-9.]*' <<<"$err" | cut -d= -f2)
+awk -v w="${waited:-0}" 'BEGIN { exit !(w >= 500) }' || fail "lock wait not logged or too short: $err"
+grep -q ISTIO_OUTPUT <<<"$(tables "$NS" 4)" || fail "nothing applied after the lock wait"
 echo ok
