@@ -46,6 +46,7 @@ PumpResult pump(Conn& c, int s, PumpContext& ctx, int* err) {
   const int src = c.fd[s];
   const int dst = c.fd[d];
   for (;;) {
+    bool moved = false;
     // 1. What is already queued goes first: bytes must stay in order.
     if (h.pend_len > 0) {
       if (!c.writable[d]) return PumpResult::ok;
@@ -67,28 +68,27 @@ PumpResult pump(Conn& c, int s, PumpContext& ctx, int* err) {
       h.pend.reset();
       h.pend_off = 0;
     }
-    if (h.in_pipe > 0) {
-      if (!c.writable[d]) return PumpResult::ok;
+    if (h.in_pipe > 0 && c.writable[d]) {
       SysResult w = sys_splice(h.pipe.r, dst, h.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (!w.ok()) {
-        if (w.err == EAGAIN) {
-          c.writable[d] = false;
-          return PumpResult::ok;
+        if (w.err != EAGAIN) {
+          *err = w.err;
+          return PumpResult::dst_failed;
         }
-        *err = w.err;
-        return PumpResult::dst_failed;
+        c.writable[d] = false;
+      } else {
+        h.in_pipe -= static_cast<uint32_t>(w.rc);
+        moved = w.rc > 0;
       }
-      h.in_pipe -= static_cast<uint32_t>(w.rc);
-      // A short splice can also stop at a pipe buffer boundary, so try again until EAGAIN.
-      if (h.in_pipe > 0) continue;
     }
-    // The pipe is empty here: return it, so that an idle connection holds none.
-    if (h.pipe.valid()) {
+    // An empty pipe goes back to the pool, so that an idle connection holds none.
+    if (h.in_pipe == 0 && h.pipe.valid()) {
       ctx.pipes->put(h.pipe, true);
       h.pipe = Pipe{};
     }
     // 2. FIN from the source goes on once everything before it has been delivered.
     if (h.eof) {
+      if (h.in_pipe > 0) return PumpResult::ok;  // EPOLLOUT brings us back
       if (!h.shut) {
         ::shutdown(dst, SHUT_WR);
         h.shut = true;
@@ -98,29 +98,45 @@ PumpResult pump(Conn& c, int s, PumpContext& ctx, int* err) {
     if (!c.readable[s]) return PumpResult::ok;
     // 3. Read more.
     if (h.splice) {
-      h.pipe = ctx.pipes->get();
-      if (!h.pipe.valid()) {
-        h.splice = false;  // out of fds: copying needs none
-        continue;
+      // Why: reading on while the pipe still holds bytes overlaps the two sockets' work (the
+      // bench measured it); the pipe's size bounds what one connection buffers.
+      if (h.in_pipe >= ctx.pipe_size) {
+        if (moved) continue;
+        return PumpResult::ok;
       }
-      SysResult r = sys_splice(src, h.pipe.w, ctx.pipe_size, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (!h.pipe.valid()) {
+        h.pipe = ctx.pipes->get();
+        if (!h.pipe.valid()) {
+          h.splice = false;  // out of fds: copying needs none
+          continue;
+        }
+      }
+      SysResult r =
+          sys_splice(src, h.pipe.w, ctx.pipe_size - h.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (!r.ok()) {
-        if (r.err == EAGAIN) {
+        if (r.err != EAGAIN) {
+          *err = r.err;
+          return PumpResult::src_failed;
+        }
+        // EAGAIN means "socket empty" only when the pipe is empty: otherwise the pipe may be
+        // full, and the socket must stay readable or the edge we already consumed is lost.
+        if (h.in_pipe == 0) {
           c.readable[s] = false;
           continue;  // returns the pipe, then stops
         }
-        *err = r.err;
-        return PumpResult::src_failed;
+        if (moved) continue;
+        return PumpResult::ok;
       }
       if (r.rc == 0) {
         h.eof = true;
         continue;
       }
-      h.in_pipe = static_cast<uint32_t>(r.rc);
+      h.in_pipe += static_cast<uint32_t>(r.rc);
       h.bytes += static_cast<uint64_t>(r.rc);
       bump(ctx.stats->spliced_bytes, static_cast<uint64_t>(r.rc));
       continue;
     }
+    if (h.in_pipe > 0) return PumpResult::ok;  // fell back from splice: drain the pipe first
     SysResult r = sys_recv(src, ctx.scratch, ctx.scratch_size);
     if (!r.ok()) {
       if (r.err == EAGAIN) {

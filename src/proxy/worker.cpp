@@ -338,17 +338,21 @@ void Worker::on_conn_event(Conn* c, int side, uint32_t ev) {
   if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c->writable[side] = true;
   if (c->state == ConnState::connecting) {
     if (side == 0 || !(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    on_connected(c);
+    on_connected(c, ev);
     return;
   }
   c->last_ms = now_ms_;
   run_pumps(c);
 }
 
-void Worker::on_connected(Conn* c) {
+void Worker::on_connected(Conn* c, uint32_t ev) {
   int err = 0;
-  socklen_t len = sizeof err;
-  if (::getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  // A plain EPOLLOUT means connected; only an error event needs SO_ERROR to say which.
+  if (ev & (EPOLLERR | EPOLLHUP)) {
+    socklen_t len = sizeof err;
+    if (::getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0) err = ECONNRESET;
+  }
   if (err != 0) {
     // The client already saw its connect() succeed: a reset is the closest thing to "refused".
     finish(c, err == ECONNREFUSED ? EndReason::connect_refused : EndReason::connect_failed, err,

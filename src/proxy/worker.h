@@ -59,7 +59,7 @@ class Worker {
   void on_accept(Listener& l);
   void accept_one(Listener& l, int fd, const SockAddr& peer);
   void on_conn_event(Conn* c, int side, uint32_t events);
-  void on_connected(Conn* c);
+  void on_connected(Conn* c, uint32_t events);
   void run_pumps(Conn* c);
   void finish(Conn* c, EndReason reason, int err, bool reset_client, bool reset_upstream);
   void reject(int fd, Direction dir, const SockAddr& peer, const SockAddr& dst, EndReason reason,
