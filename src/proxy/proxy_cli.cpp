@@ -165,50 +165,68 @@ int proxy_main(int argc, char** argv) {
   RawFlags f;
   app.add_option("--outbound-port", f.outbound_port,
                  "Outbound capture port (istio -p); 0: no outbound listener")
+      ->type_name("PORT")
       ->capture_default_str();
   app.add_option("--inbound-port", f.inbound_port,
                  "Inbound capture port (istio -z); 0: no inbound listener")
+      ->type_name("PORT")
       ->capture_default_str();
   app.add_option("--uid", f.uid, "Numeric uid to run as after binding, when started as root")
+      ->type_name("UID")
       ->capture_default_str();
   app.add_option("--gid", f.gid, "Numeric gid to run as after binding, when started as root")
+      ->type_name("GID")
       ->capture_default_str();
   app.add_option("--workers", f.workers, "Event-loop threads (SO_REUSEPORT listeners when > 1)")
+      ->type_name("N")
       ->capture_default_str();
   app.add_option("--stats-port", f.stats_port,
                  "Serve Prometheus text on 0.0.0.0:PORT (any path); 0: off")
+      ->type_name("PORT")
       ->capture_default_str();
   app.add_option("--connect-timeout", f.connect_timeout,
                  "Give up connecting to the original destination after this long")
+      ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--idle-timeout", f.idle_timeout,
                  "Close a connection with no traffic for this long; 0: never")
+      ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--drain-timeout", f.drain_timeout,
                  "After SIGTERM, wait this long for open connections, then close them")
+      ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--splice", f.splice,
                  "auto: copy small messages, splice bulk streams; always; never")
+      ->type_name("auto|always|never")
       ->capture_default_str();
   app.add_option("--pipe-size", f.pipe_size, "Bytes per splice pipe (F_SETPIPE_SZ)")
+      ->type_name("BYTES")
       ->capture_default_str();
   app.add_option("--max-connections", f.max_connections,
                  "Stop accepting at this many open connections; 0: from the fd limit")
+      ->type_name("N")
       ->capture_default_str();
   app.add_option("--ipv6", f.ipv6, "Listen on IPv6 too: auto (if the kernel has it), true, false")
+      ->type_name("auto|true|false")
       ->capture_default_str();
   app.add_option("--inbound-transparent", f.transparent,
                  "IP_TRANSPARENT on the inbound listener, so TPROXY rules reach it")
+      ->type_name("BOOL")
       ->capture_default_str();
   app.add_option("--inbound-source-ipv4", f.source_v4,
                  "Source address of inbound upstream connections (IPv4)")
+      ->type_name("IP")
       ->capture_default_str();
   app.add_option("--inbound-source-ipv6", f.source_v6,
                  "Source address of inbound upstream connections (IPv6)")
+      ->type_name("IP")
       ->capture_default_str();
   app.add_option("--access-log", f.access_log, "One log line per connection: true or false")
+      ->type_name("BOOL")
       ->capture_default_str();
   app.add_option("--log-level", f.log_level, "debug, info, warn, error or none")
+      ->type_name("LEVEL")
       ->capture_default_str();
   app.add_flag("--log_as_json", f.log_as_json, "Log lines as JSON objects");
   try {
