@@ -7,6 +7,7 @@ alike): start the peer in the client namespace as uid 1337, install snare's isti
 the tests, remove the rules, stop the peer. Then prints medians and ratios.
 
 Tests (client namespace -> server namespace over a veth):
+Peers: direct, haproxy-splice, haproxy-2t, snare, and the variants snare-2w, snare-log.
   idle      2,000 connections held open through the relay: relay RSS delta per connection
   iperf1/8  iperf3 -t DUR with 1 and 8 streams: Gbit/s received
   wrk       wrk -t1 -c50 -dDUR --latency against a keep-alive HTTP server: req/s, p50, p99
@@ -80,7 +81,10 @@ class Peer:
             open(f"{RUN}/haproxy.cfg", "w").write(cfg)
             cmd = inc(f"haproxy -db -f {RUN}/haproxy.cfg")
         else:
-            cmd = inc(f"{SNARE} proxy {SNARE_ARGS}")
+            # snare: the default peer; snare-2w: --workers 2 (as haproxy-2t has two threads);
+            # snare-log: with the per-connection log line on (written to the log file).
+            extra = {"snare-2w": " --workers 2", "snare-log": " --access-log=true"}.get(self.name, "")
+            cmd = inc(f"{SNARE} proxy {SNARE_ARGS}{extra}")
         # exec: the Popen pid is the relay itself (ip netns exec execs too).
         self.proc = subprocess.Popen("exec " + cmd, shell=True, stdout=log, stderr=log)
         for _ in range(50):
@@ -227,6 +231,10 @@ def print_table(peers, results, reps):
             v = best_haproxy(key, key in lower) if p == "HAProxy best" else med(results, p, key)
             cells.append("-" if v is None else (f"{v:,.2f}" if key.startswith("gbps") else f"{v:,.0f}"))
         print(f"| {p} | " + " | ".join(cells) + " |")
+    for variant in [p for p in peers if p.startswith("snare") and p != "snare"]:
+        print(f"\n{variant}: " + ", ".join(
+            f"{label} {med(results, variant, key):,.2f}" for label, key in cols
+            if med(results, variant, key) is not None))
     if "snare" in peers and hap:
         print("\n## snare proxy / HAProxy best (best of " + ", ".join(hap) + ")\n")
         print("| metric | snare | HAProxy best | ratio | target |")

@@ -163,6 +163,8 @@ int proxy_main(int argc, char** argv) {
       "(REDIRECTed or TPROXYed to --inbound-port) go to it from 127.0.0.6 / ::6.",
       "snare proxy"};
   RawFlags f;
+  // A flag given twice takes the last value, as in istio's tools and most CLIs.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--outbound-port", f.outbound_port,
                  "Outbound capture port (istio -p); 0: no outbound listener")
       ->type_name("PORT")
