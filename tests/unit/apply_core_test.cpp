@@ -151,7 +151,7 @@ TEST_CASE("different istio state: refused with a diff, replaced with --reconcile
   CHECK(rig.tables.dump() == fresh.tables.dump());
 }
 
-TEST_CASE("--force-apply rewrites the tables even when nothing differs") {
+TEST_CASE("force-apply (--force-apply) rewrites the tables even when nothing differs") {
   Rig rig;
   Config cfg = redirect_config();
   Plan plan = build_plan(cfg);

@@ -115,7 +115,7 @@ TEST_CASE("precedence: CLI > alias env > primary env > default") {
   }
 }
 
-TEST_CASE("-m takes REDIRECT or TPROXY in any case") {
+TEST_CASE("the interception mode (-m) takes REDIRECT or TPROXY in any case") {
   CHECK(parse({"-m", "tproxy"}).cfg.mode == InterceptMode::tproxy);
   CHECK(parse({"-m", "Redirect"}).cfg.mode == InterceptMode::redirect);
   auto bad = parse({"-m", "NONE"});
@@ -134,7 +134,7 @@ TEST_CASE("CIDRs are split by family in istio's spelling") {
   CHECK(parse({"-i", "127.1.2.3/32"}).cfg.outbound_cidrs_have_loopback);
 }
 
-TEST_CASE("-d without -b '*' warns, as istio silently ignores it") {
+TEST_CASE("inbound excludes (-d) without -b '*' warns, as istio silently ignores it") {
   auto p = parse({"-b", "80", "-d", "90"});
   REQUIRE(p.status.ok());
   REQUIRE(p.warnings.size() == 1);
