@@ -51,7 +51,7 @@ pair_new() {
 rules_on() {
   local ns=$1
   shift
-  if [ "${SNARE_PROXY_TEST_APPLY:-0}" = 1 ]; then
+  if [ "${SNARE_PROXY_TEST_APPLY:-1}" = 1 ]; then
     ip netns exec "$ns" "$SNARE" "$@" --enable-ipv6=true >/dev/null
     return
   fi
@@ -64,8 +64,9 @@ rules_on() {
 ISTIO_REDIRECT_FLAGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x "" -b '*' -d 15090,15021,15020)
 ISTIO_TPROXY_FLAGS=(-p 15001 -z 15006 -u 1337 -m TPROXY -i '*' -x "" -b '*' -d 15090,15021,15020)
 
-# tproxy_routes NS: what istio's apply adds for TPROXY besides the rules.
+# tproxy_routes NS: what istio's apply adds for TPROXY besides the rules (the dry-run path only).
 tproxy_routes() {
+  [ "${SNARE_PROXY_TEST_APPLY:-1}" = 1 ] && return 0
   ip -n "$1" rule add fwmark 1337 lookup 133
   ip -n "$1" route add local default dev lo table 133
   ip -n "$1" -6 rule add fwmark 1337 lookup 133
