@@ -157,6 +157,17 @@ def refused(host, port):
     return 0
 
 
+def bounded(coro, seconds=120):
+    """Every client run ends: a broken relay fails the test instead of hanging it."""
+    async def run():
+        try:
+            return await asyncio.wait_for(coro, seconds)
+        except asyncio.TimeoutError:
+            print(f"timed out after {seconds} s", file=sys.stderr)
+            return 1
+    return asyncio.run(run())
+
+
 def main(argv):
     raise_nofile()
     cmd = argv[1]
@@ -164,16 +175,16 @@ def main(argv):
         asyncio.run(serve(int(argv[2])))
         return 0
     if cmd == "echo":
-        return asyncio.run(echo(argv[2], int(argv[3]), int(argv[4])))
+        return bounded(echo(argv[2], int(argv[3]), int(argv[4])), 60)
     if cmd == "whoami":
         with socket.create_connection((argv[2], int(argv[3]) + 1), timeout=5) as s:
             print(s.makefile().readline().strip())
         return 0
     if cmd == "hold":
-        return asyncio.run(hold(argv[2], int(argv[3]), int(argv[4])))
+        return bounded(hold(argv[2], int(argv[3]), int(argv[4])))
     if cmd == "seq":
         conc = int(argv[5]) if len(argv) > 5 else 16
-        return asyncio.run(seq(argv[2], int(argv[3]), int(argv[4]), conc))
+        return bounded(seq(argv[2], int(argv[3]), int(argv[4]), conc), 300)
     if cmd == "refused":
         return refused(argv[2], int(argv[3]))
     print(__doc__, file=sys.stderr)
