@@ -231,6 +231,9 @@ int proxy_main(int argc, char** argv) {
       ->type_name("LEVEL")
       ->capture_default_str();
   app.add_flag("--log_as_json", f.log_as_json, "Log lines as JSON objects");
+  bool check_only = false;
+  app.add_flag("--check", check_only,
+               "Check the flags and exit (0 when they are good), without binding anything");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -246,6 +249,7 @@ int proxy_main(int argc, char** argv) {
     std::fprintf(stderr, "snare proxy: %s\n", err.c_str());
     return 2;
   }
+  if (check_only) return 0;
   return proxy::run_proxy(o);
 }
 

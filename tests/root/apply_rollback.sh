@@ -47,8 +47,8 @@ grep -q '^[-+]-A ' <<<"$err" || fail "drift error has no iptables-save diff: $er
 
 # 5. With --reconcile: exactly the REDIRECT rule set plus the foreign rules, TPROXY shapes gone.
 run_in "$ns" --reconcile "${REDIRECT[@]}" 2>/dev/null || fail "reconcile apply"
-ref=$(ip netns add "snare-ref-$$" && ip -n "snare-ref-$$" link set lo up && SNARE_NETNS+=("snare-ref-$$") &&
-  add_foreign "snare-ref-$$" && run_in "snare-ref-$$" "${REDIRECT[@]}" 2>/dev/null && snapshot "snare-ref-$$")
+refns=$(ns_new ref)
+ref=$(add_foreign "$refns" && run_in "$refns" "${REDIRECT[@]}" 2>/dev/null && snapshot "$refns")
 [ -n "$ref" ] || fail "reference namespace"
 have=$(snapshot "$ns")
 [ "$have" = "$ref" ] || fail "reconcile result differs from a fresh apply: $(diff <(echo "$ref") <(echo "$have"))"
