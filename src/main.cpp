@@ -33,7 +33,11 @@ int validate(const snare::Config& cfg) {
   o.inbound_port = static_cast<uint16_t>(std::stoul(cfg.inbound_capture_port));
   o.uid = numeric_id(cfg.proxy_uids.empty() ? "1337" : cfg.proxy_uids[0], false);
   o.gid = numeric_id(cfg.proxy_gids.empty() ? "1337" : cfg.proxy_gids[0], true);
-  o.ipv6 = cfg.ipv6_enabled;
+  // As istio: the probe's family is that of the pod's first usable address (IPv4 for a
+  // dual-stack pod whose first address is IPv4), and IPv6 only when IPv6 rules were written.
+  bool found = false;
+  o.ipv6 = cfg.ipv6_enabled &&
+           snare::ipv6_from_addresses(snare::real_system().interface_addresses(), false, found);
   o.log_as_json = cfg.log_as_json;
   return snare::run_validation(o);
 }

@@ -22,10 +22,16 @@ rules_on "$CLI" "${ISTIO_REDIRECT_FLAGS[@]}"
 ip netns exec "$CLI" "$SNARE" "${VFLAGS[@]}" 2>"$work/ok.err" ||
   { cat "$work/ok.err"; fail "validation failed with the default rules"; }
 grep -q "Validation passed" "$work/ok.err" || fail "no pass message"
-# IPv6: the probe goes from [::1] to [::6] (istio's form when the pod's address is IPv6).
+# IPv6: the probe goes from [::1] to [::6] when the pod's (first) address is IPv6, as istio's;
+# a dual-stack pod whose first address is IPv4 is probed over IPv4.
+ip netns exec "$CLI" "$SNARE" "${VFLAGS[@]}" --enable-ipv6=true 2>"$work/ok46.err" ||
+  { cat "$work/ok46.err"; fail "dual-stack validation failed with the default rules"; }
+grep -q "Validation passed.*probe=127.0.0.6:15002" "$work/ok46.err" || fail "dual-stack pod not probed over IPv4"
+ip -n "$CLI" addr del $IP4C/24 dev v0
 ip netns exec "$CLI" "$SNARE" "${VFLAGS[@]}" --enable-ipv6=true 2>"$work/ok6.err" ||
   { cat "$work/ok6.err"; fail "IPv6 validation failed with the default rules"; }
 grep -q "Validation passed.*probe=\[::6\]:15002" "$work/ok6.err" || fail "no IPv6 pass message"
+ip -n "$CLI" addr add $IP4C/24 dev v0
 
 # Rules send the probe to 15006, where something else listens; validation listens elsewhere.
 server_start "$CLI" 15006
