@@ -1,8 +1,8 @@
 // Flag parsing: istio's names, precedence (CLI > alias env > primary env > default), empty
 // values, list splitting, and one clear error per bad value.
-#include <catch2/catch.hpp>
-
 #include "flags.h"
+
+#include <catch2/catch.hpp>
 
 using namespace snare;
 
@@ -61,8 +61,8 @@ TEST_CASE("the injector's arguments parse, empty -x included") {
 }
 
 TEST_CASE("pflag spellings: -x=value, -xvalue, --flag=, --flag=value, bool=false") {
-  auto p = parse({"-b=80,81", "-q8080", "--istio-service-exclude-cidr=", "--dry-run=false",
-                  "--drop-invalid"});
+  auto p = parse(
+      {"-b=80,81", "-q8080", "--istio-service-exclude-cidr=", "--dry-run=false", "--drop-invalid"});
   REQUIRE(p.status.ok());
   CHECK(p.cfg.inbound_ports == std::vector<std::string>{"80", "81"});
   CHECK(p.cfg.outbound_ports == std::vector<std::string>{"8080"});
@@ -180,7 +180,10 @@ TEST_CASE("every bad value gets one error naming the flag and the value") {
       {{"--probe-timeout", "5"}, {}, "--probe-timeout", "\"5\""},
       {{"--iptables-probe-port", "0"}, {}, "--iptables-probe-port", "\"0\""},
       {{"--host-ipv4-loopback-cidr", "10.0.0.0/8"}, {}, "--host-ipv4-loopback-cidr", "10.0.0.0/8"},
-      {{"--host-ipv4-loopback-cidr", "127.0.0.0/7"}, {}, "--host-ipv4-loopback-cidr", "127.0.0.0/7"},
+      {{"--host-ipv4-loopback-cidr", "127.0.0.0/7"},
+       {},
+       "--host-ipv4-loopback-cidr",
+       "127.0.0.0/7"},
       {{"--enable-ipv6", "maybe"}, {}, "--enable-ipv6", "maybe"},
       {{"--dns-servers", "1.2.3"}, {}, "--dns-servers", "1.2.3"},
       {{"--log_output_level", "loud"}, {}, "--log_output_level", "loud"},

@@ -1,7 +1,7 @@
 // Save-form details checked against what iptables-save prints (istio-rules.md §8).
-#include <catch2/catch.hpp>
-
 #include "render_save.h"
+
+#include <catch2/catch.hpp>
 
 using namespace snare;
 
@@ -23,13 +23,18 @@ TEST_CASE("rule text puts addresses, interfaces and protocol first, marks in hex
   CHECK(render_save_rule(r, Family::v4) ==
         "-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport 15008 -m owner "
         "--uid-owner 1337 -j ISTIO_IN_REDIRECT");
-  Rule m{Table::mangle, "OUTPUT", 0, {ProtoMatch{"tcp"}, MarkMatch{true, "1338"}}, MarkTarget{"1338"}};
+  Rule m{
+      Table::mangle, "OUTPUT", 0, {ProtoMatch{"tcp"}, MarkMatch{true, "1338"}}, MarkTarget{"1338"}};
   CHECK(render_save_rule(m, Family::v6) ==
         "-A OUTPUT -p tcp -m mark ! --mark 0x53a -j MARK --set-xmark 0x53a/0xffffffff");
   Rule t{Table::mangle, "ISTIO_TPROXY", 0, {ProtoMatch{"tcp"}}, TproxyTarget{"0x539", "15006"}};
-  CHECK(render_save_rule(t, Family::v6) ==
-        "-A ISTIO_TPROXY -p tcp -j TPROXY --on-port 15006 --on-ip :: --tproxy-mark 0x539/0xffffffff");
-  Rule u{Table::nat, "ISTIO_OUTPUT_DNS", 0, {ProtoMatch{"udp"}, PortMatch{false, false, "53"}},
+  CHECK(
+      render_save_rule(t, Family::v6) ==
+      "-A ISTIO_TPROXY -p tcp -j TPROXY --on-port 15006 --on-ip :: --tproxy-mark 0x539/0xffffffff");
+  Rule u{Table::nat,
+         "ISTIO_OUTPUT_DNS",
+         0,
+         {ProtoMatch{"udp"}, PortMatch{false, false, "53"}},
          RedirectTarget{"15053", true}};
   CHECK(render_save_rule(u, Family::v4) ==
         "-A ISTIO_OUTPUT_DNS -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053");

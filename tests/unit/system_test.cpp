@@ -75,7 +75,7 @@ TEST_CASE("DNS servers come from resolv.conf unless --dns-servers or capture-all
   CHECK_FALSE(fill_config(d, none, no_env, w).ok());
 }
 
-TEST_CASE("names resolve to numbers; an unknown one is an error that names it") {
+TEST_CASE("names resolve to numbers, and an unknown one is an error that names it") {
   FakeSystem sys;
   sys.groups["java"] = 2020;
   Config c;

@@ -1,7 +1,7 @@
 // Value checks, with the expected values taken from the kernel's and Go's documented rules.
-#include <catch2/catch.hpp>
-
 #include "validate.h"
+
+#include <catch2/catch.hpp>
 
 using namespace snare;
 
@@ -73,7 +73,7 @@ TEST_CASE("owner ids: numbers or names") {
 
 TEST_CASE("split_list is istio's config.Split") {
   CHECK(split_list("").empty());
-  CHECK(split_list(",,") .empty());
+  CHECK(split_list(",,").empty());
   CHECK(split_list("a,,b,") == std::vector<std::string>{"a", "b"});
   CHECK(split_list(" a") == std::vector<std::string>{" a"});
 }

@@ -14,13 +14,19 @@ static const char RESP[] =
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
     "Connection: keep-alive\r\n\r\nhello from the bench\n";
 
-int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: http_server PORT\n"); return 2; }
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: http_server PORT\n");
+    return 2;
+  }
   int l = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1, zero = 0;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(atoi(argv[1]))};
-  if (bind(l, (void *)&a, sizeof a) || listen(l, 4096)) { perror("listen"); return 1; }
+  if (bind(l, (void*)&a, sizeof a) || listen(l, 4096)) {
+    perror("listen");
+    return 1;
+  }
   int ep = epoll_create1(0);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = l}, evs[256];
   epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
@@ -38,11 +44,15 @@ int main(int argc, char **argv) {
         continue;
       }
       ssize_t r = recv(fd, buf, sizeof buf, 0);
-      if (r <= 0) { close(fd); continue; }
+      if (r <= 0) {
+        close(fd);
+        continue;
+      }
       /* count complete requests in this read (wrk sends one at a time per connection) */
       int reqs = 0;
       for (ssize_t j = 3; j < r; j++)
-        if (buf[j] == '\n' && buf[j - 1] == '\r' && buf[j - 2] == '\n' && buf[j - 3] == '\r') reqs++;
+        if (buf[j] == '\n' && buf[j - 1] == '\r' && buf[j - 2] == '\n' && buf[j - 3] == '\r')
+          reqs++;
       for (int k = 0; k < reqs; k++)
         if (send(fd, RESP, sizeof RESP - 1, MSG_NOSIGNAL) < 0) break;
     }
