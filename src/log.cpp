@@ -75,6 +75,8 @@ void log_configure(LogLevel level, bool json) {
 }
 
 bool log_enabled(LogLevel level) {
+  // Errors always print: a failed apply must say why even with --log_output_level=none.
+  if (level == LogLevel::error) return true;
   return g_level != LogLevel::none && static_cast<int>(level) >= static_cast<int>(g_level);
 }
 
