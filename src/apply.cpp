@@ -113,7 +113,7 @@ void undo_routes(const Config& cfg, ApplyEnv& env, const RoutesAdded& added) {
   for (auto& [fam, a] : added.tproxy)
     if (a.rule || a.route)
       if (Status s = env.routes->del_tproxy_routes(fam, cfg.tproxy_mark_value,
-                                                   cfg.tproxy_route_table_value);
+                                                   cfg.tproxy_route_table_value, a);
           !s.ok())
         log_warn("undoing the {} TPROXY routes: {}", family_name(fam), s.error);
   if (added.passthrough)
@@ -237,7 +237,7 @@ Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRep
     if (plan_needs_tproxy_routes(cfg))
       for (const RuleSet* set : families(plan))
         if (Status r = env.routes->del_tproxy_routes(set->family, cfg.tproxy_mark_value,
-                                                     cfg.tproxy_route_table_value);
+                                                     cfg.tproxy_route_table_value, {true, true});
             !r.ok())
           errors += fmt::format("{}remove TPROXY routes ({}): {}", errors.empty() ? "" : "; ",
                                 family_name(set->family), r.error);

@@ -87,7 +87,7 @@ class NetlinkRouteOps final : public RouteOps {
     return Status::Ok();
   }
 
-  Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table) override {
+  Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table, const Added& which) override {
     Status s = connect();
     if (!s.ok()) return s;
     int lo = 0;
@@ -95,17 +95,21 @@ class NetlinkRouteOps final : public RouteOps {
     s = loopback(lo, lo_up);
     if (!s.ok()) return s;
 
-    NlPtr<rtnl_route> rt;
-    s = route_template(f, table, lo, rt);
-    if (!s.ok()) return s;
-    // RTPROT_UNSPEC is a wildcard; with libnl's default RTPROT_STATIC the kernel would not find
-    // the RTPROT_BOOT route that istio (and `ip route add`) created.
-    rtnl_route_set_protocol(rt.get(), RTPROT_UNSPEC);
-    int err = rtnl_route_delete(sk_.get(), rt.get(), 0);
-    if (err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NOADDR) {
-      return Status::Fail(fmt::format("ip {} route del local default dev lo table {}: {}",
-                                      ip_flag(f), table, nl_text(err)));
+    int err = 0;
+    if (which.route) {
+      NlPtr<rtnl_route> rt;
+      s = route_template(f, table, lo, rt);
+      if (!s.ok()) return s;
+      // RTPROT_UNSPEC is a wildcard; with libnl's default RTPROT_STATIC the kernel would not find
+      // the RTPROT_BOOT route that istio (and `ip route add`) created.
+      rtnl_route_set_protocol(rt.get(), RTPROT_UNSPEC);
+      err = rtnl_route_delete(sk_.get(), rt.get(), 0);
+      if (err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NOADDR) {
+        return Status::Fail(fmt::format("ip {} route del local default dev lo table {}: {}",
+                                        ip_flag(f), table, nl_text(err)));
+      }
     }
+    if (!which.rule) return Status::Ok();
 
     // One matching rule goes per call; duplicates from earlier `ip rule add` re-runs go too.
     for (int i = 0; i < kMaxRuleDeletes; ++i) {

@@ -28,8 +28,9 @@ class RouteOps {
   // ip rule fwmark <mark> lookup <table> and ip route local default dev lo table <table>;
   // idempotent: an existing rule or route is kept and reported as not created.
   virtual Status add_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& created) = 0;
-  // Removes every such rule and the route; what is already gone is fine.
-  virtual Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table) = 0;
+  // Removes the parts `which` names: every such rule, and the route; what is already gone is
+  // fine. Cleanup removes both; a rollback only what its add created.
+  virtual Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table, const Added& which) = 0;
   // ::6/128 on lo (istio does this when IPv6 is on); an existing address is not created.
   virtual Status add_passthrough_addr(bool& created) = 0;
   virtual Status del_passthrough_addr() = 0;

@@ -124,6 +124,18 @@ TEST_CASE("a failing route step rolls the tables back and removes the routes it 
   CHECK(rig.routes.empty());
 }
 
+TEST_CASE("a rollback keeps the TPROXY rule or route that was there before the apply") {
+  Rig rig;
+  // An ip rule left by an earlier run, but no route: the apply adds only the route.
+  rig.routes.rules.insert({Family::v4, 1337, 133});
+  rig.routes.fail_at = "add_tproxy_routes ipv6";
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  REQUIRE_FALSE(apply_plan(cfg, build_plan(cfg), rig.env, rep).ok());
+  CHECK(rig.routes.rules.count({Family::v4, 1337, 133}) == 1);
+  CHECK(rig.routes.routes.empty());
+}
+
 TEST_CASE("different istio state: refused with a diff, replaced with --reconcile") {
   Rig rig;
   add_foreign(rig.tables);

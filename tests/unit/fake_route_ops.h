@@ -40,12 +40,12 @@ class FakeRouteOps : public RouteOps {
     return Status::Ok();
   }
 
-  Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table) override {
+  Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table, const Added& which) override {
     if (record(fmt::format("del_tproxy_routes {} {} {}", family_name(f), mark, table))) {
       return Status::Fail(fail_message);
     }
-    rules.erase({f, mark, table});
-    routes.erase({f, table});
+    if (which.rule) rules.erase({f, mark, table});
+    if (which.route) routes.erase({f, table});
     return Status::Ok();
   }
 

@@ -33,9 +33,19 @@ TEST_CASE("fake tproxy routes: delete removes, and deleting again is fine", "[ro
   FakeRouteOps ops;
   RouteOps::Added created;
   REQUIRE(ops.add_tproxy_routes(f, 1337, 133, created).ok());
-  REQUIRE(ops.del_tproxy_routes(f, 1337, 133).ok());
+  REQUIRE(ops.del_tproxy_routes(f, 1337, 133, {true, true}).ok());
   CHECK(ops.empty());
-  CHECK(ops.del_tproxy_routes(f, 1337, 133).ok());
+  CHECK(ops.del_tproxy_routes(f, 1337, 133, {true, true}).ok());
+}
+
+TEST_CASE("fake tproxy routes: a partial delete removes only the named part", "[routes]") {
+  const Family f = GENERATE(Family::v4, Family::v6);
+  FakeRouteOps ops;
+  RouteOps::Added created;
+  REQUIRE(ops.add_tproxy_routes(f, 1337, 133, created).ok());
+  REQUIRE(ops.del_tproxy_routes(f, 1337, 133, {false, true}).ok());
+  CHECK(ops.rules.size() == 1);
+  CHECK(ops.routes.empty());
 }
 
 TEST_CASE("fake passthrough address: created once", "[routes]") {
