@@ -252,7 +252,6 @@ Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRep
 
 int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string& diff,
                 std::string& error) {
-  (void)cfg;
   std::vector<Work> work;
   if (Status s = read_all(plan, env, work); !s.ok()) {
     error = s.error;
@@ -267,6 +266,42 @@ int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string&
     if (!w.tp.same) {
       diff += diff_tables(w.tp.current, w.tp.desired);
       rc = 1;
+    }
+  }
+  // The routing half of the apply: TPROXY's rule and route, and ::6 on lo.
+  if (env.routes) {
+    if (plan_needs_tproxy_routes(cfg)) {
+      for (const RuleSet* set : families(plan)) {
+        RouteOps::Added present;
+        if (Status s = env.routes->query_tproxy_routes(set->family, cfg.tproxy_mark_value,
+                                                       cfg.tproxy_route_table_value, present);
+            !s.ok()) {
+          error = s.error;
+          return 2;
+        }
+        const char* ip = set->family == Family::v4 ? "ip" : "ip -6";
+        if (!present.rule) {
+          diff += fmt::format("+{} rule fwmark {} lookup {}\n", ip, cfg.tproxy_mark_value,
+                              cfg.tproxy_route_table_value);
+          rc = 1;
+        }
+        if (!present.route) {
+          diff += fmt::format("+{} route local default dev lo table {}\n", ip,
+                              cfg.tproxy_route_table_value);
+          rc = 1;
+        }
+      }
+    }
+    if (plan.ipv6) {
+      bool present = false;
+      if (Status s = env.routes->query_passthrough_addr(present); !s.ok()) {
+        error = s.error;
+        return 2;
+      }
+      if (!present) {
+        diff += "+ip -6 addr ::6/128 dev lo\n";
+        rc = 1;
+      }
     }
   }
   return rc;
@@ -377,7 +412,8 @@ int verify_rules(const Config& cfg, const Plan& plan) {
     return 2;
   }
   auto backend = make_iptc_backend();
-  ApplyEnv env{backend.get(), nullptr, -1};
+  auto routes = make_netlink_route_ops();
+  ApplyEnv env{backend.get(), routes.get(), -1};
   std::string diff, error;
   int rc = verify_plan(cfg, plan, env, diff, error);
   if (rc == 2) {

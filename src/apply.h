@@ -43,7 +43,7 @@ int verify_rules(const Config& cfg, const Plan& plan);
 
 struct ApplyEnv {
   TablesBackend* tables = nullptr;
-  RouteOps* routes = nullptr;  // null: no routes (verify)
+  RouteOps* routes = nullptr;  // null: leave routes alone (apply, cleanup) or unchecked (verify)
   // SNARE_FAULT_AFTER_COMMITS: fail after this many table commits (after the last when fewer);
   // -1: off.
   int fault_after_commits = -1;

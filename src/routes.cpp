@@ -124,6 +124,48 @@ class NetlinkRouteOps final : public RouteOps {
     return Status::Ok();
   }
 
+  Status query_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& present) override {
+    present = {};
+    Status s = connect();
+    if (!s.ok()) return s;
+    s = rule_exists(f, mark, table, present.rule);
+    if (!s.ok()) return s;
+    nl_cache* raw = nullptr;
+    int err = rtnl_route_alloc_cache(sk_.get(), af(f), 0, &raw);
+    NlPtr<nl_cache> cache(raw);
+    if (err < 0) return Status::Fail(fmt::format("ip {} route list: {}", ip_flag(f), nl_text(err)));
+    for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+      auto* r = reinterpret_cast<rtnl_route*>(o);
+      if (rtnl_route_get_table(r) == table && rtnl_route_get_type(r) == RTN_LOCAL &&
+          prefix_empty(rtnl_route_get_dst(r))) {
+        present.route = true;
+        break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status query_passthrough_addr(bool& present) override {
+    present = false;
+    NlPtr<rtnl_addr> want;
+    Status s = passthrough_template(want);
+    if (!s.ok()) return s;
+    nl_cache* raw = nullptr;
+    int err = rtnl_addr_alloc_cache(sk_.get(), &raw);
+    NlPtr<nl_cache> cache(raw);
+    if (err < 0) return Status::Fail("ip -6 addr list: " + nl_text(err));
+    for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+      auto* a = reinterpret_cast<rtnl_addr*>(o);
+      if (rtnl_addr_get_ifindex(a) == rtnl_addr_get_ifindex(want.get()) &&
+          rtnl_addr_get_family(a) == AF_INET6 && rtnl_addr_get_local(a) &&
+          nl_addr_cmp(rtnl_addr_get_local(a), rtnl_addr_get_local(want.get())) == 0) {
+        present = true;
+        break;
+      }
+    }
+    return Status::Ok();
+  }
+
   Status add_passthrough_addr(bool& created) override {
     created = false;
     NlPtr<rtnl_addr> a;

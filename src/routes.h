@@ -31,6 +31,9 @@ class RouteOps {
   // Removes the parts `which` names: every such rule, and the route; what is already gone is
   // fine. Cleanup removes both; a rollback only what its add created.
   virtual Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table, const Added& which) = 0;
+  // What of the above is in place (for `snare verify`).
+  virtual Status query_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& present) = 0;
+  virtual Status query_passthrough_addr(bool& present) = 0;
   // ::6/128 on lo (istio does this when IPv6 is on); an existing address is not created.
   virtual Status add_passthrough_addr(bool& created) = 0;
   virtual Status del_passthrough_addr() = 0;

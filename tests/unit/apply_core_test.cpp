@@ -212,6 +212,23 @@ TEST_CASE("verify reports a manual change as drift in iptables-save form") {
   CHECK_THAT(diff, Catch::Contains("*nat"));
 }
 
+TEST_CASE("verify reports a missing TPROXY route and ::6 as drift") {
+  Rig rig;
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  std::string diff, err;
+  REQUIRE(verify_plan(cfg, plan, rig.env, diff, err) == 0);
+  CHECK(diff.empty());
+  rig.routes.routes.erase({Family::v6, 133});
+  rig.routes.passthrough_addr = false;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("+ip -6 route local default dev lo table 133"));
+  CHECK_THAT(diff, Catch::Contains("+ip -6 addr ::6/128 dev lo"));
+  CHECK_THAT(diff, !Catch::Contains("+ip rule"));
+}
+
 TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are not") {
   auto entry = [](Rule r) {
     EntryState e;

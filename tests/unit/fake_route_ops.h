@@ -49,6 +49,16 @@ class FakeRouteOps : public RouteOps {
     return Status::Ok();
   }
 
+  Status query_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& present) override {
+    present.rule = rules.count({f, mark, table}) > 0;
+    present.route = routes.count({f, table}) > 0;
+    return Status::Ok();
+  }
+  Status query_passthrough_addr(bool& present) override {
+    present = passthrough_addr;
+    return Status::Ok();
+  }
+
   Status add_passthrough_addr(bool& created) override {
     created = false;
     if (record("add_passthrough_addr")) return Status::Fail(fail_message);
