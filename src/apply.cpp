@@ -104,6 +104,19 @@ std::string roll_back(std::vector<Work*>& done, ApplyEnv& env, ApplyReport& rep)
   return errors;
 }
 
+// Commits the tables in `order`; when one fails, writes back every table already committed and
+// says so. Shared by apply and cleanup, which differ only in the order.
+Status commit_or_roll_back(std::vector<Work*>& order, ApplyEnv& env, ApplyReport& rep,
+                           std::vector<Work*>& done) {
+  auto t = Clock::now();
+  Status s = commit_all(order, env, rep, done);
+  rep.commit_ms = ms_since(t);
+  rep.changed = !done.empty();
+  if (s.ok()) return s;
+  return Status::Fail(s.error + roll_back(done, env, rep) +
+                      (done.empty() ? "" : "; tables restored"));
+}
+
 struct RoutesAdded {
   std::vector<std::pair<Family, RouteOps::Added>> tproxy;
   bool passthrough = false;
@@ -187,14 +200,9 @@ Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRepor
   }
   rep.build_ms = ms_since(t);
 
-  t = Clock::now();
   std::vector<Work*> done;
-  Status s = commit_all(order, env, rep, done);
-  rep.commit_ms = ms_since(t);
-  rep.changed = !done.empty();
-  if (!s.ok())
-    return Status::Fail(s.error + roll_back(done, env, rep) +
-                        (done.empty() ? "" : "; tables restored"));
+  Status s = commit_or_roll_back(order, env, rep, done);
+  if (!s.ok()) return s;
 
   t = Clock::now();
   RoutesAdded added;
@@ -222,14 +230,9 @@ Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRep
   // Reverse of the apply order: nat (the capture) goes first.
   for (auto it = work.rbegin(); it != work.rend(); ++it) order.push_back(&*it);
   rep.build_ms = ms_since(t);
-  t = Clock::now();
   std::vector<Work*> done;
-  Status s = commit_all(order, env, rep, done);
-  rep.commit_ms = ms_since(t);
-  rep.changed = !done.empty();
-  if (!s.ok())
-    return Status::Fail(s.error + roll_back(done, env, rep) +
-                        (done.empty() ? "" : "; tables restored"));
+  Status s = commit_or_roll_back(order, env, rep, done);
+  if (!s.ok()) return s;
 
   t = Clock::now();
   std::string errors;
