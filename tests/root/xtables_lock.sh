@@ -55,7 +55,8 @@ rm -rf "$dir/run"
 
 # 4. iptables-legacy contends on the same file (in its own namespace, with its own lock path).
 ns=$(ns_new lock); SNARE_NETNS+=("$ns")
-"$D" lock "$lock" 0 2000 >/dev/null &
+# (a timeout, not 0: wait_held's own `flock -n` probe may hold the file for an instant)
+"$D" lock "$lock" 5000 2000 >/dev/null &
 holder=$!; bg+=("$holder")
 wait_held "$lock"
 rc=0
