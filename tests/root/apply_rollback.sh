@@ -89,10 +89,11 @@ run_in "$ns" verify "${TPROXY[@]}" >/dev/null 2>&1 || rc=$?
 
 # 9. The xtables lock: a holder makes snare wait (and say so), then it applies.
 lock=$(mktemp /tmp/snare-lock.XXXXXX)
-flock "$lock" sleep 1 &
-holder=$!
-sleep 0.2
 new_ns lk
+flock "$lock" sleep 1.5 &
+holder=$!
+# until the holder has the lock (a fixed sleep races under load)
+for _ in $(seq 250); do flock -n "$lock" true 2>/dev/null || break; sleep 0.02; done
 err=$(XTABLES_LOCKFILE=$lock run_in "$NS" "${REDIRECT[@]}" 2>&1) || fail "apply behind a held lock: $err"
 wait "$holder" || true
 rm -f "$lock"
