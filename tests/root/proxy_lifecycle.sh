@@ -66,7 +66,9 @@ import socket, time, os, signal
 s = socket.create_connection(('$IP4S', 7000)); s.sendall(b'x'); s.recv(1)
 os.kill($PROXY_PID, signal.SIGTERM); time.sleep(3)" &
 holder=$!
-sleep 2
+# The client holds its connection for 3 s: the proxy must be gone well before that (poll to 2.7 s
+# rather than one fixed sleep, which races under load).
+for i in $(seq 27); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PROXY_PID" 2>/dev/null && fail "proxy ignored --drain-timeout 1s"
 wait "$holder" || true
 grep -q "end=drain" "$work/cli2.log" || { cat "$work/cli2.log"; fail "no end=drain line"; }
