@@ -369,44 +369,41 @@ LogFields timing_fields(const TablesBackend& b, const XtablesLock& lock, const A
 
 }  // namespace
 
-int apply_rules(const Config& cfg, const Plan& plan) {
+namespace {
+
+using PlanStep = Status (*)(const Config&, const Plan&, ApplyEnv&, ApplyReport&);
+
+// apply and cleanup alike: preflight and lock, the step against libiptc and netlink, one log line.
+int run_locked(const char* verb, PlanStep step, const Config& cfg, const Plan& plan,
+               const char* changed_msg, const char* unchanged_msg) {
   const auto start = Clock::now();
   XtablesLock lock;
-  if (!preflight("apply", lock, cfg)) return 1;
+  if (!preflight(verb, lock, cfg)) return 1;
   auto backend = make_iptc_backend();
   auto routes = make_netlink_route_ops();
   ApplyEnv env{backend.get(), routes.get(), fault_after_commits_from_env()};
   ApplyReport rep;
-  Status s = apply_plan(cfg, plan, env, rep);
+  Status s = step(cfg, plan, env, rep);
   lock.release();
   LogFields fields = timing_fields(*backend, lock, rep, start);
   if (!s.ok()) {
-    log_failure(cfg, "apply failed: " + s.error, rep.diff);
+    log_failure(cfg, fmt::format("{} failed: {}", verb, s.error), rep.diff);
     return 1;
   }
-  log_line(LogLevel::info,
-           rep.changed ? "applied rules" : "rules already in place, nothing committed", fields);
+  log_line(LogLevel::info, rep.changed ? changed_msg : unchanged_msg, fields);
   return 0;
 }
 
+}  // namespace
+
+int apply_rules(const Config& cfg, const Plan& plan) {
+  return run_locked("apply", apply_plan, cfg, plan, "applied rules",
+                    "rules already in place, nothing committed");
+}
+
 int cleanup_rules(const Config& cfg, const Plan& plan) {
-  const auto start = Clock::now();
-  XtablesLock lock;
-  if (!preflight("cleanup", lock, cfg)) return 1;
-  auto backend = make_iptc_backend();
-  auto routes = make_netlink_route_ops();
-  ApplyEnv env{backend.get(), routes.get(), fault_after_commits_from_env()};
-  ApplyReport rep;
-  Status s = cleanup_plan(cfg, plan, env, rep);
-  lock.release();
-  LogFields fields = timing_fields(*backend, lock, rep, start);
-  if (!s.ok()) {
-    log_failure(cfg, "cleanup failed: " + s.error, "");
-    return 1;
-  }
-  log_line(LogLevel::info, rep.changed ? "removed rules" : "nothing of these flags' rules found",
-           fields);
-  return 0;
+  return run_locked("cleanup", cleanup_plan, cfg, plan, "removed rules",
+                    "nothing of these flags' rules found");
 }
 
 int verify_rules(const Config& cfg, const Plan& plan) {
