@@ -183,7 +183,7 @@ int proxy_main(int argc, char** argv) {
       ->type_name("N")
       ->capture_default_str();
   app.add_option("--stats-port", f.stats_port,
-                 "Serve Prometheus text on 0.0.0.0:PORT (any path); 0: off")
+                 "Serve Prometheus text on [::]:PORT, IPv4 and IPv6 (any path); 0: off")
       ->type_name("PORT")
       ->capture_default_str();
   app.add_option("--connect-timeout", f.connect_timeout,

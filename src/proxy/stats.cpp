@@ -97,11 +97,38 @@ std::string render_prometheus(const std::vector<const WorkerStats*>& workers) {
   return out;
 }
 
+// Why dual-stack: in an IPv6-only cluster Prometheus scrapes the pod's IPv6 address, so a
+// 0.0.0.0 listener would be unreachable. One [::] socket with IPV6_V6ONLY off takes both families;
+// only where IPv6 is off in the namespace (no socket, or no [::] to bind) does it fall back to
+// 0.0.0.0.
 Status StatsServer::open(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  const int zero = 0;
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    sockaddr_in6 a6{};
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a6), sizeof a6) == 0) {
+      if (::listen(fd, 16) < 0) {
+        int err = errno;
+        ::close(fd);
+        return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(err)));
+      }
+      fd_ = fd;
+      return Status::Ok();
+    }
+    const int err = errno;
+    ::close(fd);
+    if (err != EADDRNOTAVAIL && err != EAFNOSUPPORT) {
+      return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(err)));
+    }
+  }
+  fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return Status::Fail(fmt::format("--stats-port {}: socket: {}", port, errno_text(errno)));
-  const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The proxy process: bad flags give one line naming flag and value; as root it runs as 1337 with
-# CAP_NET_ADMIN only; --stats-port serves Prometheus text; SIGTERM stops accepting, lets an open
+# CAP_NET_ADMIN only; --stats-port serves Prometheus text over IPv4 and IPv6; SIGTERM stops accepting, lets an open
 # connection finish, then exits 0; a connection still open at --drain-timeout is closed.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
@@ -42,6 +42,11 @@ stats = socket.create_connection(("127.0.0.1", 15090), timeout=5)
 stats.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
 text = b"".join(iter(lambda: stats.recv(65536), b"")).decode()
 assert 'snare_proxy_connections_active{direction="outbound"} 1' in text, text
+# The stats port answers over IPv6 too (IPv6-only clusters scrape the pod's IPv6 address).
+stats6 = socket.create_connection(("::1", 15090), timeout=5)
+stats6.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+text6 = b"".join(iter(lambda: stats6.recv(65536), b"")).decode()
+assert "snare_proxy_workers 1" in text6, text6
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.3)
 s.sendall(b"after"); assert s.recv(100) == b"after"
