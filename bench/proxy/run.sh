@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$BENCH_RUN/bin"
-for t in echo_server tcpbench http_server; do
+for t in echo_server tcpbench http_server sockmap_relay; do
   cc -O2 -o "$BENCH_RUN/bin/$t" "$HERE/tools/$t.c"
 done
 ip netns add "$BENCH_NSC"
