@@ -19,6 +19,7 @@ Adapted from the team's research harness (../shared/research/proxy-bench/bench.p
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +34,7 @@ DUR = int(os.environ.get("DUR", "5"))
 IDLE_N = int(os.environ.get("IDLE_N", "2000"))
 SNARE_ARGS = os.environ.get("SNARE_PROXY_ARGS", "--access-log=false")
 TICK = os.sysconf("SC_CLK_TCK")
+IPERF_SERVER_PID = int(os.environ.get("BENCH_IPERF_SERVER_PID", "0"))
 
 
 def sh(cmd, timeout=120):
@@ -137,14 +139,21 @@ def t_idle(peer):
     return dict(rss_per_conn_b=(rss1 - rss0) * 1024 / IDLE_N)
 
 
+def proc_ticks(pid):
+    if not pid:
+        return 0
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+
+
 def cpu_ticks(pid):
-    """(relay utime+stime, machine busy, machine total) in clock ticks."""
-    relay = 0
-    if pid:
-        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        relay = int(f[11]) + int(f[12])
+    """(relay, iperf3 server, machine busy, machine total) in clock ticks (guest time is already
+    in user time, so /proc/stat's last two fields are left out), the CPU seconds of finished
+    children (the iperf3 client: ip netns exec execs it), and the monotonic clock."""
     c = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return relay, sum(c) - c[3] - c[4], sum(c)
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (proc_ticks(pid), proc_ticks(IPERF_SERVER_PID), sum(c[:8]) - c[3] - c[4], sum(c[:8]),
+            ch.ru_utime + ch.ru_stime, time.monotonic())
 
 
 def t_iperf(peer, streams):
@@ -159,10 +168,15 @@ def t_iperf(peer, streams):
             continue
         gb = end["bytes"] / 1e9
         # Why: on 2 shared CPUs a relay's throughput is set by CPU, so say where it went: the
-        # relay process per GB, and how many of the machine's CPUs were busy (not idle/iowait).
+        # relay process per GB, how many of the machine's CPUs were busy (not idle/iowait), and
+        # how much of a CPU each of the three processes on the path used.
+        wall = t1[5] - t0[5]
         return dict(gbps=end["bits_per_second"] / 1e9,
                     relay_cpu_s_per_gb=(t1[0] - t0[0]) / TICK / gb,
-                    busy_cpus=(t1[1] - t0[1]) / (t1[2] - t0[2]) * os.cpu_count())
+                    busy_cpus=(t1[2] - t0[2]) / (t1[3] - t0[3]) * os.cpu_count(),
+                    client_cpus=(t1[4] - t0[4]) / wall,
+                    relay_cpus=(t1[0] - t0[0]) / TICK / wall,
+                    server_cpus=(t1[1] - t0[1]) / TICK / wall)
     raise RuntimeError(r.stdout[-300:] + r.stderr[-300:])
 
 
@@ -236,7 +250,8 @@ def print_table(peers, results, reps):
     for line in open(f"{RUN}/raw.jsonl"):
         r = json.loads(line)
         if r["test"] in ("iperf1", "iperf8"):
-            for k in ("gbps", "relay_cpu_s_per_gb", "busy_cpus"):
+            for k in ("gbps", "relay_cpu_s_per_gb", "busy_cpus", "client_cpus", "relay_cpus",
+                      "server_cpus"):
                 results.setdefault((r["peer"], f"{k}_{r['test'][-1]}"), []).append(r[k])
     hap = [p for p in peers if p.startswith("haproxy")]
 
@@ -257,14 +272,18 @@ def print_table(peers, results, reps):
             v = best_haproxy(key, key in lower) if p == "HAProxy best" else med(results, p, key)
             cells.append("-" if v is None else (f"{v:,.2f}" if key.startswith("gbps") else f"{v:,.0f}"))
         print(f"| {p} | " + " | ".join(cells) + " |")
-    print("\n## Where the CPU went during iperf3 (medians)\n")
-    print("| peer | relay CPU s/GB, 1 stream | busy CPUs (of "
-          f"{os.cpu_count()}), 1 stream | relay CPU s/GB, 8 streams | busy CPUs, 8 streams |")
-    print("|---|---|---|---|---|")
+    print("\n## Where the CPU went during iperf3 (medians; CPUs = CPU seconds per second)\n")
+    print(f"| peer | relay CPU s/GB, 1 stream | busy CPUs (of {os.cpu_count()}), 1 stream | "
+          "client / relay / server CPUs, 1 stream | relay CPU s/GB, 8 streams | busy CPUs, "
+          "8 streams |")
+    print("|---|---|---|---|---|---|")
     for p in peers:
-        cells = [med(results, p, k) for k in ("relay_cpu_s_per_gb_1", "busy_cpus_1",
-                                               "relay_cpu_s_per_gb_8", "busy_cpus_8")]
-        print(f"| {p} | " + " | ".join("-" if v is None else f"{v:.2f}" for v in cells) + " |")
+        cells = [med(results, p, k) for k in ("relay_cpu_s_per_gb_1", "busy_cpus_1")]
+        split = [med(results, p, k) for k in ("client_cpus_1", "relay_cpus_1", "server_cpus_1")]
+        cells.append(None if None in split else " / ".join(f"{v:.2f}" for v in split))
+        cells += [med(results, p, k) for k in ("relay_cpu_s_per_gb_8", "busy_cpus_8")]
+        print(f"| {p} | " + " | ".join("-" if v is None else v if isinstance(v, str) else
+                                       f"{v:.2f}" for v in cells) + " |")
     for variant in [p for p in peers if p.startswith("snare") and p != "snare"]:
         print(f"\n{variant}: " + ", ".join(
             f"{label} {med(results, variant, key):,.2f}" for label, key in cols

@@ -44,6 +44,7 @@ for ns in "$BENCH_NSC" "$BENCH_NSS"; do
   ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_syn_backlog=8192
 done
 ip netns exec "$BENCH_NSS" iperf3 -s -p 5201 >"$BENCH_RUN/iperf3.log" 2>&1 & PIDS+=($!)
+export BENCH_IPERF_SERVER_PID=$!  # ip netns exec execs iperf3: this is the server itself
 ip netns exec "$BENCH_NSS" "$BENCH_RUN/bin/http_server" 8080 >"$BENCH_RUN/http.log" 2>&1 & PIDS+=($!)
 ip netns exec "$BENCH_NSS" "$BENCH_RUN/bin/echo_server" 7000 >"$BENCH_RUN/echo.log" 2>&1 & PIDS+=($!)
 sleep 0.5
