@@ -97,47 +97,48 @@ std::string render_prometheus(const std::vector<const WorkerStats*>& workers) {
   return out;
 }
 
+namespace {
+
+// A listening TCP socket on the wildcard address of `family`; -1 with errno set on failure.
+int listen_any(int family, uint16_t port) {
+  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  const int zero = 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in6 a6{};
+  sockaddr_in a4{};
+  sockaddr* a = reinterpret_cast<sockaddr*>(&a4);
+  socklen_t len = sizeof a4;
+  if (family == AF_INET6) {
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons(port);
+    a = reinterpret_cast<sockaddr*>(&a6);
+    len = sizeof a6;
+  } else {
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons(port);
+  }
+  if (::bind(fd, a, len) < 0 || ::listen(fd, 16) < 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
 // Why dual-stack: in an IPv6-only cluster Prometheus scrapes the pod's IPv6 address, so a
 // 0.0.0.0 listener would be unreachable. One [::] socket with IPV6_V6ONLY off takes both families;
 // only where IPv6 is off in the namespace (no socket, or no [::] to bind) does it fall back to
 // 0.0.0.0.
 Status StatsServer::open(uint16_t port) {
-  const int one = 1;
-  const int zero = 0;
-  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    sockaddr_in6 a6{};
-    a6.sin6_family = AF_INET6;
-    a6.sin6_port = htons(port);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a6), sizeof a6) == 0) {
-      if (::listen(fd, 16) < 0) {
-        int err = errno;
-        ::close(fd);
-        return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(err)));
-      }
-      fd_ = fd;
-      return Status::Ok();
-    }
-    const int err = errno;
-    ::close(fd);
-    if (err != EADDRNOTAVAIL && err != EAFNOSUPPORT) {
-      return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(err)));
-    }
-  }
-  fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return Status::Fail(fmt::format("--stats-port {}: socket: {}", port, errno_text(errno)));
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::listen(fd, 16) < 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(err)));
-  }
+  int fd = listen_any(AF_INET6, port);
+  if (fd < 0 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) fd = listen_any(AF_INET, port);
+  if (fd < 0) return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(errno)));
   fd_ = fd;
   return Status::Ok();
 }
