@@ -41,6 +41,14 @@ std::string nl_text(int err) { return nl_geterror(err < 0 ? -err : err); }
 
 bool prefix_empty(nl_addr* a) { return a == nullptr || nl_addr_get_prefixlen(a) == 0; }
 
+// Whether any object of the cache satisfies `pred` (T: the cache's libnl object type).
+template <typename T, typename Pred>
+bool cache_any(nl_cache* cache, Pred pred) {
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+    if (pred(reinterpret_cast<T*>(o))) return true;
+  return false;
+}
+
 class NetlinkRouteOps final : public RouteOps {
  public:
   Status add_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& created) override {
@@ -134,14 +142,10 @@ class NetlinkRouteOps final : public RouteOps {
     int err = rtnl_route_alloc_cache(sk_.get(), af(f), 0, &raw);
     NlPtr<nl_cache> cache(raw);
     if (err < 0) return Status::Fail(fmt::format("ip {} route list: {}", ip_flag(f), nl_text(err)));
-    for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-      auto* r = reinterpret_cast<rtnl_route*>(o);
-      if (rtnl_route_get_table(r) == table && rtnl_route_get_type(r) == RTN_LOCAL &&
-          prefix_empty(rtnl_route_get_dst(r))) {
-        present.route = true;
-        break;
-      }
-    }
+    present.route = cache_any<rtnl_route>(cache.get(), [&](rtnl_route* r) {
+      return rtnl_route_get_table(r) == table && rtnl_route_get_type(r) == RTN_LOCAL &&
+             prefix_empty(rtnl_route_get_dst(r));
+    });
     return Status::Ok();
   }
 
@@ -154,15 +158,11 @@ class NetlinkRouteOps final : public RouteOps {
     int err = rtnl_addr_alloc_cache(sk_.get(), &raw);
     NlPtr<nl_cache> cache(raw);
     if (err < 0) return Status::Fail("ip -6 addr list: " + nl_text(err));
-    for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-      auto* a = reinterpret_cast<rtnl_addr*>(o);
-      if (rtnl_addr_get_ifindex(a) == rtnl_addr_get_ifindex(want.get()) &&
-          rtnl_addr_get_family(a) == AF_INET6 && rtnl_addr_get_local(a) &&
-          nl_addr_cmp(rtnl_addr_get_local(a), rtnl_addr_get_local(want.get())) == 0) {
-        present = true;
-        break;
-      }
-    }
+    present = cache_any<rtnl_addr>(cache.get(), [&](rtnl_addr* a) {
+      return rtnl_addr_get_ifindex(a) == rtnl_addr_get_ifindex(want.get()) &&
+             rtnl_addr_get_family(a) == AF_INET6 && rtnl_addr_get_local(a) &&
+             nl_addr_cmp(rtnl_addr_get_local(a), rtnl_addr_get_local(want.get())) == 0;
+    });
     return Status::Ok();
   }
 
@@ -229,17 +229,13 @@ class NetlinkRouteOps final : public RouteOps {
     int err = rtnl_rule_alloc_cache(sk_.get(), af(f), &raw);
     NlPtr<nl_cache> cache(raw);
     if (err < 0) return Status::Fail(fmt::format("ip {} rule list: {}", ip_flag(f), nl_text(err)));
-    for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-      auto* r = reinterpret_cast<rtnl_rule*>(o);
-      if (rtnl_rule_get_family(r) == af(f) && rtnl_rule_get_action(r) == FR_ACT_TO_TBL &&
-          rtnl_rule_get_table(r) == table && rtnl_rule_get_mark(r) == mark &&
-          rtnl_rule_get_mask(r) == 0xffffffffU && prefix_empty(rtnl_rule_get_src(r)) &&
-          prefix_empty(rtnl_rule_get_dst(r)) && rtnl_rule_get_iif(r) == nullptr &&
-          rtnl_rule_get_oif(r) == nullptr) {
-        exists = true;
-        return Status::Ok();
-      }
-    }
+    exists = cache_any<rtnl_rule>(cache.get(), [&](rtnl_rule* r) {
+      return rtnl_rule_get_family(r) == af(f) && rtnl_rule_get_action(r) == FR_ACT_TO_TBL &&
+             rtnl_rule_get_table(r) == table && rtnl_rule_get_mark(r) == mark &&
+             rtnl_rule_get_mask(r) == 0xffffffffU && prefix_empty(rtnl_rule_get_src(r)) &&
+             prefix_empty(rtnl_rule_get_dst(r)) && rtnl_rule_get_iif(r) == nullptr &&
+             rtnl_rule_get_oif(r) == nullptr;
+    });
     return Status::Ok();
   }
 
