@@ -112,3 +112,13 @@ probe() {
   shift
   ip netns exec "$ns" python3 "$NETPROBE" "$@"
 }
+
+# The server-side app must see inbound connections (v4 and v6, through the proxy in $SRV) come
+# from the passthrough sources 127.0.0.6 and ::6, as Envoy's inbound passthrough does.
+expect_passthrough_sources() {
+  local who4 who6
+  who4=$(probe "$CLI" whoami "$IP4S" 7000)
+  who6=$(probe "$CLI" whoami "$IP6S" 7000)
+  [ "$who4" = 127.0.0.6 ] || fail "inbound IPv4 reached the app from $who4, want 127.0.0.6"
+  [ "$who6" = ::6 ] || fail "inbound IPv6 reached the app from $who6, want ::6"
+}
