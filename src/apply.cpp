@@ -190,8 +190,7 @@ Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRepor
     rep.build_ms = ms_since(t);
     return Status::Fail(
         "istio rules from an earlier run differ from what these flags create; rerun with "
-        "--reconcile to "
-        "replace them (the difference follows in iptables-save form)");
+        "--reconcile to replace them (the difference follows in iptables-save form)");
   }
   std::vector<Work*> order;
   for (Work& w : work) {
