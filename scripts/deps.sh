@@ -2,7 +2,9 @@
 # Installs everything snare needs to build and test, from Debian 12's registry only.
 # Build: g++ cmake pkg-config and the -dev packages. Tests: iptables (only to read rules back
 # with iptables-legacy-save and as the benchmark's anchor), iproute2, python3, clang-format.
-# Benchmarks: haproxy iperf3 wrk (the relay's anchor and load generators).
+# Benchmarks: haproxy iperf3 wrk (the relay's anchor and load generators). Image: podman and
+# debootstrap (scripts/image.sh builds the Dockerfile with a real engine, from a local base image
+# when no registry is reachable).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -13,4 +15,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
   libcli11-dev libfmt-dev catch2 \
   iptables iproute2 nftables util-linux procps python3 python3-yaml clang-format \
-  haproxy iperf3 wrk dpkg-dev file
+  haproxy iperf3 wrk dpkg-dev file \
+  podman debootstrap fuse-overlayfs slirp4netns uidmap

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test: installs the dependencies, builds with warnings as errors, runs the unit,
 # golden and root tests (root tests need root: they make their own network namespaces), builds
-# again with ASan+UBSan and runs them there too, and checks clang-format.
+# the container image with podman and checks it, builds again with ASan+UBSan and runs the tests
+# there too, and checks clang-format.
 # Usage: sudo scripts/test-all.sh        (CI: .ci/run calls exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ jobs=$(nproc)
 cmake -S . -B build -DSNARE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j1)
+
+# The container image, built from the Dockerfile with podman and checked (scripts/image.sh): its
+# Release build with warnings as errors and its in-image tests run there, with default capabilities.
+scripts/image.sh build/snare
 
 cmake -S . -B build-asan -DSNARE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DSNARE_SANITIZE=address,undefined
 cmake --build build-asan -j"$jobs"

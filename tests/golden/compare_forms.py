@@ -5,7 +5,10 @@ kernel-form files iptables-save printed (save form, table by table).
 usage: compare_forms.py SNARE CASES_DIR
 Prints one line per failure and a closing 'N passed, N failed'; exits 1 on any failure.
 Cases whose save form needs the groups java (2020) / ftp (2021) run inside a private mount
-namespace (unshare -m, or unshare -rm when not root) with an /etc/group that has them.
+namespace (unshare -m, or unshare -rm when not root) with an /etc/group that has them. Where no
+mount namespace can be made (a container engine's default capabilities lack SYS_ADMIN), those
+checks are skipped with the reason and the script exits 77 (CTest: skipped) after running all the
+others; under CI=true a skip is a failure.
 """
 import os
 import shlex
@@ -57,6 +60,18 @@ def tables(lines):
     return {t: l for t, l in out.items() if any(x.startswith("-A") for x in l)}
 
 
+def unshare_cmd():
+    return ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+
+
+def can_unshare():
+    """Whether a private mount namespace can be made here (needs CAP_SYS_ADMIN or user ns)."""
+    try:
+        return subprocess.run(unshare_cmd() + ["true"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
 def run(cmd, wrap_groups):
     if not wrap_groups:
         return subprocess.run(cmd, capture_output=True, text=True)
@@ -67,10 +82,9 @@ def run(cmd, wrap_groups):
         g.write("java:x:2020:\nftp:x:2021:\n")
         path = g.name
     try:
-        unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
         script = 'mount --bind "$0" /etc/group && exec "$@"'
-        return subprocess.run(unshare + ["sh", "-c", script, path] + cmd, capture_output=True,
-                              text=True)
+        return subprocess.run(unshare_cmd() + ["sh", "-c", script, path] + cmd,
+                              capture_output=True, text=True)
     finally:
         os.unlink(path)
 
@@ -78,6 +92,8 @@ def run(cmd, wrap_groups):
 def main():
     snare, root = sys.argv[1], sys.argv[2]
     passed = failed = 0
+    skipped = []
+    groups_ok = can_unshare()
     for row in open(os.path.join(root, "cases.tsv")):
         if row.startswith("#") or not row.strip():
             continue
@@ -95,6 +111,9 @@ def main():
         d, base = golden.split("/")
         case = base.replace(".txt.golden", "").replace(".golden", "")
         need_groups = "java" in args or "ftp" in args
+        if need_groups and not groups_ok:
+            skipped.append(name)
+            continue
         r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
         fams = split_families(r.stdout)
         ok = r.returncode == 0
@@ -113,7 +132,16 @@ def main():
         else:
             failed += 1
     print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    if failed:
+        return 1
+    if skipped:
+        print(f"skipped the save form of {', '.join(skipped)}: they need the groups java and ftp in a "
+              "private /etc/group, and `unshare -m` is not permitted here (no CAP_SYS_ADMIN)")
+        if os.environ.get("CI") == "true":
+            print("FAIL: under CI=true a skipped check is a failure")
+            return 1
+        return 77
+    return 0
 
 
 if __name__ == "__main__":

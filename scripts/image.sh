@@ -1,0 +1,92 @@
+#!/bin/bash
+# Builds the image from the Dockerfile with a real engine (podman, from Debian) and checks it:
+# the image's dry-run equals the local build's, `snare version` carries the git revision, an apply
+# and a `verify` in a fresh network namespace with NET_ADMIN+NET_RAW succeed and leave the rules
+# the local build's save-form dry-run names, the image has no shell, and its size (reported) is
+# under 10 MiB. CI runs it (scripts/test-all.sh); by hand, as root:
+#
+#   sudo scripts/image.sh [LOCAL_SNARE]        (default build/snare: the dry-run reference)
+#
+# Where no image registry is reachable (this project's machines reach only Debian's package
+# mirror), the base image debian:bookworm-slim is made locally: `debootstrap --variant=minbase
+# bookworm`, imported with `podman import` and tagged with the name the Dockerfile uses.
+#
+# This kind of host needs two workarounds, kept here and not in the Dockerfile:
+#   * its cgroups are hybrid (v1 controllers plus a v2 tree on /sys/fs/cgroup/unified), which crun
+#     refuses ("cgroups in hybrid mode not supported"): podman runs in a private mount namespace
+#     with the v2 tree unmounted, with the cgroupfs manager, and `run` with cgroups disabled;
+#   * podman's default rlimits exceed what this host allows: nofile and nproc are passed lower.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "scripts/image.sh: run as root (podman, network namespaces)" >&2; exit 1; }
+LOCAL=${1:-build/snare}
+[ -x "$LOCAL" ] || { echo "scripts/image.sh: no local snare at $LOCAL (build first)" >&2; exit 1; }
+command -v podman >/dev/null || { echo "scripts/image.sh: podman is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+
+IMAGE=localhost/snare:ci
+BASE=docker.io/library/debian:bookworm-slim
+LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
+work=$(mktemp -d /var/tmp/snare-image.XXXXXX)
+ns="snare-image-$$"
+trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# podman in a private mount namespace without the cgroup v2 tree (see above).
+pod() {
+  unshare -m sh -c 'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+    exec podman --cgroup-manager=cgroupfs "$@"' podman "$@"
+}
+run() { pod run --rm --cgroups=disabled "${LIMITS[@]}" "$@"; }
+fail() { echo "FAIL: image: $*" >&2; exit 1; }
+
+# 1. The base image: pulled when a registry answers, else made with debootstrap.
+if ! pod image exists "$BASE"; then
+  if ! timeout 60 podman pull -q "$BASE" >/dev/null 2>&1; then
+    echo "image: no registry reachable; making $BASE with debootstrap (minbase)" >&2
+    debootstrap --variant=minbase bookworm "$work/base" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+      { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
+    tar -C "$work/base" -c . | pod import -q - "$BASE" >/dev/null
+    rm -rf "$work/base"
+  fi
+fi
+
+# 2. Build with the engine's default capabilities (no --cap-add): the tests in the build stage
+#    must pass or skip on their own. --network=host only lets apt reach Debian's mirror.
+rev=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+start=$(date +%s)
+pod build -q --network=host "${LIMITS[@]}" --build-arg SNARE_GIT_REV="$rev" -t "$IMAGE" . >"$work/build.log" 2>&1 ||
+  { tail -40 "$work/build.log" >&2; fail "podman build failed"; }
+echo "image: built in $(($(date +%s) - start)) s"
+
+# 3. What it prints: the version with the revision, and the same dry-run as the local build.
+run --network=none "$IMAGE" version | grep -q "git $rev" || fail "snare version in the image lacks git $rev"
+FLAGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
+run --network=none "$IMAGE" istio-iptables --dry-run "${FLAGS[@]}" >"$work/image.dry" 2>/dev/null
+"$LOCAL" --dry-run "${FLAGS[@]}" >"$work/local.dry" 2>/dev/null
+cmp -s "$work/image.dry" "$work/local.dry" || { diff "$work/local.dry" "$work/image.dry" >&2; fail "dry-run differs"; }
+
+# 4. An apply and a verify in a fresh namespace, with the two capabilities snare needs; the kernel
+#    must then hold what the local build's save form names.
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+run --network "ns:/var/run/netns/$ns" --cap-add NET_ADMIN,NET_RAW "$IMAGE" "${FLAGS[@]}" 2>"$work/apply.log" ||
+  { cat "$work/apply.log" >&2; fail "apply in the image failed"; }
+run --network "ns:/var/run/netns/$ns" --cap-add NET_ADMIN,NET_RAW "$IMAGE" verify "${FLAGS[@]}" >"$work/verify.out" 2>&1 ||
+  { cat "$work/verify.out" >&2; fail "verify in the image: exit $?"; }
+rules() { grep '^-A' | sort; }
+"$LOCAL" --dry-run --output-format=save "${FLAGS[@]}" 2>/dev/null | rules >"$work/want"
+{ ip netns exec "$ns" iptables-legacy-save; ip netns exec "$ns" ip6tables-legacy-save; } | rules >"$work/have"
+cmp -s "$work/want" "$work/have" || { diff "$work/want" "$work/have" >&2; fail "applied rules differ from the dry-run"; }
+
+# 5. No shell and no netfilter binaries; the size.
+if run --network=none --entrypoint /bin/sh "$IMAGE" -c true >/dev/null 2>&1; then fail "the image has /bin/sh"; fi
+pod create -q --name "snare-image-$$" "$IMAGE" >/dev/null
+pod export "snare-image-$$" | tar -t >"$work/files"
+pod rm -f "snare-image-$$" >/dev/null
+grep -E '(^|/)(sh|bash|dash|busybox|iptables[^/]*|nft)$' "$work/files" | grep -v 'usr/local/bin/istio-iptables$' >&2 &&
+  fail "the image holds a shell or a netfilter binary"
+size=$(pod image inspect --format '{{.Size}}' "$IMAGE")
+echo "image: $IMAGE is $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') MiB), $(wc -l <"$work/files") files; no shell"
+[ "$size" -lt $((10 * 1048576)) ] || fail "the image is over 10 MiB"
+# The build stages stay behind as dangling images of several hundred MB each: drop them.
+pod image prune -f >/dev/null
+echo "image: ok"
