@@ -1,36 +1,62 @@
-// snare's main: wires the kernel-facing commands into the CLI. Everything else is in the library.
+// snare's main, the composition root: it wires the kernel-facing parts (libiptc behind the fault
+// decorator when SNARE_FAULT_AFTER_COMMITS is set, libnl, validation) into the CLI.
+// Everything else is in the library.
 #include <fmt/format.h>
 #include <netlink/version.h>
 
-#include <algorithm>
-#include <cctype>
+#include <cstdlib>
+#include <memory>
 
-#include "apply.h"
+#include "apply/fault.h"
+#include "apply/run.h"
+#include "base/parse.h"
 #include "build_info.h"
-#include "cli.h"
-#include "proxy/proxy_main.h"
-#include "proxy/validation.h"
-#include "system.h"
+#include "cli/cli.h"
+#include "cli/proxy_main.h"
+#include "config/system.h"
+#include "kernel/tables.h"
+#include "probe/validation.h"
+#include "render/save.h"
 
 namespace {
 
+// The x_tables backend; SNARE_FAULT_AFTER_COMMITS (tests only) wraps it in the fault decorator.
+std::unique_ptr<snare::TablesBackend> tables() {
+  auto backend = snare::make_iptc_backend();
+  if (auto n = snare::fault_after_commits(std::getenv("SNARE_FAULT_AFTER_COMMITS")))
+    return std::make_unique<snare::FaultInjectingTables>(std::move(backend), *n);
+  return backend;
+}
+
 // A UID/GID flag value as a number: numeric, or a name resolved in this container.
 uint32_t numeric_id(const std::string& v, bool group) {
-  if (!v.empty() &&
-      std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return static_cast<uint32_t>(std::stoul(v));
-  }
+  if (auto n = snare::parse_u32(v); n.ok()) return n.value;
   auto& sys = snare::real_system();
-  auto id = group ? sys.group_id(v) : sys.user_id(v);
-  return id.value_or(1337);
+  return (group ? sys.group_id(v) : sys.user_id(v)).value_or(1337);
+}
+
+// On a failed validation: the live rules with their counters, as iptables-save -c shows them.
+void print_live_rules(bool ipv6) {
+  auto backend = snare::make_iptc_backend();
+  for (snare::Family f : {snare::Family::v4, snare::Family::v6}) {
+    if (f == snare::Family::v6 && !ipv6) break;
+    std::fprintf(stderr, "--- live rules (%s, with [packets:bytes]) ---\n", snare::family_name(f));
+    for (snare::Table t : snare::kTables) {
+      snare::TableModel m;
+      if (snare::Status s = backend->read(f, t, m); !s.ok())
+        std::fprintf(stderr, "(cannot read: %s)\n", s.error.c_str());
+      else if (m.present)
+        std::fputs(snare::render_save_table(m, true).c_str(), stderr);
+    }
+  }
 }
 
 int validate(const snare::Config& cfg) {
   snare::ValidationOptions o;
   o.probe_port = cfg.probe_port;
   o.timeout = cfg.probe_timeout;
-  o.proxy_port = static_cast<uint16_t>(std::stoul(cfg.proxy_port));
-  o.inbound_port = static_cast<uint16_t>(std::stoul(cfg.inbound_capture_port));
+  o.proxy_port = snare::parse_port(cfg.proxy_port).value;
+  o.inbound_port = snare::parse_port(cfg.inbound_capture_port).value;
   o.uid = numeric_id(cfg.proxy_uids.empty() ? "1337" : cfg.proxy_uids[0], false);
   o.gid = numeric_id(cfg.proxy_gids.empty() ? "1337" : cfg.proxy_gids[0], true);
   // As istio: the probe's family is that of the pod's first usable address (IPv4 for a
@@ -38,7 +64,7 @@ int validate(const snare::Config& cfg) {
   bool found = false;
   o.ipv6 = cfg.ipv6_enabled &&
            snare::ipv6_from_addresses(snare::real_system().interface_addresses(), false, found);
-  o.log_as_json = cfg.log_as_json;
+  if (geteuid() == 0) o.print_rules = [ipv6 = cfg.ipv6_enabled] { print_live_rules(ipv6); };
   return snare::run_validation(o);
 }
 
@@ -46,9 +72,15 @@ int validate(const snare::Config& cfg) {
 
 int main(int argc, char** argv) {
   snare::Commands cmds;
-  cmds.apply = snare::apply_rules;
-  cmds.cleanup = snare::cleanup_rules;
-  cmds.verify = snare::verify_rules;
+  cmds.apply = [](const snare::Config& c, const snare::Plan& p) {
+    return snare::apply_rules(c, p, *tables());
+  };
+  cmds.cleanup = [](const snare::Config& c, const snare::Plan& p) {
+    return snare::cleanup_rules(c, p, *tables());
+  };
+  cmds.verify = [](const snare::Config& c, const snare::Plan& p) {
+    return snare::verify_rules(c, p, *tables());
+  };
   cmds.validate = validate;
   cmds.proxy = snare::proxy_main;
   cmds.version_details = [] {

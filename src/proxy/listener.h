@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <string>
 
+#include "base/status.h"
 #include "proxy/sock_addr.h"
 #include "proxy/sys.h"
-#include "status.h"
 
 namespace snare::proxy {
 

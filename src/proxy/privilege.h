@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "status.h"
+#include "base/status.h"
 
 namespace snare::proxy {
 

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "log.h"
+#include "base/log.h"
 #include "proxy/listener.h"
 #include "proxy/loop_guard.h"
 #include "proxy/privilege.h"

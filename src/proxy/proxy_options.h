@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "config.h"
+#include "base/log.h"
 
 namespace snare::proxy {
 

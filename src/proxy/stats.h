@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "status.h"
+#include "base/status.h"
 
 namespace snare::proxy {
 

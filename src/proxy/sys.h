@@ -14,7 +14,7 @@
 
 #include <cerrno>
 
-#include "status.h"
+#include "base/status.h"
 
 namespace snare::proxy {
 

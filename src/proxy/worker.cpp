@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "log.h"
+#include "base/log.h"
 
 namespace snare::proxy {
 namespace {

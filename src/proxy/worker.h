@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/status.h"
 #include "proxy/connection.h"
 #include "proxy/listener.h"
 #include "proxy/loop_guard.h"
@@ -20,7 +21,6 @@
 #include "proxy/proxy_options.h"
 #include "proxy/stats.h"
 #include "proxy/sys.h"
-#include "status.h"
 
 namespace snare::proxy {
 

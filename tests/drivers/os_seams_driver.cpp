@@ -22,12 +22,12 @@
 #include <thread>
 #include <vector>
 
-#include "log.h"
-#include "netns.h"
-#include "nft_detect.h"
-#include "privileges.h"
-#include "routes.h"
-#include "xtables_lock.h"
+#include "base/log.h"
+#include "kernel/netns.h"
+#include "kernel/nft_detect.h"
+#include "kernel/privileges.h"
+#include "kernel/routes.h"
+#include "kernel/xtables_lock.h"
 
 namespace {
 

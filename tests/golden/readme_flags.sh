@@ -9,9 +9,11 @@ def help_flags(args):
     out = subprocess.run([snare, *args, "--help"], capture_output=True, text=True).stdout
     flags = set()
     for line in out.splitlines():
-        m = re.match(r"\s+((?:-\w,)?--[\w-]+)", line)
+        # "  -p, --envoy-port ..." or "      --dns-servers ...": a wrapped help line is indented
+        # further, so a flag named in a description is not taken for one.
+        m = re.match(r"(?:  -\w, |      )(--[\w-]+)", line)
         if m:
-            flags.add(m.group(1).split(",")[-1])
+            flags.add(m.group(1))
     return flags
 def table_flags(section):
     # flags named in the first column of the section's table

@@ -1,0 +1,124 @@
+// Apply, cleanup, verify over TablesBackend and RouteOps. See apply.h for the guarantees (all or
+// nothing, commit order, re-runs) and reconcile.h for what counts as istio's.
+#include "apply/apply.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "apply/routing.h"
+#include "apply/tables.h"
+#include "render/diff.h"
+
+namespace snare {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+std::vector<TableWork*> in_order(std::vector<TableWork>& work, bool reverse) {
+  std::vector<TableWork*> order;
+  for (TableWork& w : work) order.push_back(&w);
+  if (reverse) std::reverse(order.begin(), order.end());
+  return order;
+}
+
+bool has_planned(const TableModel& t) {
+  for (const Chain& c : t.chains)
+    for (const Entry& e : c.entries)
+      if (e.planned) return true;
+  return false;
+}
+
+// Plans every table; refuses (with the difference) when earlier istio state differs and the
+// flags do not say to replace it.
+Status plan_apply(const Config& cfg, const Plan& plan, TablesBackend& tables,
+                  std::vector<TableWork>& work, ApplyReport& rep) {
+  const bool replace = cfg.reconcile || cfg.force_apply;
+  bool residue = false, differs = false;
+  for (TableWork& w : work) {
+    if (Status s = plan_table(plan, replace, tables, w.tp); !s.ok()) return s;
+    residue |= w.tp.residue;
+    differs |= !w.tp.same;
+    w.commit = !w.tp.same || (cfg.force_apply && (w.tp.residue || has_planned(w.tp.desired)));
+  }
+  if (!residue || !differs || replace) return Status::Ok();
+  for (TableWork& w : work)
+    if (!w.tp.same) rep.diff += diff_tables(w.tp.current, w.tp.desired);
+  return Status::Fail(
+      "istio rules from an earlier run differ from what these flags create; rerun with "
+      "--reconcile to replace them (the difference follows in iptables-save form)");
+}
+
+}  // namespace
+
+Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyReport& rep) {
+  auto t = Clock::now();
+  std::vector<TableWork> work;
+  if (Status s = read_tables(*env.tables, work); !s.ok()) return s;
+  rep.read_ms = ms_since(t);
+  t = Clock::now();
+  Status s = plan_apply(cfg, plan, *env.tables, work, rep);
+  rep.build_ms = ms_since(t);
+  if (!s.ok()) return s;
+
+  std::vector<TableWork*> done;
+  if (s = commit_or_roll_back(in_order(work, false), *env.tables, rep, done); !s.ok()) return s;
+  if (!env.routes) return Status::Ok();
+  t = Clock::now();
+  RouteChanges changes;
+  s = set_up_routes(cfg, plan, *env.routes, cfg.reconcile || cfg.force_apply, changes);
+  rep.routes_ms = ms_since(t);
+  rep.changed |= changes.any();
+  if (s.ok()) return s;
+  undo_routes(*env.routes, changes);
+  const std::string rb = roll_back(done, *env.tables, rep);
+  return Status::Fail(s.error + rb + (done.empty() ? "" : "; tables restored"));
+}
+
+Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyReport& rep) {
+  auto t = Clock::now();
+  std::vector<TableWork> work;
+  if (Status s = read_tables(*env.tables, work); !s.ok()) return s;
+  rep.read_ms = ms_since(t);
+  t = Clock::now();
+  for (TableWork& w : work) {
+    if (Status s = cleanup_table(plan, *env.tables, w.tp); !s.ok()) return s;
+    w.commit = !w.tp.same;
+  }
+  rep.build_ms = ms_since(t);
+  std::vector<TableWork*> done;
+  // Reverse of the apply order: nat (the capture) goes first.
+  if (Status s = commit_or_roll_back(in_order(work, true), *env.tables, rep, done); !s.ok())
+    return s;
+  if (!env.routes) return Status::Ok();
+  t = Clock::now();
+  RouteChanges changes;
+  Status s = remove_routes(cfg, plan, *env.routes, changes);
+  rep.routes_ms = ms_since(t);
+  rep.changed |= changes.any();
+  if (!s.ok()) return Status::Fail("rules removed, but " + s.error);
+  return Status::Ok();
+}
+
+int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string& diff,
+                std::string& error) {
+  std::vector<TableWork> work;
+  Status s = read_tables(*env.tables, work);
+  for (size_t i = 0; s.ok() && i < work.size(); ++i) {
+    s = plan_table(plan, false, *env.tables, work[i].tp);
+    if (s.ok() && !work[i].tp.same) diff += diff_tables(work[i].tp.current, work[i].tp.desired);
+  }
+  // The routing half of the apply: TPROXY's rule and route, ::6 on lo, earlier istio routes.
+  if (s.ok() && env.routes) s = routes_drift(cfg, plan, *env.routes, diff);
+  if (!s.ok()) {
+    error = s.error;
+    return 2;
+  }
+  return diff.empty() ? 0 : 1;
+}
+
+}  // namespace snare

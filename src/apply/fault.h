@@ -1,0 +1,37 @@
+// FaultInjectingTables: a TablesBackend decorator that makes the Nth commit report a failure
+// after it went through (N = 0: the first commit fails before it is made), so that tests can
+// prove the rollback against the real kernel. The composition root wraps the real backend in
+// it when SNARE_FAULT_AFTER_COMMITS=N is set; nothing else knows about it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kernel/tables.h"
+
+namespace snare {
+
+class FaultInjectingTables : public TablesBackend {
+ public:
+  FaultInjectingTables(TablesBackend& inner, int fail_after)
+      : inner_(inner), fail_after_(fail_after) {}
+  FaultInjectingTables(std::unique_ptr<TablesBackend> owned, int fail_after)
+      : owned_(std::move(owned)), inner_(*owned_), fail_after_(fail_after) {}
+  std::string name() const override { return inner_.name(); }
+  Status read(Family f, Table t, TableModel& out) override { return inner_.read(f, t, out); }
+  Status encode(Family f, Entry& e) override { return inner_.encode(f, e); }
+  Status write(const TableModel& desired, bool& committed) override;
+
+ private:
+  std::unique_ptr<TablesBackend> owned_;  // null when the caller owns the inner backend
+  TablesBackend& inner_;
+  int fail_after_;
+  int commits_ = 0;
+  bool fired_ = false;  // once: the rollback's own writes go through
+};
+
+// SNARE_FAULT_AFTER_COMMITS as a count, or nothing when unset or not a number 0-1000.
+std::optional<int> fault_after_commits(const char* value);
+
+}  // namespace snare

@@ -1,0 +1,198 @@
+// Reconcile: desired tables from current tables and the plan. See reconcile.h for the ownership
+// rules and what "the same" means.
+#include "apply/reconcile.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace snare {
+namespace {
+
+using ChainKeys = std::map<std::string, std::multiset<std::string>>;  // chain -> entry bytes
+using ChainSeqs = std::map<std::string, std::vector<std::string>>;    // chain -> bytes in order
+
+const std::string* jump_chain(const Entry& e) {
+  auto* j = std::get_if<JumpTarget>(&e.rule.target);
+  return j ? &j->chain : nullptr;
+}
+
+template <typename T>
+int count_of(const Entry& e) {
+  int n = 0;
+  for (const Match& m : e.rule.matches) n += std::holds_alternative<T>(m) ? 1 : 0;
+  return n;
+}
+
+// The plan's rules of this family and table in builtin chains, encoded, by chain.
+Status planned_builtin_keys(const Plan& plan, const TableModel& t, TablesBackend& backend,
+                            ChainKeys& out) {
+  for (const Rule& r : plan.rules) {
+    if (r.table != t.table || !writes(plan, r, t.family) || !is_builtin_chain(r.chain)) continue;
+    Entry e{r, {}, {}, true};
+    if (Status s = backend.encode(t.family, e); !s.ok()) return s;
+    out[r.chain].insert(std::move(e.bytes));
+  }
+  return Status::Ok();
+}
+
+// Copies `current` without its istio part into `desired`; istio's builtin-chain rules, in order,
+// go to `ours`.
+void strip_istio(const TableModel& current, ChainKeys planned, bool replace, TableModel& desired,
+                 ChainSeqs& ours, bool& residue) {
+  desired = TableModel{current.family, current.table, current.present, {}};
+  for (const Chain& c : current.chains) {
+    if (!c.builtin) {
+      if (is_istio_chain(c.name))
+        residue = true;
+      else
+        desired.chains.push_back(c);
+      continue;
+    }
+    Chain& kept = desired.chains.emplace_back(Chain{c.name, true, c.policy, {}});
+    std::multiset<std::string>& plan_keys = planned[c.name];
+    for (const Entry& e : c.entries) {
+      const std::string* j = jump_chain(e);
+      bool mine = false;
+      if (j && is_istio_chain(*j)) {
+        mine = residue = true;
+      } else if (auto it = plan_keys.find(e.bytes); it != plan_keys.end()) {
+        mine = true;
+        plan_keys.erase(it);
+      } else if (replace && is_istio_shape(current.table, c.name, e)) {
+        mine = true;
+      }
+      if (mine)
+        ours[c.name].push_back(e.bytes);
+      else
+        kept.entries.push_back(e);
+    }
+  }
+}
+
+bool same_entries(const std::vector<Entry>& a, const std::vector<Entry>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Entry& x, const Entry& y) { return x.bytes == y.bytes; });
+}
+
+// The planned entries of a chain, in order, against istio's rules found there.
+bool same_planned(const std::vector<Entry>& entries, const std::vector<std::string>& ours) {
+  size_t i = 0;
+  for (const Entry& e : entries) {
+    if (!e.planned) continue;
+    if (i == ours.size() || ours[i] != e.bytes) return false;
+    ++i;
+  }
+  return i == ours.size();
+}
+
+// The istio chains equal, and istio's builtin rules in the plan's order.
+bool same_istio_part(const TableModel& current, const TableModel& desired, ChainSeqs& ours) {
+  std::map<std::string, const Chain*> have, want;
+  for (const Chain& c : current.chains)
+    if (!c.builtin && is_istio_chain(c.name)) have[c.name] = &c;
+  for (const Chain& c : desired.chains)
+    if (!c.builtin && is_istio_chain(c.name)) want[c.name] = &c;
+  if (have.size() != want.size()) return false;
+  for (const auto& [name, c] : want) {
+    auto it = have.find(name);
+    if (it == have.end() || !same_entries(it->second->entries, c->entries)) return false;
+  }
+  for (const Chain& c : desired.chains)
+    if (c.builtin && !same_planned(c.entries, ours[c.name])) return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_istio_shape(Table table, const std::string& chain, const Entry& e) {
+  if (!e.unsupported.empty() || (table != Table::nat && table != Table::mangle)) return false;
+  if (chain != "PREROUTING" && chain != "OUTPUT") return false;
+  const Rule& r = e.rule;
+  const std::string* jump = jump_chain(e);
+  const size_t n = r.matches.size();
+  // `-i NIC -j RETURN` (PREROUTING) / `-o NIC -j RETURN` (OUTPUT): -c exclude, -k kube-virt.
+  if (jump && *jump == "RETURN" && n == 1) {
+    auto* i = std::get_if<IfaceMatch>(&r.matches[0]);
+    return i && !i->invert && i->out == (chain == "OUTPUT");
+  }
+  if (table != Table::mangle) return false;
+  const bool tcp = std::any_of(r.matches.begin(), r.matches.end(), [](const Match& m) {
+    auto* p = std::get_if<ProtoMatch>(&m);
+    return p && p->name == "tcp";
+  });
+  if (!tcp) return false;
+  // TPROXY: `-p tcp -m mark --mark M -j CONNMARK --save-mark` (PREROUTING) and the restore.
+  if (auto* c = std::get_if<ConnmarkTarget>(&r.target)) {
+    if (!c->restore && chain == "PREROUTING") return n == 2 && count_of<MarkMatch>(e) == 1;
+    if (c->restore && chain == "OUTPUT") return n == 2 && count_of<ConnmarkMatch>(e) == 1;
+    return false;
+  }
+  if (chain != "OUTPUT") return false;
+  // `-o lo -p tcp -m mark --mark M -j RETURN`.
+  if (jump && *jump == "RETURN")
+    return n == 3 && count_of<IfaceMatch>(e) == 1 && count_of<MarkMatch>(e) == 1;
+  // `! -d LO -o lo -p tcp -m owner --uid-owner|--gid-owner ID -j MARK --set-mark OM`.
+  if (std::holds_alternative<MarkTarget>(r.target))
+    return n == 4 && count_of<AddrMatch>(e) == 1 && count_of<IfaceMatch>(e) == 1 &&
+           count_of<OwnerMatch>(e) == 1;
+  return false;
+}
+
+Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TablePlan& tp) {
+  ChainKeys planned;
+  if (Status s = planned_builtin_keys(plan, tp.current, backend, planned); !s.ok()) return s;
+  ChainSeqs ours;
+  tp.residue = false;
+  strip_istio(tp.current, std::move(planned), replace, tp.desired, ours, tp.residue);
+  const EntryEncoder encode = [&](Family f, Entry& e) { return backend.encode(f, e); };
+  if (Status s = replay(plan, tp.desired, encode); !s.ok()) return s;
+  tp.same = same_istio_part(tp.current, tp.desired, ours);
+  return Status::Ok();
+}
+
+Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp) {
+  // What the plan creates here: its user chains and its builtin-chain rules.
+  TableModel created = empty_table(tp.current.family, tp.current.table);
+  const EntryEncoder encode = [&](Family f, Entry& e) { return backend.encode(f, e); };
+  if (Status s = replay(plan, created, encode); !s.ok()) return s;
+  const bool plan_uses_family =
+      std::any_of(plan.rules.begin(), plan.rules.end(),
+                  [&](const Rule& r) { return writes(plan, r, tp.current.family); });
+  std::set<std::string> removed;
+  ChainKeys planned;
+  for (const Chain& c : created.chains) {
+    if (!c.builtin && tp.current.find(c.name)) removed.insert(c.name);
+    if (c.builtin)
+      for (const Entry& e : c.entries) planned[c.name].insert(e.bytes);
+  }
+  // A family the plan does not write holds only earlier istio state: all of it goes.
+  if (!plan_uses_family)
+    for (const Chain& c : tp.current.chains)
+      if (!c.builtin && is_istio_chain(c.name)) removed.insert(c.name);
+  tp.residue = !removed.empty();
+  tp.desired = TableModel{tp.current.family, tp.current.table, tp.current.present, {}};
+  bool changed = false;
+  for (const Chain& c : tp.current.chains) {
+    if (removed.count(c.name)) {
+      changed = true;
+      continue;
+    }
+    Chain& kept = tp.desired.chains.emplace_back(Chain{c.name, c.builtin, c.policy, {}});
+    std::multiset<std::string>& plan_keys = planned[c.name];
+    for (const Entry& e : c.entries) {
+      const std::string* j = jump_chain(e);
+      bool drop = j && removed.count(*j);  // a jump to a chain that goes away would dangle
+      if (auto it = plan_keys.find(e.bytes); !drop && c.builtin && it != plan_keys.end()) {
+        drop = true;
+        plan_keys.erase(it);
+      }
+      changed |= drop;
+      if (!drop) kept.entries.push_back(e);
+    }
+  }
+  tp.same = !changed;
+  return Status::Ok();
+}
+
+}  // namespace snare

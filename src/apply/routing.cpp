@@ -1,0 +1,133 @@
+// The routing half of an apply, cleanup or verify (see routing.h).
+#include "apply/routing.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace snare {
+namespace {
+
+const char* ip_cmd(Family f) { return f == Family::v4 ? "ip" : "ip -6"; }
+
+bool contains(const std::vector<std::pair<Family, TproxyRoute>>& v, Family f,
+              const TproxyRoute& r) {
+  return std::find(v.begin(), v.end(), std::make_pair(f, r)) != v.end();
+}
+
+}  // namespace
+
+bool plan_needs_tproxy_routes(const Config& cfg) {
+  return cfg.mode == InterceptMode::tproxy && (cfg.inbound_ports_all || !cfg.inbound_ports.empty());
+}
+
+bool RouteChanges::any() const {
+  return passthrough_added || !removed.empty() ||
+         std::any_of(added.begin(), added.end(),
+                     [](const Added& a) { return a.parts.rule || a.parts.route; });
+}
+
+std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, const Plan& plan) {
+  std::vector<std::pair<Family, TproxyRoute>> out;
+  if (!plan_needs_tproxy_routes(cfg)) return out;
+  for (Family f : plan_families(plan))
+    out.emplace_back(f, TproxyRoute{cfg.tproxy_mark_value, cfg.tproxy_route_table_value});
+  return out;
+}
+
+Status stale_routes(const Config& cfg, const Plan& plan, RouteOps& routes,
+                    std::vector<std::pair<Family, TproxyRoute>>& out) {
+  const auto needed = needed_routes(cfg, plan);
+  for (Family f : {Family::v4, Family::v6}) {
+    std::vector<TproxyRoute> found;
+    if (Status s = routes.list_tproxy_routes(f, found); !s.ok()) return s;
+    for (const TproxyRoute& r : found)
+      if (!contains(needed, f, r)) out.emplace_back(f, r);
+  }
+  return Status::Ok();
+}
+
+Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool remove_stale,
+                     RouteChanges& ch) {
+  for (const auto& [f, r] : needed_routes(cfg, plan)) {
+    RouteChanges::Added& a = ch.added.emplace_back(RouteChanges::Added{f, r, {}});
+    Status s = routes.add_tproxy_routes(f, r.mark, r.table, a.parts);
+    if (!s.ok())
+      return Status::Fail(fmt::format("TPROXY routes ({}): {}", family_name(f), s.error));
+  }
+  if (plan.ipv6) {
+    Status s = routes.add_passthrough_addr(ch.passthrough_added);
+    if (!s.ok()) return Status::Fail(fmt::format("::6/128 on lo: {}", s.error));
+  }
+  if (!remove_stale) return Status::Ok();
+  std::vector<std::pair<Family, TproxyRoute>> stale;
+  if (Status s = stale_routes(cfg, plan, routes, stale); !s.ok()) return s;
+  for (const auto& [f, r] : stale) {
+    if (Status s = routes.del_tproxy_routes(f, r.mark, r.table, {true, true}); !s.ok())
+      return Status::Fail(
+          fmt::format("removing earlier TPROXY routes ({}): {}", family_name(f), s.error));
+    ch.removed.emplace_back(f, r);
+  }
+  return Status::Ok();
+}
+
+void undo_routes(RouteOps& routes, const RouteChanges& ch) {
+  for (const auto& [f, r] : ch.removed) {
+    RouteOps::Added ignored;
+    if (Status s = routes.add_tproxy_routes(f, r.mark, r.table, ignored); !s.ok())
+      log_warn("putting back the earlier {} TPROXY routes: {}", family_name(f), s.error);
+  }
+  for (const RouteChanges::Added& a : ch.added)
+    if (a.parts.rule || a.parts.route)
+      if (Status s = routes.del_tproxy_routes(a.family, a.route.mark, a.route.table, a.parts);
+          !s.ok())
+        log_warn("undoing the {} TPROXY routes: {}", family_name(a.family), s.error);
+  if (ch.passthrough_added)
+    if (Status s = routes.del_passthrough_addr(); !s.ok())
+      log_warn("removing ::6 from lo: {}", s.error);
+}
+
+Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, RouteChanges& ch) {
+  std::vector<std::pair<Family, TproxyRoute>> gone = needed_routes(cfg, plan);
+  if (Status s = stale_routes(cfg, plan, routes, gone); !s.ok()) return s;
+  std::string errors;
+  auto note = [&](const std::string& e) { errors += (errors.empty() ? "" : "; ") + e; };
+  for (const auto& [f, r] : gone) {
+    if (Status s = routes.del_tproxy_routes(f, r.mark, r.table, {true, true}); !s.ok())
+      note(fmt::format("remove TPROXY routes ({}): {}", family_name(f), s.error));
+    else
+      ch.removed.emplace_back(f, r);
+  }
+  if (plan.ipv6)
+    if (Status s = routes.del_passthrough_addr(); !s.ok())
+      note(fmt::format("remove ::6/128 from lo: {}", s.error));
+  if (!errors.empty()) return Status::Fail(errors);
+  return Status::Ok();
+}
+
+Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff) {
+  for (const auto& [f, r] : needed_routes(cfg, plan)) {
+    RouteOps::Added present;
+    if (Status s = routes.query_tproxy_routes(f, r.mark, r.table, present); !s.ok()) return s;
+    if (!present.rule)
+      diff += fmt::format("+{} rule fwmark {:#x} lookup {}\n", ip_cmd(f), r.mark, r.table);
+    if (!present.route)
+      diff += fmt::format("+{} route local default dev lo table {}\n", ip_cmd(f), r.table);
+  }
+  std::vector<std::pair<Family, TproxyRoute>> stale;
+  if (Status s = stale_routes(cfg, plan, routes, stale); !s.ok()) return s;
+  for (const auto& [f, r] : stale)
+    diff += fmt::format(
+        "-{0} rule fwmark {1:#x} lookup {2}\n-{0} route local default dev lo table {2}\n",
+        ip_cmd(f), r.mark, r.table);
+  if (plan.ipv6) {
+    bool present = false;
+    if (Status s = routes.query_passthrough_addr(present); !s.ok()) return s;
+    if (!present) diff += "+ip -6 addr ::6/128 dev lo\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace snare

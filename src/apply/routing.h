@@ -1,0 +1,48 @@
+// The routing half of an apply, cleanup or verify: TPROXY's policy routes (per family) and ::6 on
+// lo, over the RouteOps seam, with what a rollback must undo. Internal to src/apply/.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "apply/apply.h"
+
+namespace snare {
+
+using TproxyRoute = RouteOps::TproxyRoute;
+
+// The route changes one run made, so that a rollback undoes exactly those.
+struct RouteChanges {
+  struct Added {
+    Family family;
+    TproxyRoute route;
+    RouteOps::Added parts;  // the rule, the route: what this run created
+  };
+  std::vector<Added> added;                             // the routes the flags need
+  std::vector<std::pair<Family, TproxyRoute>> removed;  // earlier istio routes taken away
+  bool passthrough_added = false;                       // ::6/128 on lo
+  bool any() const;
+};
+
+// The TPROXY routes the flags need (mark and table), in each family of the plan.
+std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, const Plan& plan);
+
+// Earlier istio TPROXY routes in either family that the flags do not need.
+Status stale_routes(const Config& cfg, const Plan& plan, RouteOps& routes,
+                    std::vector<std::pair<Family, TproxyRoute>>& out);
+
+// Adds what the flags need and, with `remove_stale`, removes earlier istio routes. On failure
+// `changes` says what to undo.
+Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool remove_stale,
+                     RouteChanges& changes);
+// Puts back what `changes` records, best effort, logging what could not be undone.
+void undo_routes(RouteOps& routes, const RouteChanges& changes);
+
+// Cleanup's part: the flags' routes, earlier istio routes, and ::6 when the flags use IPv6.
+Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, RouteChanges& changes);
+
+// verify's part: "+" lines for missing routes and ::6, "-" lines for earlier istio routes.
+Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff);
+
+}  // namespace snare

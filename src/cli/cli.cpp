@@ -1,0 +1,168 @@
+// Subcommand dispatch and the rule commands' step order (see cli.h).
+#include "cli/cli.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "base/log.h"
+#include "build_info.h"
+#include "builder/builder.h"
+#include "config/flags.h"
+#include "config/system.h"
+#include "kernel/netns.h"
+#include "model/table.h"
+#include "render/restore.h"
+#include "render/save.h"
+
+namespace snare {
+namespace {
+
+enum class Verb { apply, clean, verify };
+
+const char* kUsage =
+    "usage: snare [istio-iptables] [FLAGS]   write the capture rules (istio-iptables' flags)\n"
+    "       snare clean [FLAGS]              remove what these flags create\n"
+    "       snare verify [FLAGS]             compare the live rules with these flags (0 same, 1 "
+    "drift, 2 trouble)\n"
+    "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"
+    "       snare version                    print version, git revision, libiptc and libnl "
+    "versions\n"
+    "Run `snare --help` or `snare proxy --help` for the flags.\n";
+
+void error_line(const std::string& msg) { std::fprintf(stderr, "snare: error: %s\n", msg.c_str()); }
+
+int print_version(const Commands& cmds) {
+  std::printf("snare %s (git %s)\n%s", SNARE_VERSION, SNARE_GIT_REV,
+              cmds.version_details ? cmds.version_details().c_str() : "");
+  return 0;
+}
+
+// Flags and environment into a Config. -1: go on; otherwise the exit code.
+int parse_config(const std::vector<std::string>& args, const std::string& command,
+                 const EnvLookup& env, const Commands& cmds, Config& cfg,
+                 std::vector<std::string>& warnings) {
+  RawFlags raw;
+  if (Status s = parse_flags(args, env, command, raw); !s.ok()) {
+    error_line(s.error);
+    return 2;
+  }
+  if (raw.help) {
+    std::fputs(raw.help_text.c_str(), stdout);
+    return 0;
+  }
+  if (raw.version) return print_version(cmds);
+  if (Status s = make_config(raw, cfg, warnings); !s.ok()) {
+    error_line(s.error);
+    return 2;
+  }
+  log_configure(cfg.log_level, cfg.log_as_json);
+  return -1;
+}
+
+// Enters the pod's namespace first: IPv6 detection reads its addresses, and every libiptc or
+// netlink handle must be opened inside it. A dry-run goes on where it is, with a warning.
+int enter_namespace(const Config& cfg, std::vector<std::string>& warnings) {
+  if (cfg.network_namespace.empty() && cfg.netns_pid <= 0) return -1;
+  Status s = enter_netns(cfg.network_namespace, cfg.netns_pid);
+  if (s.ok()) return -1;
+  if (!cfg.dry_run) {
+    error_line(s.error);
+    return 1;
+  }
+  warnings.push_back(s.error + " (dry-run goes on in the current namespace)");
+  return -1;
+}
+
+int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmds) {
+  if (!cfg.skip_rule_apply || verb != Verb::apply) {
+    if (Status s = check_not_host_netns(cfg.allow_host_netns); !s.ok()) {
+      error_line(s.error);
+      return verb == Verb::verify ? 2 : 1;
+    }
+  }
+  int rc = 0;
+  switch (verb) {
+    case Verb::apply:
+      if (!cfg.skip_rule_apply) rc = cmds.apply(cfg, plan);
+      break;
+    case Verb::clean:
+      return cmds.cleanup(cfg, plan);
+    case Verb::verify:
+      return cmds.verify(cfg, plan);
+  }
+  if (rc == 0 && cfg.run_validation) rc = cmds.validate(cfg);
+  return rc;
+}
+
+int run_rules(Verb verb, const std::string& command, const std::vector<std::string>& args,
+              const Commands& cmds) {
+  const EnvLookup env = process_env();
+  Config cfg;
+  std::vector<std::string> warnings;
+  if (int rc = parse_config(args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
+  if (verb == Verb::apply && cfg.cleanup_only) verb = Verb::clean;
+  if (int rc = enter_namespace(cfg, warnings); rc >= 0) return rc;
+  System& sys = real_system();
+  if (Status s = fill_config(cfg, sys, env, warnings); !s.ok()) {
+    error_line(s.error);
+    return 2;
+  }
+  for (const auto& w : warnings) log_warn("{}", w);
+  Plan plan = build_plan(cfg);
+  // The kernel stores numbers: names must resolve for the save form and for anything applied.
+  // A restore-form dry-run keeps them as given, as istio's does.
+  if (cfg.output_format == OutputFormat::save || !cfg.dry_run) {
+    if (Status s = resolve_names(plan, sys); !s.ok()) {
+      error_line(s.error);
+      return 2;
+    }
+  }
+  if (cfg.dry_run) {
+    std::fputs(render_dry_run(cfg, plan).c_str(), stdout);
+    return 0;
+  }
+  return run_verb(verb, cfg, plan, cmds);
+}
+
+}  // namespace
+
+std::string render_dry_run(const Config& cfg, const Plan& plan) {
+  std::string out;
+  for (Family f : plan_families(plan)) {
+    out += fmt::format("# {}\n", family_name(f));
+    if (cfg.output_format == OutputFormat::save)
+      out += render_save(replay_fresh(plan, f));
+    else
+      out += render_restore(plan, f);
+  }
+  return out;
+}
+
+int run_cli(int argc, char** argv, const Commands& cmds) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::string self = argc > 0 ? argv[0] : "snare";
+  const std::string base = self.substr(self.find_last_of('/') + 1);
+  std::string command = base == "istio-iptables" ? "istio-iptables" : "snare";
+  const std::string sub = args.empty() ? "" : args[0];
+  // istio's injector passes `istio-iptables` as the first argument to the image's entrypoint.
+  if (sub == "istio-iptables" || sub == "clean" || sub == "verify") {
+    args.erase(args.begin());
+    const Verb verb = sub == "clean" ? Verb::clean : sub == "verify" ? Verb::verify : Verb::apply;
+    return run_rules(verb, "snare " + sub, args, cmds);
+  }
+  if (sub == "proxy") return cmds.proxy(argc - 1, argv + 1);
+  if (sub == "version") return print_version(cmds);
+  if (sub == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!sub.empty() && sub[0] != '-') {
+    error_line(fmt::format("unknown subcommand \"{}\"", sub));
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  return run_rules(Verb::apply, command, args, cmds);
+}
+
+}  // namespace snare

@@ -1,0 +1,32 @@
+// The command line: which subcommand runs, and the order of the rule commands' steps
+// (parse -> validate -> enter the namespace -> fill from the system -> build -> dry-run or apply).
+//
+// The kernel-facing commands are passed in by the main (the composition root), so that the
+// library can be tested with fakes and the main stays a few lines of wiring.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "model/rule.h"
+
+namespace snare {
+
+struct Commands {
+  std::function<int(const Config&, const Plan&)> apply;
+  std::function<int(const Config&, const Plan&)> cleanup;
+  std::function<int(const Config&, const Plan&)> verify;
+  std::function<int(const Config&)> validate;    // --run-validation
+  std::function<int(int, char**)> proxy;         // snare proxy ...
+  std::function<std::string()> version_details;  // libiptc/libnl versions for `snare version`
+};
+
+// Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.
+int run_cli(int argc, char** argv, const Commands& commands);
+
+// The rule text a dry-run prints.
+std::string render_dry_run(const Config& cfg, const Plan& plan);
+
+}  // namespace snare

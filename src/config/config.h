@@ -1,0 +1,86 @@
+// Config: everything the flags and environment ask for, validated, as plain data.
+//
+// Lists are already split on commas with empty elements dropped (istio's config.Split). String
+// values keep istio's spelling so that the builder can paste them into rules as istio does.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+
+namespace snare {
+
+enum class InterceptMode { redirect, tproxy };
+enum class Ipv6Mode { automatic, on, off };
+enum class OutputFormat { restore, save };
+
+struct Config {
+  // capture ports
+  std::string proxy_port = "15001";            // -p
+  std::string inbound_capture_port = "15006";  // -z
+  std::string inbound_tunnel_port = "15008";   // -e
+  // identity of the proxy
+  std::vector<std::string> proxy_uids;  // -u (empty flag: ENVOY_USER lookup, else 1337)
+  std::vector<std::string> proxy_gids;  // -g (empty flag: same as -u)
+  // inbound
+  InterceptMode mode = InterceptMode::redirect;  // -m
+  std::string tproxy_mark = "1337";              // -t, as given
+  uint32_t tproxy_mark_value = 1337;             // -t, parsed
+  std::string tproxy_route_table = "133";        // -r
+  uint32_t tproxy_route_table_value = 133;
+  bool inbound_ports_all = false;               // -b '*'
+  std::vector<std::string> inbound_ports;       // -b list
+  std::vector<std::string> inbound_exclude;     // -d
+  std::vector<std::string> exclude_interfaces;  // -c
+  // outbound
+  bool outbound_cidrs_all = false;             // -i '*'
+  std::vector<std::string> outbound_cidrs_v4;  // -i
+  std::vector<std::string> outbound_cidrs_v6;
+  bool outbound_cidrs_have_loopback = false;
+  std::vector<std::string> exclude_cidrs_v4;  // -x
+  std::vector<std::string> exclude_cidrs_v6;
+  std::vector<std::string> outbound_ports;          // -q
+  std::vector<std::string> outbound_ports_exclude;  // -o
+  std::vector<std::string> reroute_interfaces;      // -k
+  // owner groups (ISTIO_OUTBOUND_OWNER_GROUPS[_EXCLUDE])
+  bool owner_groups_all = true;                   // include == "*"
+  std::vector<std::string> owner_groups_include;  // include list (may be empty but set)
+  std::vector<std::string> owner_groups_exclude;
+  std::string ipv4_loopback_cidr = "127.0.0.1/32";  // --host-ipv4-loopback-cidr
+  // DNS
+  bool redirect_dns = false;
+  bool capture_all_dns = false;
+  bool dns_servers_given = false;  // --dns-servers (even empty) replaces /etc/resolv.conf
+  std::vector<std::string> dns_servers_v4;
+  std::vector<std::string> dns_servers_v6;
+  // families
+  bool drop_invalid = false;
+  bool dual_stack = false;
+  Ipv6Mode ipv6 = Ipv6Mode::automatic;
+  bool ipv6_enabled = false;  // resolved from `ipv6` before the build
+  // where and how
+  std::string network_namespace;  // --network-namespace PATH
+  int netns_pid = 0;              // --netns-pid PID
+  bool allow_host_netns = false;
+  bool dry_run = false;
+  OutputFormat output_format = OutputFormat::restore;
+  bool reconcile = false;
+  bool cleanup_only = false;
+  bool force_apply = false;
+  bool skip_rule_apply = false;
+  bool run_validation = false;
+  uint16_t probe_port = 15002;
+  std::chrono::milliseconds probe_timeout{5000};
+  bool cni_mode = false;
+  bool native_nftables = false;
+  std::string force_iptables_binary;
+  // logging
+  LogLevel log_level = LogLevel::info;
+  bool log_as_json = false;
+};
+
+}  // namespace snare

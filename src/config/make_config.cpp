@@ -1,0 +1,254 @@
+// Raw flag values -> Config (see flags.h): every value through the parsers of base/parse.h, the
+// first error naming its flag or variable and the value.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/parse.h"
+#include "config/flags.h"
+
+namespace snare {
+namespace {
+
+// Checks and converts each raw value; the first error wins.
+class Checker {
+ public:
+  explicit Checker(const RawFlags& raw) : raw_(raw) {}
+  const std::string& str(Flag f) const { return raw_[f].value; }
+  bool given(Flag f) const { return raw_[f].given; }
+
+  void fail(Flag f, const std::string& why) {
+    if (error_.empty()) error_ = fmt::format("{}: {}", raw_[f].source, why);
+  }
+  // The value of a parser's result, or T{} after recording its error.
+  template <typename T>
+  T take(Flag f, Parsed<T> p) {
+    if (!p.ok()) fail(f, p.error);
+    return std::move(p.value);
+  }
+  bool boolean(Flag f) { return take(f, parse_bool(str(f))); }
+  std::string port(Flag f) {
+    take(f, parse_port(str(f)));
+    return str(f);
+  }
+  std::vector<std::string> ports(Flag f) {
+    auto list = split_list(str(f));
+    for (const auto& p : list) {
+      auto r = parse_port_range(p);
+      if (!r.ok()) fail(f, p == "*" ? r.error + "; '*' is not a port here" : r.error);
+    }
+    return list;
+  }
+  std::vector<std::string> list_of(Flag f, Parsed<std::string> (*parse)(std::string_view)) {
+    auto list = split_list(str(f));
+    for (const auto& v : list) take(f, parse(v));
+    return list;
+  }
+  // -i / -x: CIDRs split by family, in istio's spelling.
+  void cidrs(Flag f, std::vector<std::string>& v4, std::vector<std::string>& v6, bool& loopback) {
+    for (const auto& c : split_list(str(f))) {
+      auto p = parse_cidr(c);
+      if (!p.ok()) {
+        fail(f, c == "*" ? "'*' must be the whole value, not part of a list" : p.error);
+        continue;
+      }
+      (p.value.addr.v6 ? v6 : v4).push_back(std::move(p.value.text));
+      loopback = loopback || p.value.addr.loopback();
+    }
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  const RawFlags& raw_;
+  std::string error_;
+};
+
+void capture_ports(Checker& k, Config& c, std::vector<std::string>& warnings) {
+  c.proxy_port = k.port(Flag::envoy_port);
+  c.inbound_capture_port = k.port(Flag::inbound_capture_port);
+  c.inbound_tunnel_port = k.port(Flag::inbound_tunnel_port);
+  if (k.str(Flag::inbound_ports) == "*")
+    c.inbound_ports_all = true;
+  else
+    c.inbound_ports = k.ports(Flag::inbound_ports);
+  c.inbound_exclude = k.ports(Flag::local_exclude_ports);
+  if (!c.inbound_ports_all && !c.inbound_exclude.empty() && k.given(Flag::local_exclude_ports))
+    warnings.push_back(fmt::format(
+        "{} \"{}\" is ignored because -b is not '*' (istio ignores it too): only the -b ports "
+        "are captured",
+        flag_label(Flag::local_exclude_ports), k.str(Flag::local_exclude_ports)));
+  c.outbound_ports = k.ports(Flag::outbound_ports);
+  c.outbound_ports_exclude = k.ports(Flag::local_outbound_ports_exclude);
+  c.exclude_interfaces = k.list_of(Flag::exclude_interfaces, parse_interface);
+  c.reroute_interfaces = k.list_of(Flag::kube_virt_interfaces, parse_interface);
+}
+
+void interception(Checker& k, Config& c) {
+  std::string mode = k.str(Flag::interception_mode);
+  std::transform(mode.begin(), mode.end(), mode.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  if (mode == "TPROXY")
+    c.mode = InterceptMode::tproxy;
+  else if (mode == "REDIRECT" || mode.empty())
+    c.mode = InterceptMode::redirect;
+  else
+    k.fail(Flag::interception_mode,
+           fmt::format("\"{}\" is not an interception mode (REDIRECT or TPROXY)",
+                       k.str(Flag::interception_mode)));
+  c.tproxy_mark = k.str(Flag::tproxy_mark);
+  c.tproxy_mark_value = k.take(Flag::tproxy_mark, parse_u32(c.tproxy_mark));
+  if (k.error().empty() && (c.tproxy_mark_value == 0 || c.tproxy_mark_value == 1338))
+    k.fail(Flag::tproxy_mark,
+           fmt::format("\"{}\" cannot be the TPROXY mark (0 is no mark; 1338 is istio's "
+                       "outbound mark)",
+                       c.tproxy_mark));
+  c.tproxy_route_table = k.str(Flag::tproxy_route_table);
+  c.tproxy_route_table_value = k.take(Flag::tproxy_route_table, parse_u32(c.tproxy_route_table));
+  const uint32_t t = c.tproxy_route_table_value;
+  if (k.error().empty() && (t == 0 || (t >= 253 && t <= 255)))
+    k.fail(Flag::tproxy_route_table,
+           fmt::format("\"{}\" is a reserved routing table (0 unspec, 253 default, 254 main, "
+                       "255 local)",
+                       c.tproxy_route_table));
+}
+
+void destinations(Checker& k, Config& c) {
+  if (k.str(Flag::service_cidr) == "*")
+    c.outbound_cidrs_all = true;
+  else
+    k.cidrs(Flag::service_cidr, c.outbound_cidrs_v4, c.outbound_cidrs_v6,
+            c.outbound_cidrs_have_loopback);
+  bool ignored = false;
+  if (k.str(Flag::service_exclude_cidr) == "*")
+    k.fail(Flag::service_exclude_cidr,
+           "'*' would exclude every destination (istio refuses it too); give CIDRs");
+  else
+    k.cidrs(Flag::service_exclude_cidr, c.exclude_cidrs_v4, c.exclude_cidrs_v6, ignored);
+  const std::string& lo = k.str(Flag::host_ipv4_loopback_cidr);
+  auto p = parse_cidr(lo);
+  if (!p.ok())
+    k.fail(Flag::host_ipv4_loopback_cidr, p.error);
+  else if (p.value.addr.v6 || !p.value.addr.loopback() || p.value.len < 8)
+    k.fail(Flag::host_ipv4_loopback_cidr,
+           fmt::format("\"{}\" is not an IPv4 loopback CIDR (127.0.0.0/8 with a length of 8 to 32)",
+                       lo));
+  c.ipv4_loopback_cidr = p.ok() ? p.value.text : lo;
+}
+
+void identities(Checker& k, Config& c, std::vector<std::string>& warnings) {
+  c.proxy_uids = k.list_of(Flag::proxy_uid, parse_owner_id);
+  c.proxy_gids = k.list_of(Flag::proxy_gid, parse_owner_id);
+  if (k.str(Flag::outbound_owner_groups) == "*") {
+    c.owner_groups_all = true;
+  } else {
+    c.owner_groups_all = false;
+    c.owner_groups_include = k.list_of(Flag::outbound_owner_groups, parse_owner_id);
+    if (c.owner_groups_include.size() > 64)
+      k.fail(Flag::outbound_owner_groups,
+             fmt::format("{} groups given; at most 64 fit in one rule (istio's limit)",
+                         c.owner_groups_include.size()));
+    if (c.owner_groups_include.empty())
+      warnings.push_back(
+          "outbound owner groups is set but empty: no outbound traffic will be captured (as in "
+          "istio); use '*' to capture every group");
+  }
+  c.owner_groups_exclude = k.list_of(Flag::outbound_owner_groups_exclude, parse_owner_id);
+  if (!c.owner_groups_all && !c.owner_groups_exclude.empty())
+    warnings.push_back(
+        "--outbound-owner-groups-exclude is ignored because --outbound-owner-groups is not '*' "
+        "(as in istio)");
+}
+
+void dns_and_families(Checker& k, Config& c) {
+  c.redirect_dns = k.boolean(Flag::redirect_dns);
+  c.capture_all_dns = k.boolean(Flag::capture_all_dns);
+  if (k.given(Flag::dns_servers)) {
+    c.dns_servers_given = true;
+    for (const auto& s : split_list(k.str(Flag::dns_servers))) {
+      auto ip = k.take(Flag::dns_servers, parse_ip(s));
+      (ip.v6 ? c.dns_servers_v6 : c.dns_servers_v4).push_back(s);
+    }
+  }
+  c.drop_invalid = k.boolean(Flag::drop_invalid);
+  c.dual_stack = k.boolean(Flag::dual_stack);
+  const std::string& ipv6 = k.str(Flag::enable_ipv6);
+  if (ipv6 == "auto") {
+    c.ipv6 = Ipv6Mode::automatic;
+  } else if (auto b = parse_bool(ipv6); b.ok()) {
+    c.ipv6 = b.value ? Ipv6Mode::on : Ipv6Mode::off;
+  } else {
+    k.fail(Flag::enable_ipv6, fmt::format("\"{}\" is not auto, true or false", ipv6));
+  }
+}
+
+void run_options(Checker& k, Config& c) {
+  c.dry_run = k.boolean(Flag::dry_run);
+  const std::string& format = k.str(Flag::output_format);
+  if (format == "restore" || format == "save")
+    c.output_format = format == "save" ? OutputFormat::save : OutputFormat::restore;
+  else
+    k.fail(Flag::output_format,
+           fmt::format("\"{}\" is not an output format (restore or save)", format));
+  c.network_namespace = k.str(Flag::network_namespace);
+  if (const std::string& pid = k.str(Flag::netns_pid); !pid.empty()) {
+    auto v = parse_u32(pid);
+    if (!v.ok() || v.value == 0 || v.value > 4194304)
+      k.fail(Flag::netns_pid, fmt::format("\"{}\" is not a process ID", pid));
+    c.netns_pid = static_cast<int>(v.value);
+    if (!c.network_namespace.empty())
+      k.fail(Flag::netns_pid, "give either --network-namespace or --netns-pid, not both");
+  }
+  c.allow_host_netns = k.boolean(Flag::allow_host_netns);
+  c.reconcile = k.boolean(Flag::reconcile);
+  c.cleanup_only = k.boolean(Flag::cleanup_only);
+  c.force_apply = k.boolean(Flag::force_apply);
+  c.skip_rule_apply = k.boolean(Flag::skip_rule_apply);
+  c.run_validation = k.boolean(Flag::run_validation);
+  c.probe_port = k.take(Flag::probe_port, parse_port(k.str(Flag::probe_port)));
+  c.probe_timeout = k.take(Flag::probe_timeout, parse_duration(k.str(Flag::probe_timeout)));
+  c.cni_mode = k.boolean(Flag::cni_mode);
+  c.native_nftables = k.boolean(Flag::native_nftables);
+  c.force_iptables_binary = k.str(Flag::force_iptables_binary);
+  if (!c.force_iptables_binary.empty() && c.force_iptables_binary != "legacy" &&
+      c.force_iptables_binary != "nft")
+    k.fail(
+        Flag::force_iptables_binary,
+        fmt::format("\"{}\" is not legacy or nft (istio rejects it too)", c.force_iptables_binary));
+  c.log_level = k.take(Flag::log_output_level, parse_log_level(k.str(Flag::log_output_level)));
+  c.log_as_json = k.boolean(Flag::log_as_json);
+}
+
+// Flags snare accepts for compatibility but does not implement: refused, never ignored.
+Status unsupported(const Config& c) {
+  if (c.native_nftables)
+    return Status::Fail(
+        "--native-nftables: not supported yet (snare programs iptables through libiptc); drop the "
+        "flag (or global.nativeNftables) to use iptables rules");
+  if (c.force_iptables_binary == "nft")
+    return Status::Fail(
+        "--force-iptables-binary: \"nft\" is not supported yet: snare writes legacy iptables "
+        "through libiptc and needs no binary; drop the flag or use \"legacy\"");
+  if (c.cni_mode)
+    return Status::Fail(
+        "--cni-mode: not supported yet (istio CNI links its own rule code); run snare as the init "
+        "container, or with --network-namespace from the host");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status make_config(const RawFlags& raw, Config& c, std::vector<std::string>& warnings) {
+  Checker k(raw);
+  c = Config{};
+  capture_ports(k, c, warnings);
+  interception(k, c);
+  destinations(k, c);
+  identities(k, c, warnings);
+  dns_and_families(k, c);
+  run_options(k, c);
+  if (!k.error().empty()) return Status::Fail(k.error());
+  return unsupported(c);
+}
+
+}  // namespace snare

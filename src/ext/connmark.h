@@ -1,0 +1,28 @@
+// The connmark match (`-m connmark --mark V`, revision 1) and the CONNMARK target
+// (`-j CONNMARK --save-mark` / `--restore-mark`, revision 2).
+#pragma once
+
+#include "ext/ext.h"
+
+namespace snare {
+
+template <>
+struct Ext<ConnmarkMatch> {
+  static void restore(const ConnmarkMatch& m, std::string& out);
+  static void save(const ConnmarkMatch& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const ConnmarkMatch&) { return SaveSlot::xt_match; }
+  static Status encode(const ConnmarkMatch& m, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"connmark", 1, &decode}}};
+};
+
+template <>
+struct Ext<ConnmarkTarget> {
+  static void restore(const ConnmarkTarget& t, std::string& out);
+  static void save(const ConnmarkTarget& t, SaveContext& ctx, std::string& out);
+  static Status encode(const ConnmarkTarget& t, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"CONNMARK", 2, &decode}}};
+};
+
+}  // namespace snare

@@ -1,0 +1,61 @@
+// The conntrack match (see conntrack.h).
+#include "ext/conntrack.h"
+
+#include <fmt/format.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_conntrack.h>
+
+#include <cstring>
+#include <utility>
+
+namespace snare {
+namespace {
+
+// The states in the order iptables prints them.
+const std::pair<uint16_t, const char*> kStates[] = {
+    {XT_CONNTRACK_STATE_INVALID, "INVALID"},
+    {XT_CONNTRACK_STATE_BIT(IP_CT_NEW), "NEW"},
+    {XT_CONNTRACK_STATE_BIT(IP_CT_RELATED), "RELATED"},
+    {XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED), "ESTABLISHED"},
+    {XT_CONNTRACK_STATE_UNTRACKED, "UNTRACKED"},
+    {XT_CONNTRACK_STATE_SNAT, "SNAT"},
+    {XT_CONNTRACK_STATE_DNAT, "DNAT"}};
+
+}  // namespace
+
+void Ext<ConntrackMatch>::restore(const ConntrackMatch& m, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-m conntrack --ctstate {}", fmt::join(m.states, ","));
+}
+
+void Ext<ConntrackMatch>::save(const ConntrackMatch& m, SaveContext&, std::string& out) {
+  restore(m, out);
+}
+
+Status Ext<ConntrackMatch>::encode(const ConntrackMatch& m, EntryWriter& w) {
+  uint16_t mask = 0;
+  for (const std::string& s : m.states) {
+    auto it = std::find_if(std::begin(kStates), std::end(kStates),
+                           [&](const auto& k) { return s == k.second; });
+    if (it == std::end(kStates))
+      return Status::Fail(fmt::format("unknown conntrack state '{}'", s));
+    mask |= it->first;
+  }
+  xt_conntrack_mtinfo3 info{};
+  info.match_flags = XT_CONNTRACK_STATE;
+  info.state_mask = mask;
+  std::memcpy(w.add_match("conntrack", 3, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+bool Ext<ConntrackMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
+  if (xt.size < sizeof(xt_conntrack_mtinfo3)) return false;
+  xt_conntrack_mtinfo3 c;
+  std::memcpy(&c, xt.data, sizeof c);
+  ConntrackMatch out;
+  for (const auto& [bit, name] : kStates)
+    if (c.state_mask & bit) out.states.push_back(name);
+  d.rule.matches.push_back(std::move(out));
+  return c.match_flags == XT_CONNTRACK_STATE && c.invert_flags == 0;
+}
+
+}  // namespace snare

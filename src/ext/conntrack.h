@@ -1,0 +1,18 @@
+// The conntrack match: `-m conntrack --ctstate S1,S2` (xt_conntrack, revision 3).
+#pragma once
+
+#include "ext/ext.h"
+
+namespace snare {
+
+template <>
+struct Ext<ConntrackMatch> {
+  static void restore(const ConntrackMatch& m, std::string& out);
+  static void save(const ConntrackMatch& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const ConntrackMatch&) { return SaveSlot::xt_match; }
+  static Status encode(const ConntrackMatch& m, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"conntrack", 3, &decode}}};
+};
+
+}  // namespace snare

@@ -1,0 +1,28 @@
+// Each form of a whole match, target or rule, dispatched over the variants to the extensions'
+// forms (ext/ext.h). This is the only place that lists the extensions: a new alternative of
+// Match or Target fails to compile here until its Ext<> has every form.
+#pragma once
+
+#include <string>
+
+#include "ext/ext.h"
+
+namespace snare {
+
+void restore_text(const Match& m, std::string& out);
+void restore_text(const Target& t, std::string& out);
+SaveSlot save_slot(const Match& m);
+void save_text(const Match& m, SaveContext& ctx, std::string& out);
+void save_text(const Target& t, SaveContext& ctx, std::string& out);
+
+// One rule as one ipt_entry / ip6t_entry, laid out as iptables 1.8.9 lays it out: header matches,
+// then xt matches in the rule's order, then the target. Every value must be numeric by now.
+Status encode_rule(Family family, const Rule& rule, std::string& out);
+
+// A kernel entry (as iptc_first_rule returns it) back into a rule. `target_label` is
+// iptc_get_target()'s answer for it (verdict name, chain name, "" for fall-through, or the
+// extension's name). Whatever the model cannot say is listed in `unsupported`, so such an entry
+// can never have the same key as one snare encodes.
+DecodedRule decode_entry(Family family, const void* entry, const char* target_label);
+
+}  // namespace snare

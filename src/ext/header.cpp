@@ -1,0 +1,118 @@
+// The entry header's matches (see header.h).
+#include "ext/header.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+
+#include "base/parse.h"
+
+namespace snare {
+namespace {
+
+const char* bang(bool invert) { return invert ? "! " : ""; }
+
+}  // namespace
+
+std::string canonical_cidr(const std::string& cidr, Family family) {
+  auto p = parse_cidr(
+      cidr.find('/') == std::string::npos ? cidr + (family == Family::v4 ? "/32" : "/128") : cidr);
+  if (!p.ok() || p.value.addr.v6 != (family == Family::v6)) return cidr;
+  IpAddr a = p.value.addr;
+  for (int i = 0; i < 16; ++i) {
+    const int keep = p.value.len - i * 8;
+    if (keep < 8) a.bytes[i] &= keep <= 0 ? 0 : static_cast<unsigned char>(0xff << (8 - keep));
+  }
+  return fmt::format("{}/{}", a.text(), p.value.len);
+}
+
+std::string proto_name(unsigned p) {
+  switch (p) {
+    case IPPROTO_TCP:
+      return "tcp";
+    case IPPROTO_UDP:
+      return "udp";
+    case IPPROTO_ICMP:
+      return "icmp";
+    case IPPROTO_ICMPV6:
+      return "ipv6-icmp";
+    case IPPROTO_SCTP:
+      return "sctp";
+    default:
+      return std::to_string(p);
+  }
+}
+
+void Ext<AddrMatch>::restore(const AddrMatch& m, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{}{} {}", bang(m.invert), m.source ? "-s" : "-d",
+                 m.cidr);
+}
+
+void Ext<AddrMatch>::save(const AddrMatch& m, SaveContext& ctx, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{}{} {}", bang(m.invert), m.source ? "-s" : "-d",
+                 canonical_cidr(m.cidr, ctx.family));
+}
+
+Status Ext<AddrMatch>::encode(const AddrMatch& m, EntryWriter& w) {
+  auto p = parse_cidr(m.cidr);
+  if (!p.ok() || p.value.addr.v6 != (w.family() == Family::v6))
+    return Status::Fail(fmt::format("bad {} address '{}'", family_name(w.family()), m.cidr));
+  unsigned char mask[16] = {};
+  for (int i = 0; i < 16; ++i) {
+    const int bits = p.value.len - i * 8;
+    mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : static_cast<unsigned char>(0xff << (8 - bits));
+  }
+  w.address(m.source, p.value.addr.bytes.data(), mask, m.invert);
+  return Status::Ok();
+}
+
+void Ext<IfaceMatch>::restore(const IfaceMatch& m, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{}{} {}", bang(m.invert), m.out ? "-o" : "-i", m.name);
+}
+
+void Ext<IfaceMatch>::save(const IfaceMatch& m, SaveContext&, std::string& out) { restore(m, out); }
+
+Status Ext<IfaceMatch>::encode(const IfaceMatch& m, EntryWriter& w) {
+  if (!w.iface(m.out, m.name, m.invert))
+    return Status::Fail(fmt::format("bad interface name '{}'", m.name));
+  return Status::Ok();
+}
+
+void Ext<ProtoMatch>::restore(const ProtoMatch& m, std::string& out) {
+  out += "-p ";
+  out += m.name;
+}
+
+void Ext<ProtoMatch>::save(const ProtoMatch& m, SaveContext&, std::string& out) { restore(m, out); }
+
+Status Ext<ProtoMatch>::encode(const ProtoMatch& m, EntryWriter& w) {
+  if (m.name == "tcp") {
+    w.proto(IPPROTO_TCP);
+  } else if (m.name == "udp") {
+    w.proto(IPPROTO_UDP);
+  } else if (auto n = parse_u32(m.name); n.ok() && n.value > 0 && n.value < 256) {
+    w.proto(static_cast<uint16_t>(n.value));
+  } else {
+    return Status::Fail(fmt::format("unknown protocol '{}'", m.name));
+  }
+  return Status::Ok();
+}
+
+void decode_header(Family f, const EntryHeader& h, DecodedRule& d) {
+  auto any = [&](const unsigned char* mask) {
+    for (int i = 0; i < (f == Family::v4 ? 4 : 16); ++i)
+      if (mask[i]) return true;
+    return false;
+  };
+  std::vector<Match>& m = d.rule.matches;
+  if (any(h.smsk) || h.inv_src)
+    m.push_back(AddrMatch{true, h.inv_src, cidr_text(f, h.src, h.smsk)});
+  if (any(h.dmsk) || h.inv_dst)
+    m.push_back(AddrMatch{false, h.inv_dst, cidr_text(f, h.dst, h.dmsk)});
+  if (!h.iniface.empty() || h.inv_in) m.push_back(IfaceMatch{false, h.inv_in, h.iniface});
+  if (!h.outiface.empty() || h.inv_out) m.push_back(IfaceMatch{true, h.inv_out, h.outiface});
+  if (h.proto) m.push_back(ProtoMatch{proto_name(h.proto)});
+  d.unsupported.insert(d.unsupported.end(), h.oddities.begin(), h.oddities.end());
+}
+
+}  // namespace snare

@@ -1,0 +1,79 @@
+// The mark match and the MARK target (see mark.h).
+#include "ext/mark.h"
+
+#include <fmt/format.h>
+#include <linux/netfilter/xt_mark.h>
+
+#include <cstring>
+
+#include "base/parse.h"
+
+namespace snare {
+
+std::string format_mark(uint32_t value, uint32_t mask) {
+  if (mask == 0xffffffff) return fmt::format("{:#x}", value);
+  return fmt::format("{:#x}/{:#x}", value, mask);
+}
+
+std::string save_mark(const std::string& mark) {
+  auto m = parse_mark(mark);
+  return m.ok() ? format_mark(m.value.value, m.value.mask) : mark;
+}
+
+void Ext<MarkMatch>::restore(const MarkMatch& m, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-m mark {}--mark {}", m.invert ? "! " : "", m.mark);
+}
+
+void Ext<MarkMatch>::save(const MarkMatch& m, SaveContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-m mark {}--mark {}", m.invert ? "! " : "",
+                 save_mark(m.mark));
+}
+
+Status Ext<MarkMatch>::encode(const MarkMatch& m, EntryWriter& w) {
+  auto mark = parse_mark(m.mark);
+  if (!mark.ok()) return Status::Fail(fmt::format("bad mark '{}'", m.mark));
+  xt_mark_mtinfo1 info{};
+  info.mark = mark.value.value, info.mask = mark.value.mask, info.invert = m.invert ? 1 : 0;
+  std::memcpy(w.add_match("mark", 1, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+bool Ext<MarkMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
+  if (xt.size < sizeof(xt_mark_mtinfo1)) return false;
+  xt_mark_mtinfo1 m;
+  std::memcpy(&m, xt.data, sizeof m);
+  d.rule.matches.push_back(MarkMatch{m.invert != 0, format_mark(m.mark, m.mask)});
+  return true;
+}
+
+void Ext<MarkTarget>::restore(const MarkTarget& t, std::string& out) {
+  out += "-j MARK --set-mark ";
+  out += t.mark;
+}
+
+void Ext<MarkTarget>::save(const MarkTarget& t, SaveContext&, std::string& out) {
+  // --set-mark V is --set-xmark V/0xffffffff, and the kernel shows the latter.
+  auto m = parse_mark(t.mark);
+  fmt::format_to(std::back_inserter(out), "-j MARK --set-xmark {:#x}/{:#x}", m.value.value,
+                 m.value.mask);
+}
+
+Status Ext<MarkTarget>::encode(const MarkTarget& t, EntryWriter& w) {
+  auto mark = parse_mark(t.mark);
+  if (!mark.ok()) return Status::Fail(fmt::format("bad mark '{}'", t.mark));
+  xt_mark_tginfo2 info{};
+  info.mark = mark.value.value, info.mask = mark.value.mask;
+  std::memcpy(w.add_target("MARK", 2, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+bool Ext<MarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
+  if (xt.size < sizeof(xt_mark_tginfo2)) return false;
+  xt_mark_tginfo2 m;
+  std::memcpy(&m, xt.data, sizeof m);
+  if (m.mask != 0xffffffff) return false;
+  d.rule.target = MarkTarget{format_mark(m.mark, 0xffffffff)};
+  return true;
+}
+
+}  // namespace snare

@@ -1,0 +1,73 @@
+// The multiport match (see multiport.h).
+#include "ext/multiport.h"
+
+#include <fmt/format.h>
+#include <linux/netfilter/xt_multiport.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "base/parse.h"
+#include "ext/tcpudp.h"
+
+namespace snare {
+
+void Ext<MultiportMatch>::restore(const MultiportMatch& m, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-m multiport {}--dports {}", m.invert ? "! " : "",
+                 fmt::join(m.ports, ","));
+}
+
+void Ext<MultiportMatch>::save(const MultiportMatch& m, SaveContext&, std::string& out) {
+  std::vector<std::string> ports;
+  ports.reserve(m.ports.size());
+  for (const std::string& p : m.ports) ports.push_back(port_text(p));
+  fmt::format_to(std::back_inserter(out), "-m multiport {}--dports {}", m.invert ? "! " : "",
+                 fmt::join(ports, ","));
+}
+
+Status Ext<MultiportMatch>::encode(const MultiportMatch& m, EntryWriter& w) {
+  if (w.proto() != IPPROTO_TCP && w.proto() != IPPROTO_UDP)
+    return Status::Fail("-m multiport without -p tcp|udp");
+  xt_multiport_v1 info{};
+  info.flags = XT_MULTIPORT_DESTINATION;
+  info.invert = m.invert ? 1 : 0;
+  unsigned n = 0;
+  for (const std::string& p : m.ports) {
+    auto r = parse_port_range(p);
+    if (!r.ok()) return Status::Fail(fmt::format("bad port '{}'", p));
+    const unsigned need = r.value.lo == r.value.hi ? 1 : 2;
+    if (n + need > XT_MULTI_PORTS) return Status::Fail("more than 15 ports in one multiport match");
+    info.ports[n] = r.value.lo;
+    if (need == 2) {
+      info.pflags[n] = 1;
+      info.ports[++n] = r.value.hi;
+    }
+    ++n;
+  }
+  info.count = static_cast<uint8_t>(n);
+  std::memcpy(w.add_match("multiport", 1, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+bool Ext<MultiportMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
+  if (xt.size < sizeof(xt_multiport_v1)) return false;
+  xt_multiport_v1 mp;
+  std::memcpy(&mp, xt.data, sizeof mp);
+  // The protocol is the header's: the last match decoded before this one.
+  std::string proto = "tcp";
+  for (const Match& m : d.rule.matches)
+    if (auto* p = std::get_if<ProtoMatch>(&m)) proto = p->name;
+  MultiportMatch out{proto, mp.invert != 0, {}};
+  for (unsigned i = 0; i < mp.count && i < XT_MULTI_PORTS; i++) {
+    if (mp.pflags[i] && i + 1 < mp.count) {
+      out.ports.push_back(fmt::format("{}:{}", mp.ports[i], mp.ports[i + 1]));
+      i++;
+    } else {
+      out.ports.push_back(std::to_string(mp.ports[i]));
+    }
+  }
+  d.rule.matches.push_back(std::move(out));
+  return mp.flags == XT_MULTIPORT_DESTINATION && mp.count <= XT_MULTI_PORTS;
+}
+
+}  // namespace snare

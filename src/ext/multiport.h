@@ -1,0 +1,18 @@
+// The multiport match: `-m multiport [!] --dports a,b` (xt_multiport, revision 1).
+#pragma once
+
+#include "ext/ext.h"
+
+namespace snare {
+
+template <>
+struct Ext<MultiportMatch> {
+  static void restore(const MultiportMatch& m, std::string& out);
+  static void save(const MultiportMatch& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const MultiportMatch&) { return SaveSlot::xt_match; }
+  static Status encode(const MultiportMatch& m, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"multiport", 1, &decode}}};
+};
+
+}  // namespace snare

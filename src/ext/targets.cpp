@@ -1,0 +1,156 @@
+// The standard, REDIRECT, TPROXY and CT targets (see targets.h).
+#include "ext/targets.h"
+
+// glibc's network headers before the kernel's.
+// clang-format off
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_CT.h>
+#include <linux/netfilter/xt_TPROXY.h>
+// clang-format on
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/parse.h"
+#include "ext/mark.h"
+#include "ext/tcpudp.h"
+
+namespace snare {
+
+void Ext<JumpTarget>::restore(const JumpTarget& t, std::string& out) {
+  out += "-j ";
+  out += t.chain;
+}
+
+void Ext<JumpTarget>::save(const JumpTarget& t, SaveContext&, std::string& out) { restore(t, out); }
+
+Status Ext<JumpTarget>::encode(const JumpTarget& t, EntryWriter& w) {
+  if (t.chain.empty() || t.chain.size() >= XT_EXTENSION_MAXNAMELEN)
+    return Status::Fail(fmt::format("bad jump target '{}'", t.chain));
+  w.standard_target(t.chain);
+  return Status::Ok();
+}
+
+bool Ext<JumpTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
+  d.rule.target = JumpTarget{xt.label};
+  return !xt.label.empty();  // a fall-through entry (no verdict) has no model
+}
+
+void Ext<RedirectTarget>::restore(const RedirectTarget& t, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-j REDIRECT {} {}",
+                 t.singular ? "--to-port" : "--to-ports", t.port);
+}
+
+void Ext<RedirectTarget>::save(const RedirectTarget& t, SaveContext&, std::string& out) {
+  std::string p = port_text(t.port);
+  std::replace(p.begin(), p.end(), ':', '-');
+  out += "-j REDIRECT --to-ports ";
+  out += p;
+}
+
+Status Ext<RedirectTarget>::encode(const RedirectTarget& t, EntryWriter& w) {
+  std::string p = t.port;
+  std::replace(p.begin(), p.end(), '-', ':');
+  auto r = parse_port_range(p);
+  if (!r.ok()) return Status::Fail(fmt::format("bad redirect port '{}'", t.port));
+  if (w.family() == Family::v4) {
+    nf_nat_ipv4_multi_range_compat mr{};
+    mr.rangesize = 1;
+    mr.range[0].flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+    mr.range[0].min.tcp.port = htons(r.value.lo);
+    mr.range[0].max.tcp.port = htons(r.value.hi);
+    std::memcpy(w.add_target("REDIRECT", 0, sizeof mr), &mr, sizeof mr);
+  } else {
+    nf_nat_range nr{};
+    nr.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+    nr.min_proto.tcp.port = htons(r.value.lo);
+    nr.max_proto.tcp.port = htons(r.value.hi);
+    std::memcpy(w.add_target("REDIRECT", 0, sizeof nr), &nr, sizeof nr);
+  }
+  return Status::Ok();
+}
+
+bool Ext<RedirectTarget>::decode(Family f, const XtView& xt, DecodedRule& d) {
+  uint32_t flags = 0;
+  uint16_t lo = 0, hi = 0;
+  if (f == Family::v4 && xt.size >= sizeof(nf_nat_ipv4_multi_range_compat)) {
+    nf_nat_ipv4_multi_range_compat mr;
+    std::memcpy(&mr, xt.data, sizeof mr);
+    flags = mr.range[0].flags, lo = ntohs(mr.range[0].min.tcp.port),
+    hi = ntohs(mr.range[0].max.tcp.port);
+  } else if (f == Family::v6 && xt.size >= sizeof(nf_nat_range)) {
+    nf_nat_range nr;
+    std::memcpy(&nr, xt.data, sizeof nr);
+    flags = nr.flags, lo = ntohs(nr.min_proto.tcp.port), hi = ntohs(nr.max_proto.tcp.port);
+  }
+  if (flags != NF_NAT_RANGE_PROTO_SPECIFIED) return false;
+  d.rule.target = RedirectTarget{lo == hi ? std::to_string(lo) : fmt::format("{}-{}", lo, hi)};
+  return true;
+}
+
+void Ext<TproxyTarget>::restore(const TproxyTarget& t, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-j TPROXY --tproxy-mark {}/0xffffffff --on-port {}",
+                 t.mark, t.port);
+}
+
+void Ext<TproxyTarget>::save(const TproxyTarget& t, SaveContext& ctx, std::string& out) {
+  auto m = parse_mark(t.mark);
+  fmt::format_to(std::back_inserter(out),
+                 "-j TPROXY --on-port {} --on-ip {} --tproxy-mark {:#x}/0xffffffff",
+                 port_text(t.port), ctx.family == Family::v4 ? "0.0.0.0" : "::", m.value.value);
+}
+
+Status Ext<TproxyTarget>::encode(const TproxyTarget& t, EntryWriter& w) {
+  auto mark = parse_mark(t.mark);
+  auto port = parse_port(t.port);
+  if (!mark.ok()) return Status::Fail(fmt::format("bad tproxy mark '{}'", t.mark));
+  if (!port.ok()) return Status::Fail(fmt::format("bad tproxy port '{}'", t.port));
+  xt_tproxy_target_info_v1 info{};
+  info.mark_value = mark.value.value, info.mark_mask = mark.value.mask;
+  info.lport = htons(port.value);
+  std::memcpy(w.add_target("TPROXY", 1, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+bool Ext<TproxyTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
+  if (xt.size < sizeof(xt_tproxy_target_info_v1)) return false;
+  xt_tproxy_target_info_v1 t;
+  std::memcpy(&t, xt.data, sizeof t);
+  const bool any_addr = std::any_of(std::begin(t.laddr.all), std::end(t.laddr.all),
+                                    [](uint32_t w) { return w != 0; });
+  if (any_addr || t.mark_mask != 0xffffffff) return false;
+  d.rule.target =
+      TproxyTarget{format_mark(t.mark_value, 0xffffffff), std::to_string(ntohs(t.lport))};
+  return true;
+}
+
+void Ext<CtZoneTarget>::restore(const CtZoneTarget& t, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-j CT --zone {}", t.zone);
+}
+
+void Ext<CtZoneTarget>::save(const CtZoneTarget& t, SaveContext&, std::string& out) {
+  restore(t, out);
+}
+
+Status Ext<CtZoneTarget>::encode(const CtZoneTarget& t, EntryWriter& w) {
+  if (t.zone < 0 || t.zone > 0xffff)
+    return Status::Fail(fmt::format("bad conntrack zone {}", t.zone));
+  xt_ct_target_info_v1 info{};
+  info.zone = static_cast<uint16_t>(t.zone);
+  std::memcpy(w.add_target("CT", 2, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+bool Ext<CtZoneTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
+  xt_ct_target_info_v1 c{};
+  if (xt.size < offsetof(xt_ct_target_info_v1, ct)) return false;
+  std::memcpy(&c, xt.data, offsetof(xt_ct_target_info_v1, ct));
+  d.rule.target = CtZoneTarget{c.zone};
+  return !(c.flags || c.ct_events || c.exp_events || c.helper[0] || c.timeout[0]);
+}
+
+}  // namespace snare

@@ -1,0 +1,45 @@
+// The targets without a match of their own: the standard target (`-j CHAIN`, ACCEPT, DROP,
+// RETURN), REDIRECT (revision 0), TPROXY (revision 1) and CT (`--zone`, revision 2).
+#pragma once
+
+#include "ext/ext.h"
+
+namespace snare {
+
+template <>
+struct Ext<JumpTarget> {
+  static void restore(const JumpTarget& t, std::string& out);
+  static void save(const JumpTarget& t, SaveContext& ctx, std::string& out);
+  static Status encode(const JumpTarget& t, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode}}};  // the standard target
+};
+
+template <>
+struct Ext<RedirectTarget> {
+  static void restore(const RedirectTarget& t, std::string& out);
+  static void save(const RedirectTarget& t, SaveContext& ctx, std::string& out);
+  static Status encode(const RedirectTarget& t, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"REDIRECT", 0, &decode}}};
+};
+
+template <>
+struct Ext<TproxyTarget> {
+  static void restore(const TproxyTarget& t, std::string& out);
+  static void save(const TproxyTarget& t, SaveContext& ctx, std::string& out);
+  static Status encode(const TproxyTarget& t, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"TPROXY", 1, &decode}}};
+};
+
+template <>
+struct Ext<CtZoneTarget> {
+  static void restore(const CtZoneTarget& t, std::string& out);
+  static void save(const CtZoneTarget& t, SaveContext& ctx, std::string& out);
+  static Status encode(const CtZoneTarget& t, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"CT", 2, &decode}}};
+};
+
+}  // namespace snare

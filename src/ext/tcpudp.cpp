@@ -1,0 +1,102 @@
+// The tcp and udp matches (see tcpudp.h).
+#include "ext/tcpudp.h"
+
+#include <fmt/format.h>
+#include <linux/netfilter/xt_tcpudp.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "base/parse.h"
+
+namespace snare {
+namespace {
+
+// Sets one port option in a tcp or udp payload (xt_tcp / xt_udp share the first fields).
+template <typename T>
+void set_ports(void* payload, bool fresh, const PortMatch& m, const PortRange& r) {
+  T t;
+  std::memcpy(&t, payload, sizeof t);
+  if (fresh) t.spts[0] = t.dpts[0] = 0, t.spts[1] = t.dpts[1] = 0xffff;
+  uint16_t* range = m.source ? t.spts : t.dpts;
+  range[0] = r.lo, range[1] = r.hi;
+  if (m.invert) t.invflags |= m.source ? XT_TCP_INV_SRCPT : XT_TCP_INV_DSTPT;
+  std::memcpy(payload, &t, sizeof t);
+}
+static_assert(XT_TCP_INV_SRCPT == XT_UDP_INV_SRCPT && XT_TCP_INV_DSTPT == XT_UDP_INV_DSTPT);
+
+std::string range_text(uint16_t lo, uint16_t hi) {
+  return lo == hi ? std::to_string(lo) : fmt::format("{}:{}", lo, hi);
+}
+
+}  // namespace
+
+std::string port_text(const std::string& port) {
+  auto r = parse_port_range(port);
+  return r.ok() ? range_text(r.value.lo, r.value.hi) : port;
+}
+
+void Ext<PortMatch>::restore(const PortMatch& m, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{}{} {}", m.invert ? "! " : "",
+                 m.source ? "--sport" : "--dport", m.port);
+}
+
+void Ext<PortMatch>::save(const PortMatch& m, SaveContext& ctx, std::string& out) {
+  // One `-m tcp` holds every port option of the rule (the decoder emits --sport first).
+  if (ctx.open_l4 != m.proto) fmt::format_to(std::back_inserter(out), "-m {} ", m.proto);
+  ctx.open_l4 = m.proto == "tcp" ? "tcp" : "udp";
+  fmt::format_to(std::back_inserter(out), "{}{} {}", m.invert ? "! " : "",
+                 m.source ? "--sport" : "--dport", port_text(m.port));
+}
+
+Status Ext<PortMatch>::encode(const PortMatch& m, EntryWriter& w) {
+  const uint16_t want = m.proto == "tcp" ? IPPROTO_TCP : m.proto == "udp" ? IPPROTO_UDP : 0;
+  if (want == 0 || w.proto() != want)
+    return Status::Fail(fmt::format("--{} without -p {}", m.source ? "sport" : "dport", m.proto));
+  auto r = parse_port_range(m.port);
+  if (!r.ok()) return Status::Fail(fmt::format("bad port '{}'", m.port));
+  // Every port option of a rule lives in one tcp/udp match, made by the first.
+  void* payload = w.find_match(m.proto);
+  const bool fresh = payload == nullptr;
+  const bool tcp = want == IPPROTO_TCP;
+  if (fresh) payload = w.add_match(m.proto.c_str(), 0, tcp ? sizeof(xt_tcp) : sizeof(xt_udp));
+  if (tcp)
+    set_ports<xt_tcp>(payload, fresh, m, r.value);
+  else
+    set_ports<xt_udp>(payload, fresh, m, r.value);
+  return Status::Ok();
+}
+
+bool Ext<PortMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
+  const bool tcp = xt.name == "tcp";
+  if (xt.size < (tcp ? sizeof(xt_tcp) - 2 : sizeof(xt_udp))) return false;
+  uint16_t spts[2], dpts[2];
+  uint8_t inv = 0;
+  bool extra = false;
+  if (tcp) {
+    xt_tcp t{};
+    std::memcpy(&t, xt.data, std::min(xt.size, sizeof t));
+    std::memcpy(spts, t.spts, 4), std::memcpy(dpts, t.dpts, 4), inv = t.invflags;
+    extra = t.option || t.flg_mask || (inv & ~(XT_TCP_INV_SRCPT | XT_TCP_INV_DSTPT));
+  } else {
+    xt_udp u{};
+    std::memcpy(&u, xt.data, sizeof u);
+    std::memcpy(spts, u.spts, 4), std::memcpy(dpts, u.dpts, 4), inv = u.invflags;
+    extra = inv & ~(XT_UDP_INV_SRCPT | XT_UDP_INV_DSTPT);
+  }
+  bool any = false;
+  if (spts[0] != 0 || spts[1] != 0xffff || (inv & XT_TCP_INV_SRCPT)) {
+    d.rule.matches.push_back(
+        PortMatch{xt.name, true, (inv & XT_TCP_INV_SRCPT) != 0, range_text(spts[0], spts[1])});
+    any = true;
+  }
+  if (dpts[0] != 0 || dpts[1] != 0xffff || (inv & XT_TCP_INV_DSTPT)) {
+    d.rule.matches.push_back(
+        PortMatch{xt.name, false, (inv & XT_TCP_INV_DSTPT) != 0, range_text(dpts[0], dpts[1])});
+    any = true;
+  }
+  // A bare `-m tcp` (or tcp flags) has no spelling in the model.
+  return !extra && any;
+}
+
+}  // namespace snare

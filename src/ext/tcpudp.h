@@ -1,0 +1,21 @@
+// The tcp and udp matches: --sport/--dport (xt_tcpudp, revision 0).
+#pragma once
+
+#include "ext/ext.h"
+
+namespace snare {
+
+template <>
+struct Ext<PortMatch> {
+  static void restore(const PortMatch& m, std::string& out);
+  static void save(const PortMatch& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const PortMatch&) { return SaveSlot::xt_match; }
+  static Status encode(const PortMatch& m, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 2> kXt{{{"tcp", 0, &decode}, {"udp", 0, &decode}}};
+};
+
+// A port or range as iptables-save prints it: "080" -> "80", "1000:2000" stays.
+std::string port_text(const std::string& port);
+
+}  // namespace snare

@@ -1,0 +1,184 @@
+// The rule model: plain data for what snare writes into the kernel (docs/DESIGN.md, "Model").
+//
+// A Plan is the ordered list of rule operations istio's builder emits (`-A chain` appends,
+// `-I chain N` inserts), each tagged with the address family it belongs to. The iptables forms
+// read it one family at a time (a `both` rule is in the IPv4 and the IPv6 rule set); native
+// nftables puts every rule of a table into one `inet` table, where a `both` rule is one rule for
+// both families. Each rule keeps its matches in the order istio writes them in the plan's
+// dialect, because the dry-run reproduces istio's text byte for byte; the kernel's own forms
+// are derived from the same data by the extension forms in src/ext/.
+//
+// Values keep istio's spelling (ports, marks, user names); every value was validated when the
+// Config was made. Spelling-only fields (marked so) take no part in equality, which compares
+// meaning.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace snare {
+
+enum class Family : uint8_t { v4, v6 };
+enum class Table : uint8_t { nat, mangle, raw };
+enum class Dialect : uint8_t { iptables, nftables };
+// Which family a rule is for: both (no address in it), or one.
+enum class Scope : uint8_t { both, v4, v6 };
+
+const char* family_name(Family f);  // "ipv4" / "ipv6"
+const char* table_name(Table t);    // "nat", "mangle", "raw"
+constexpr Table kTables[] = {Table::nat, Table::mangle, Table::raw};
+
+// --- matches: one struct per option group, forms in src/ext/ -----------------------------------
+
+// `[!] -s cidr` / `[!] -d cidr`.
+struct AddrMatch {
+  bool source = false;  // -s when true, -d when false
+  bool invert = false;
+  std::string cidr;  // as istio prints it ("10.0.0.0/8", "::1/128")
+  bool operator==(const AddrMatch&) const = default;
+};
+
+// `-i nic` / `-o nic`.
+struct IfaceMatch {
+  bool out = false;  // -o when true, -i when false
+  bool invert = false;
+  std::string name;
+  bool operator==(const IfaceMatch&) const = default;
+};
+
+// `-p tcp|udp` (nftables: `meta l4proto tcp`).
+struct ProtoMatch {
+  std::string name;  // "tcp", "udp"; read back, whatever the kernel holds
+  bool operator==(const ProtoMatch&) const = default;
+};
+
+// `[!] --dport P` / `[!] --sport P` of the tcp/udp match (nftables: `tcp dport != P`).
+struct PortMatch {
+  std::string proto;    // "tcp" or "udp": the -p it belongs to
+  bool source = false;  // --sport when true
+  bool invert = false;
+  std::string port;  // "15008" or a range "1000:2000"
+  bool operator==(const PortMatch&) const = default;
+};
+
+// `-m multiport [!] --dports a,b` (nftables: `tcp dport != { a, b }`).
+struct MultiportMatch {
+  std::string proto;
+  bool invert = false;
+  std::vector<std::string> ports;
+  bool operator==(const MultiportMatch&) const = default;
+};
+
+// `-m owner [!] --uid-owner X` / `[!] --gid-owner X` (nftables: `skuid X`, `skgid X`).
+struct OwnerMatch {
+  bool gid = false;
+  bool invert = false;
+  std::string id;         // a number, or a user/group name (resolved to a number before an apply)
+  bool nft_meta = false;  // spelling only: istio writes `meta skuid` in its raw DNS rules
+  bool operator==(const OwnerMatch& o) const {
+    return gid == o.gid && invert == o.invert && id == o.id;
+  }
+};
+
+// `-m mark [!] --mark V` (nftables: `mark V`).
+struct MarkMatch {
+  bool invert = false;
+  std::string mark;  // decimal or 0x hex, as given
+  bool operator==(const MarkMatch&) const = default;
+};
+
+// `-m connmark --mark V` (nftables: `ct mark V`).
+struct ConnmarkMatch {
+  std::string mark;
+  bool operator==(const ConnmarkMatch&) const = default;
+};
+
+// `-m conntrack --ctstate S1,S2` (nftables: `ct state s1,s2`).
+struct ConntrackMatch {
+  std::vector<std::string> states;  // "INVALID", "RELATED", "ESTABLISHED"
+  bool operator==(const ConntrackMatch&) const = default;
+};
+
+using Match = std::variant<AddrMatch, IfaceMatch, ProtoMatch, PortMatch, MultiportMatch, OwnerMatch,
+                           MarkMatch, ConnmarkMatch, ConntrackMatch>;
+
+// --- targets -----------------------------------------------------------------------------------
+
+// `-j CHAIN`, or a verdict: ACCEPT, DROP, RETURN.
+struct JumpTarget {
+  std::string chain;
+  bool operator==(const JumpTarget&) const = default;
+};
+
+// `-j REDIRECT --to-ports P` (nftables: `redirect to :P`).
+struct RedirectTarget {
+  std::string port;
+  bool singular = false;  // spelling only: istio's UDP DNS rule says `--to-port`
+  bool operator==(const RedirectTarget& o) const { return port == o.port; }
+};
+
+// `-j TPROXY --tproxy-mark M/0xffffffff --on-port P`.
+struct TproxyTarget {
+  std::string mark;
+  std::string port;
+  bool operator==(const TproxyTarget&) const = default;
+};
+
+// `-j MARK --set-mark V`.
+struct MarkTarget {
+  std::string mark;
+  bool operator==(const MarkTarget&) const = default;
+};
+
+// `-j CONNMARK --save-mark` / `--restore-mark`.
+struct ConnmarkTarget {
+  bool restore = false;
+  bool operator==(const ConnmarkTarget&) const = default;
+};
+
+// `-j CT --zone N`.
+struct CtZoneTarget {
+  int zone = 0;
+  bool operator==(const CtZoneTarget&) const = default;
+};
+
+using Target = std::variant<JumpTarget, RedirectTarget, TproxyTarget, MarkTarget, ConnmarkTarget,
+                            CtZoneTarget>;
+
+struct Rule {
+  Table table = Table::nat;
+  Scope scope = Scope::both;
+  std::string chain;  // iptables' name ("ISTIO_OUTPUT"); the nftables form lower-cases it
+  int insert_at = 0;  // 0: `-A chain`; N > 0: `-I chain N` (1-based)
+  std::vector<Match> matches;
+  Target target;
+};
+
+// What the flags ask for, in emission order.
+struct Plan {
+  Dialect dialect = Dialect::iptables;
+  bool ipv6 = false;  // the IPv6 rule set exists (iptables); IPv6 rules are emitted (nftables)
+  std::vector<Rule> rules;
+};
+
+// Whether `rule` is part of the rule set of `family`.
+inline bool in_family(const Rule& rule, Family family) {
+  return rule.scope == Scope::both || (rule.scope == Scope::v4) == (family == Family::v4);
+}
+
+// Whether the plan writes `rule` into `family`'s rule set: there is no IPv6 set with IPv6 off.
+inline bool writes(const Plan& plan, const Rule& rule, Family family) {
+  return (family == Family::v4 || plan.ipv6) && in_family(rule, family);
+}
+
+// The families a plan writes rules for: IPv4, and IPv6 when on.
+std::vector<Family> plan_families(const Plan& plan);
+
+bool is_builtin_chain(const std::string& name);
+bool is_verdict(const std::string& target);               // ACCEPT DROP RETURN
+bool is_istio_chain(const std::string& name);             // ISTIO_*
+const std::vector<std::string>& builtin_chains(Table t);  // in the kernel's hook order
+
+}  // namespace snare

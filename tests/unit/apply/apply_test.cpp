@@ -1,0 +1,324 @@
+// The apply core with fake tables and routes: all or nothing, fault knob, re-runs, reconcile,
+// cleanup and verify, without root. tests/root/apply_rollback.sh repeats the key ones for real.
+#include "apply/apply.h"
+
+#include <catch2/catch.hpp>
+
+#include "apply/fault.h"
+#include "apply/reconcile.h"
+#include "builder/builder.h"
+#include "fakes/fake_routes.h"
+#include "fakes/fake_tables.h"
+
+using namespace snare;
+using snare::testing::FakeRouteOps;
+using snare::testing::FakeTables;
+
+namespace {
+
+Config tproxy_config() {
+  Config c;
+  c.proxy_uids = {"1337"};
+  c.proxy_gids = {"1337"};
+  c.mode = InterceptMode::tproxy;
+  c.inbound_ports_all = true;
+  c.outbound_cidrs_all = true;
+  c.redirect_dns = true;
+  c.capture_all_dns = true;
+  c.exclude_interfaces = {"not-istio-nic"};
+  c.ipv6 = Ipv6Mode::on;
+  c.ipv6_enabled = true;
+  return c;
+}
+
+Config redirect_config() {
+  Config c = tproxy_config();
+  c.mode = InterceptMode::redirect;
+  c.exclude_interfaces.clear();
+  return c;
+}
+
+void add_foreign(FakeTables& fake) {
+  for (Family f : {Family::v4, Family::v6}) {
+    fake.add_foreign(f, Table::nat, "OUTPUT",
+                     Rule{Table::nat,
+                          Scope::both,
+                          "OUTPUT",
+                          0,
+                          {ProtoMatch{"udp"}, PortMatch{"udp", false, false, "9999"}},
+                          JumpTarget{"RETURN"}});
+    fake.add_foreign(f, Table::mangle, "FOREIGN",
+                     Rule{Table::mangle, Scope::both, "FOREIGN", 0, {}, JumpTarget{"ACCEPT"}});
+  }
+}
+
+struct Rig {
+  FakeTables tables;
+  FakeRouteOps routes;
+  ApplyEnv env{&tables, &routes};
+};
+
+}  // namespace
+
+TEST_CASE("apply commits raw, mangle, nat in that order; a second apply commits nothing") {
+  Rig rig;
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  CHECK(rep.committed == std::vector<std::string>{"ipv4/raw", "ipv6/raw", "ipv4/mangle",
+                                                  "ipv6/mangle", "ipv4/nat", "ipv6/nat"});
+  CHECK(rig.routes.rules.size() == 2);
+  CHECK(rig.routes.passthrough_addr);
+  const std::string after = rig.tables.dump();
+  ApplyReport again;
+  REQUIRE(apply_plan(cfg, plan, rig.env, again).ok());
+  CHECK(again.committed.empty());
+  CHECK(!again.changed);
+  CHECK(rig.tables.dump() == after);
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 0);
+  CHECK(diff.empty());
+}
+
+TEST_CASE("the fault decorator fails the Nth commit after it went through; all comes back") {
+  // TPROXY v4+v6 with DNS commits six tables: raw, mangle, nat in both families.
+  for (int n : {0, 1, 2, 5, 6}) {
+    Rig rig;
+    add_foreign(rig.tables);
+    const std::string before = rig.tables.dump();
+    FaultInjectingTables faulty(rig.tables, n);
+    ApplyEnv env{&faulty, &rig.routes};
+    Config cfg = tproxy_config();
+    ApplyReport rep;
+    Status s = apply_plan(cfg, build_plan(cfg), env, rep);
+    INFO("N=" << n << ": " << s.error);
+    CHECK(!s.ok());
+    CHECK_THAT(s.error, Catch::Contains("SNARE_FAULT_AFTER_COMMITS"));
+    CHECK(static_cast<int>(rep.committed.size()) == std::max(n - 1, 0));
+    CHECK(rig.tables.dump() == before);
+    CHECK(rig.routes.empty());
+  }
+  // Past the last commit nothing is injected.
+  Rig rig;
+  FaultInjectingTables faulty(rig.tables, 7);
+  ApplyEnv env{&faulty, &rig.routes};
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  CHECK(apply_plan(cfg, build_plan(cfg), env, rep).ok());
+}
+
+TEST_CASE("a failing commit restores the tables committed before it and names the table") {
+  Rig rig;
+  add_foreign(rig.tables);
+  const std::string before = rig.tables.dump();
+  rig.tables.fail_write_at = 4;  // ipv6/mangle
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  Status s = apply_plan(cfg, build_plan(cfg), rig.env, rep);
+  REQUIRE(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("commit ipv6/mangle") && Catch::Contains("Invalid argument"));
+  CHECK(rep.rolled_back);
+  CHECK(rig.tables.dump() == before);
+}
+
+TEST_CASE("a failing route step rolls the tables back and removes the routes it added") {
+  Rig rig;
+  add_foreign(rig.tables);
+  const std::string before = rig.tables.dump();
+  rig.routes.fail_at = "add_tproxy_routes ipv6";
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  Status s = apply_plan(cfg, build_plan(cfg), rig.env, rep);
+  REQUIRE(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("TPROXY routes (ipv6)"));
+  CHECK(rig.tables.dump() == before);
+  CHECK(rig.routes.empty());
+}
+
+TEST_CASE("a rollback keeps the TPROXY rule or route that was there before the apply") {
+  Rig rig;
+  // An ip rule left by an earlier run, but no route: the apply adds only the route.
+  rig.routes.rules.insert({Family::v4, 1337, 133});
+  rig.routes.fail_at = "add_tproxy_routes ipv6";
+  Config cfg = tproxy_config();
+  ApplyReport rep;
+  REQUIRE_FALSE(apply_plan(cfg, build_plan(cfg), rig.env, rep).ok());
+  CHECK(rig.routes.rules.count({Family::v4, 1337, 133}) == 1);
+  CHECK(rig.routes.routes.empty());
+}
+
+TEST_CASE("different istio state: refused with a diff, replaced with --reconcile") {
+  Rig rig;
+  add_foreign(rig.tables);
+  Config tp = tproxy_config();
+  ApplyReport rep;
+  REQUIRE(apply_plan(tp, build_plan(tp), rig.env, rep).ok());
+  const std::string applied = rig.tables.dump();
+
+  Config rd = redirect_config();
+  ApplyReport refused;
+  Status s = apply_plan(rd, build_plan(rd), rig.env, refused);
+  REQUIRE(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("--reconcile"));
+  CHECK_THAT(refused.diff, Catch::Contains("-A ISTIO_TPROXY"));
+  CHECK(rig.tables.dump() == applied);
+
+  rd.reconcile = true;
+  ApplyReport replaced;
+  REQUIRE(apply_plan(rd, build_plan(rd), rig.env, replaced).ok());
+  // Equal to a fresh apply of the same flags over the same foreign rules.
+  Rig fresh;
+  add_foreign(fresh.tables);
+  ApplyReport r2;
+  REQUIRE(apply_plan(rd, build_plan(rd), fresh.env, r2).ok());
+  CHECK(rig.tables.dump() == fresh.tables.dump());
+}
+
+TEST_CASE("force-apply (--force-apply) rewrites the tables even when nothing differs") {
+  Rig rig;
+  Config cfg = redirect_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  const std::string after = rig.tables.dump();
+  cfg.force_apply = true;
+  ApplyReport forced;
+  REQUIRE(apply_plan(cfg, plan, rig.env, forced).ok());
+  CHECK(!forced.committed.empty());
+  CHECK(rig.tables.dump() == after);
+}
+
+TEST_CASE("cleanup removes what the flags create, routes and ::6 too, and keeps foreign rules") {
+  Rig rig;
+  add_foreign(rig.tables);
+  const std::string before = rig.tables.dump();
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  ApplyReport clean;
+  REQUIRE(cleanup_plan(cfg, plan, rig.env, clean).ok());
+  CHECK(clean.committed.front() == "ipv6/nat");  // reverse order: the capture goes first
+  CHECK(rig.tables.dump() == before);
+  CHECK(rig.routes.empty());
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("+-A ISTIO_TPROXY"));
+}
+
+TEST_CASE("verify reports a manual change as drift in iptables-save form") {
+  Rig rig;
+  Config cfg = redirect_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  TableModel& nat = rig.tables.tables[{Family::v4, Table::nat}];
+  Chain* out = nat.find("ISTIO_OUTPUT");
+  REQUIRE(out);
+  REQUIRE(!out->entries.empty());
+  out->entries.pop_back();
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("+-A ISTIO_OUTPUT"));
+  CHECK_THAT(diff, Catch::Contains("*nat"));
+}
+
+TEST_CASE("verify reports a missing TPROXY route and ::6 as drift") {
+  Rig rig;
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  std::string diff, err;
+  REQUIRE(verify_plan(cfg, plan, rig.env, diff, err) == 0);
+  CHECK(diff.empty());
+  rig.routes.routes.erase({Family::v6, 133});
+  rig.routes.passthrough_addr = false;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("+ip -6 route local default dev lo table 133"));
+  CHECK_THAT(diff, Catch::Contains("+ip -6 addr ::6/128 dev lo"));
+  CHECK_THAT(diff, !Catch::Contains("+ip rule"));
+}
+
+TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are not") {
+  auto entry = [](Rule r) {
+    Entry e;
+    e.rule = std::move(r);
+    return e;
+  };
+  CHECK(is_istio_shape(Table::nat, "PREROUTING",
+                       entry({Table::nat,
+                              Scope::both,
+                              "PREROUTING",
+                              0,
+                              {IfaceMatch{false, false, "eth9"}},
+                              JumpTarget{"RETURN"}})));
+  CHECK(is_istio_shape(Table::mangle, "OUTPUT",
+                       entry({Table::mangle,
+                              Scope::both,
+                              "OUTPUT",
+                              0,
+                              {IfaceMatch{true, false, "eth9"}},
+                              JumpTarget{"RETURN"}})));
+  CHECK(!is_istio_shape(Table::nat, "OUTPUT",
+                        entry({Table::nat,
+                               Scope::both,
+                               "OUTPUT",
+                               0,
+                               {IfaceMatch{false, false, "eth9"}},
+                               JumpTarget{"RETURN"}})));
+  CHECK(is_istio_shape(Table::mangle, "PREROUTING",
+                       entry({Table::mangle,
+                              Scope::both,
+                              "PREROUTING",
+                              0,
+                              {ProtoMatch{"tcp"}, MarkMatch{false, "0x1"}},
+                              ConnmarkTarget{false}})));
+  CHECK(is_istio_shape(Table::mangle, "OUTPUT",
+                       entry({Table::mangle,
+                              Scope::both,
+                              "OUTPUT",
+                              0,
+                              {ProtoMatch{"tcp"}, ConnmarkMatch{"0x1"}},
+                              ConnmarkTarget{true}})));
+  CHECK(is_istio_shape(
+      Table::mangle, "OUTPUT",
+      entry({Table::mangle,
+             Scope::both,
+             "OUTPUT",
+             0,
+             {IfaceMatch{true, false, "lo"}, ProtoMatch{"tcp"}, MarkMatch{false, "0x539"}},
+             JumpTarget{"RETURN"}})));
+  CHECK(
+      is_istio_shape(Table::mangle, "OUTPUT",
+                     entry({Table::mangle,
+                            Scope::both,
+                            "OUTPUT",
+                            0,
+                            {AddrMatch{false, true, "127.0.0.1/32"}, IfaceMatch{true, false, "lo"},
+                             ProtoMatch{"tcp"}, OwnerMatch{false, false, "1"}},
+                            MarkTarget{"0x53a"}})));
+  CHECK(!is_istio_shape(Table::mangle, "OUTPUT",
+                        entry({Table::mangle,
+                               Scope::both,
+                               "OUTPUT",
+                               0,
+                               {ProtoMatch{"udp"}, ConnmarkMatch{"0x1"}},
+                               ConnmarkTarget{true}})));
+  CHECK(!is_istio_shape(Table::raw, "OUTPUT",
+                        entry({Table::raw,
+                               Scope::both,
+                               "OUTPUT",
+                               0,
+                               {IfaceMatch{true, false, "eth9"}},
+                               JumpTarget{"RETURN"}})));
+  Entry foreign = entry({Table::nat,
+                         Scope::both,
+                         "PREROUTING",
+                         0,
+                         {IfaceMatch{false, false, "eth9"}},
+                         JumpTarget{"RETURN"}});
+  foreign.unsupported = {"-m comment (rev 0)"};
+  CHECK(!is_istio_shape(Table::nat, "PREROUTING", foreign));
+}
