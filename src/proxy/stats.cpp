@@ -2,11 +2,6 @@
 #include "proxy/stats.h"
 
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 
 namespace snare::proxy {
 
@@ -95,93 +90,6 @@ std::string render_prometheus(const std::vector<const WorkerStats*>& workers) {
       "snare_proxy_workers {}\n",
       workers.size());
   return out;
-}
-
-namespace {
-
-// A listening TCP socket on the wildcard address of `family`; -1 with errno set on failure.
-int listen_any(int family, uint16_t port) {
-  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  const int one = 1;
-  const int zero = 0;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in6 a6{};
-  sockaddr_in a4{};
-  sockaddr* a = reinterpret_cast<sockaddr*>(&a4);
-  socklen_t len = sizeof a4;
-  if (family == AF_INET6) {
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    a6.sin6_family = AF_INET6;
-    a6.sin6_port = htons(port);
-    a = reinterpret_cast<sockaddr*>(&a6);
-    len = sizeof a6;
-  } else {
-    a4.sin_family = AF_INET;
-    a4.sin_port = htons(port);
-  }
-  if (::bind(fd, a, len) < 0 || ::listen(fd, 16) < 0) {
-    const int err = errno;
-    ::close(fd);
-    errno = err;
-    return -1;
-  }
-  return fd;
-}
-
-}  // namespace
-
-// Why dual-stack: in an IPv6-only cluster Prometheus scrapes the pod's IPv6 address, so a
-// 0.0.0.0 listener would be unreachable. One [::] socket with IPV6_V6ONLY off takes both families;
-// only where IPv6 is off in the namespace (no socket, or no [::] to bind) does it fall back to
-// 0.0.0.0.
-Status StatsServer::open(uint16_t port) {
-  int fd = listen_any(AF_INET6, port);
-  if (fd < 0 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) fd = listen_any(AF_INET, port);
-  if (fd < 0) return Status::Fail(fmt::format("--stats-port {}: {}", port, errno_text(errno)));
-  fd_ = fd;
-  return Status::Ok();
-}
-
-void StatsServer::start(std::vector<const WorkerStats*> workers) {
-  if (fd_ < 0) return;
-  workers_ = std::move(workers);
-  thread_ = std::thread([this] { serve(); });
-}
-
-void StatsServer::stop() {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // wakes the blocked accept()
-  if (thread_.joinable()) thread_.join();
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-void StatsServer::serve() {
-  for (;;) {
-    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) {
-      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;
-      return;  // shut down
-    }
-    // A scrape is one short request; a silent client must not hold the thread.
-    timeval tv{1, 0};
-    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    char req[1024];
-    (void)::recv(c, req, sizeof req, 0);
-    std::string body = render_prometheus(workers_);
-    std::string resp = fmt::format(
-        "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: "
-        "{}\r\nConnection: close\r\n\r\n{}",
-        body.size(), body);
-    size_t off = 0;
-    while (off < resp.size()) {
-      ssize_t n = ::send(c, resp.data() + off, resp.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    ::close(c);
-  }
 }
 
 }  // namespace snare::proxy

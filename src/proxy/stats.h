@@ -8,10 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include "base/status.h"
 
 namespace snare::proxy {
 
@@ -53,21 +50,5 @@ inline void drop(std::atomic<uint64_t>& c, uint64_t n = 1) {
 }
 
 std::string render_prometheus(const std::vector<const WorkerStats*>& workers);
-
-// A tiny HTTP/1.0 server on its own thread: any GET gets the Prometheus text.
-class StatsServer {
- public:
-  ~StatsServer() { stop(); }
-  // Binds 0.0.0.0:<port> (before privileges are dropped); start() runs the thread.
-  Status open(uint16_t port);
-  void start(std::vector<const WorkerStats*> workers);
-  void stop();
-
- private:
-  void serve();
-  int fd_ = -1;
-  std::vector<const WorkerStats*> workers_;
-  std::thread thread_;
-};
 
 }  // namespace snare::proxy

@@ -247,36 +247,20 @@ void Worker::reject(int fd, Direction dir, const SockAddr& peer, const SockAddr&
             {"why", why}});
 }
 
-void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
-  const Direction dir = l.spec.direction;
-  const int di = dir == Direction::inbound ? 1 : 0;
-  bump(stats_.accepted[di]);
-  OriginalDst od = original_dst(sys_, fd, l.spec.addr.family(), l.spec.addr.port(), l.transparent);
-  if (od.source == DstSource::none) {
-    return reject(fd, dir, peer, od.addr, EndReason::not_redirected,
-                  "no original destination: connected to the listener directly");
-  }
-  if (is_own_listener(od.addr)) {
-    return reject(fd, dir, peer, od.addr, EndReason::loop,
-                  "original destination is a listener of this proxy");
-  }
-  const uint8_t depth = guard_->depth_of(peer);
-  if (depth > LoopGuard::kMaxDepth) {
-    return reject(fd, dir, peer, od.addr, EndReason::loop,
-                  "captured again: the client is this proxy's own upstream connection");
-  }
-  const int family = od.addr.family();
-  SysResult s = sys_.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+// The upstream socket for a connection to `dst`; inbound ones come from 127.0.0.6 / ::6, which
+// istio's rules let through to the app instead of capturing it again (as Envoy's passthrough
+// cluster does). -1, and `why` says what failed.
+int Worker::open_upstream(Direction dir, const SockAddr& dst, EndReason& reason, const char*& why) {
+  SysResult s = sys_.socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (!s.ok()) {
     pause_accept(s.err == EMFILE || s.err == ENFILE);
-    return reject(fd, dir, peer, od.addr, EndReason::overload, "no socket for the upstream");
+    reason = EndReason::overload, why = "no socket for the upstream";
+    return -1;
   }
   const int ufd = static_cast<int>(s.rc);
   if (dir == Direction::inbound) {
-    // Inbound upstream connections come from 127.0.0.6 / ::6: istio's rules let that source
-    // through to the app instead of capturing it again (as Envoy's passthrough cluster does).
     const SockAddr& src =
-        family == AF_INET6 ? config_.inbound_source_v6 : config_.inbound_source_v4;
+        dst.family() == AF_INET6 ? config_.inbound_source_v6 : config_.inbound_source_v4;
     const int one = 1;
     // Why: without this, bind() picks the source port before the destination is known and the
     // 127.0.0.6 ports run out at ~28k connections instead of per destination.
@@ -289,10 +273,31 @@ void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
     }
     if (!b.ok()) {
       sys_.close(ufd);
-      return reject(fd, dir, peer, od.addr, EndReason::connect_failed,
-                    "cannot bind the inbound source address");
+      reason = EndReason::connect_failed, why = "cannot bind the inbound source address";
+      return -1;
     }
   }
+  return ufd;
+}
+
+void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
+  const Direction dir = l.spec.direction;
+  bump(stats_.accepted[dir == Direction::inbound ? 1 : 0]);
+  OriginalDst od = original_dst(sys_, fd, l.spec.addr.family(), l.spec.addr.port(), l.transparent);
+  if (od.source == DstSource::none)
+    return reject(fd, dir, peer, od.addr, EndReason::not_redirected,
+                  "no original destination: connected to the listener directly");
+  if (is_own_listener(od.addr))
+    return reject(fd, dir, peer, od.addr, EndReason::loop,
+                  "original destination is a listener of this proxy");
+  const uint8_t depth = guard_->depth_of(peer);
+  if (depth > LoopGuard::kMaxDepth)
+    return reject(fd, dir, peer, od.addr, EndReason::loop,
+                  "captured again: the client is this proxy's own upstream connection");
+  EndReason reason = EndReason::connect_failed;
+  const char* why = "";
+  const int ufd = open_upstream(dir, od.addr, reason, why);
+  if (ufd < 0) return reject(fd, dir, peer, od.addr, reason, why);
   SysResult c = sys_.connect(ufd, od.addr.sa(), od.addr.len());
   if (!c.ok() && c.err != EINPROGRESS) {
     sys_.close(ufd);
@@ -308,27 +313,29 @@ void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
   conn->depth = depth;
   conn->client = peer;
   conn->dst = od.addr;
-  conn->start_ms = now_ms_;
-  conn->last_ms = now_ms_;
+  conn->start_ms = conn->last_ms = now_ms_;
   conn->half[0].splice = conn->half[1].splice = pump_ctx_.splice_first;
   if (c.ok()) conn->state = ConnState::established;
-  {
-    sockaddr_in6 raw{};
-    socklen_t len = sizeof raw;
-    if (sys_.getsockname(ufd, reinterpret_cast<sockaddr*>(&raw), &len).ok()) {
-      conn->upstream_local = SockAddr::from(reinterpret_cast<const sockaddr*>(&raw), len);
-      guard_->add(conn->upstream_local, depth);
-    }
+  add_conn(conn);
+}
+
+// Registers an accepted connection: its upstream address with the loop guard, the list, epoll.
+void Worker::add_conn(Conn* conn) {
+  sockaddr_in6 raw{};
+  socklen_t len = sizeof raw;
+  if (sys_.getsockname(conn->fd[1], reinterpret_cast<sockaddr*>(&raw), &len).ok()) {
+    conn->upstream_local = SockAddr::from(reinterpret_cast<const sockaddr*>(&raw), len);
+    guard_->add(conn->upstream_local, conn->depth);
   }
   conn->index = static_cast<uint32_t>(conns_.size());
   conns_.push_back(conn);
-  bump(stats_.active[di]);
+  bump(stats_.active[conn->direction == Direction::inbound ? 1 : 0]);
   epoll_event ev{};
   ev.events = kConnEvents;
   ev.data.u64 = tagged(conn, kTagClient);
-  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, conn->fd[0], &ev);
   ev.data.u64 = tagged(conn, kTagUpstream);
-  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, ufd, &ev);
+  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, conn->fd[1], &ev);
 }
 
 void Worker::on_conn_event(Conn* c, int side, uint32_t ev) {

@@ -58,6 +58,8 @@ class Worker {
  private:
   void on_accept(Listener& l);
   void accept_one(Listener& l, int fd, const SockAddr& peer);
+  int open_upstream(Direction dir, const SockAddr& dst, EndReason& reason, const char*& why);
+  void add_conn(Conn* conn);
   void on_conn_event(Conn* c, int side, uint32_t events);
   void on_connected(Conn* c, uint32_t events);
   void run_pumps(Conn* c);

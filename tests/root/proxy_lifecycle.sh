@@ -47,6 +47,19 @@ stats6 = socket.create_connection(("::1", 15090), timeout=5)
 stats6.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
 text6 = b"".join(iter(lambda: stats6.recv(65536), b"")).decode()
 assert "snare_proxy_workers 1" in text6, text6
+# 50 clients that connect and say nothing, and one that trickles half a request, hold no one up:
+# a scrape after them is answered at once (the stats endpoint used to serve one client at a time,
+# waiting up to 1 s for each).
+idle = [socket.create_connection(("127.0.0.1", 15090), timeout=5) for _ in range(50)]
+slow = socket.create_connection(("::1", 15090), timeout=5)
+slow.sendall(b"GET /met")
+t0 = time.monotonic()
+scrape = socket.create_connection(("127.0.0.1", 15090), timeout=5)
+scrape.sendall(b"GET /metrics HTTP/1.1\r\nHost: pod\r\n\r\n")
+text = b"".join(iter(lambda: scrape.recv(65536), b"")).decode()
+took = time.monotonic() - t0
+assert "snare_proxy_workers 1" in text and took < 1.0, f"scrape took {took:.2f} s"
+for c in idle + [slow]: c.close()
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.3)
 s.sendall(b"after"); assert s.recv(100) == b"after"
