@@ -14,7 +14,7 @@ the iperf3 tests only.
   iperf1/8  iperf3 -t DUR with 1 and 8 streams: Gbit/s received
   wrk       wrk -t1 -c50 -dDUR --latency against a keep-alive HTTP server: req/s, p50, p99
   connrate  tcpbench: 10,000 x (connect, 64 B echo, close), 32 in flight: conn/s
-Adapted from the team's research harness (../shared/research/proxy-bench/bench.py).
+Adapted from the team's earlier relay harness.
 """
 import json
 import os

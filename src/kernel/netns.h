@@ -21,10 +21,10 @@ namespace snare {
 //
 // Call it before any libiptc handle, libnl socket, nftables socket or raw socket is opened:
 // every socket is bound to the namespace that is current *when it is created* and keeps it
-// afterwards, so a handle opened first would silently program the caller's namespace (verified,
-// libiptc-guide.md §8). setns changes only the calling thread: call it from the thread that does
-// all the work (in snare, the main thread before any other thread exists). The mount namespace is
-// not changed, so paths (the lock file, /etc) still resolve as before. Needs CAP_SYS_ADMIN.
+// afterwards, so a handle opened first would silently program the caller's namespace. setns
+// changes only the calling thread: call it from the thread that does all the work (in snare,
+// the main thread before any other thread exists). The mount namespace is not changed, so paths
+// (the lock file, /etc) still resolve as before. Needs CAP_SYS_ADMIN.
 Status enter_netns(const std::string& path, int pid);
 
 enum class NetnsKind { initial, other, unknown };

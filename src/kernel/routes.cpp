@@ -1,4 +1,4 @@
-// TPROXY routing through libnl-route-3 (see routes.h; pitfalls in libiptc-guide.md §7).
+// TPROXY routing through libnl-route-3 (see routes.h).
 #include "kernel/routes.h"
 
 #include <arpa/inet.h>

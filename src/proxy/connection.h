@@ -3,7 +3,7 @@
 // Two halves move bytes one way each: half 0 client -> upstream, half 1 upstream -> client. A half
 // copies through the worker's scratch buffer until a read fills it, then splices through a pooled
 // pipe for the rest of the connection: small request/response messages are cheaper copied,
-// bulk streams cheaper spliced (research report, section 3). Readiness is cached per socket
+// bulk streams cheaper spliced (bench/proxy/README.md). Readiness is cached per socket
 // because epoll is edge-triggered: a side stays `readable` until a read says EAGAIN, `writable`
 // until a write does. A half that cannot write stops reading (backpressure); its bytes wait in the
 // pipe, or in a heap buffer of exactly the unsent size, never both.

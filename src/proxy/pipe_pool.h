@@ -2,7 +2,7 @@
 //
 // splice(2) moves socket pages through a pipe. A connection holds a pipe only while bytes sit in
 // it, so idle connections cost no pipe and no fds; an empty pipe goes back to the pool. Pipes are
-// enlarged with F_SETPIPE_SZ (1 MiB by default: the research bench measured 8.6 Gbit/s through
+// enlarged with F_SETPIPE_SZ (1 MiB by default: bench/proxy measured 8.6 Gbit/s through
 // 1 MiB pipes against 6.6 through the 64 KiB default). The kernel caps the pages an unprivileged
 // user may hold in pipes; past that F_SETPIPE_SZ fails and the pipe keeps its default size.
 #pragma once
@@ -31,11 +31,9 @@ class PipePool {
   Pipe get();
   // `empty` says whether the pipe holds no bytes; only empty pipes are reused.
   void put(Pipe p, bool empty);
-  uint32_t capacity() const { return capacity_; }
 
  private:
   uint32_t pipe_size_;
-  uint32_t capacity_ = 65536;  // what the last pipe got
   size_t max_idle_;
   std::vector<Pipe> idle_;
 };

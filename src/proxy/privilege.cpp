@@ -44,7 +44,6 @@ Status drop_privileges(uid_t uid, gid_t gid, bool keep_net_admin, DropResult* ou
   // No way back: a setuid binary exec'd later gains nothing either.
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   out->dropped = true;
-  out->kept_net_admin = keep_net_admin;
   return Status::Ok();
 }
 

@@ -14,7 +14,6 @@ namespace snare::proxy {
 
 struct DropResult {
   bool dropped = false;  // false: not root, nothing to do
-  bool kept_net_admin = false;
 };
 
 // As root: setgroups({gid}), setresgid, setresuid, keeping CAP_NET_ADMIN when `keep_net_admin`.

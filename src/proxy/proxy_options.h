@@ -26,7 +26,7 @@ struct ProxyOptions {
   uid_t uid = 1337;  // identity after binding, when started as root
   gid_t gid = 1337;
   int workers = 1;          // event-loop threads, each with SO_REUSEPORT listeners when > 1
-  uint16_t stats_port = 0;  // Prometheus text on 0.0.0.0:<port>/metrics; 0: off
+  uint16_t stats_port = 0;  // Prometheus text on [::]:<port>, IPv4 mapped; 0: off
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds idle_timeout{3600 * 1000};
   std::chrono::milliseconds drain_timeout{5000};

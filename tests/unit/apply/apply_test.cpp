@@ -322,3 +322,62 @@ TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are n
   foreign.unsupported = {"-m comment (rev 0)"};
   CHECK(!is_istio_shape(Table::nat, "PREROUTING", foreign));
 }
+
+TEST_CASE("istio state in the family the flags leave out is drift; --reconcile and clean remove it") {
+  Rig rig;
+  add_foreign(rig.tables);
+  Config dual = tproxy_config();
+  ApplyReport rep;
+  REQUIRE(apply_plan(dual, build_plan(dual), rig.env, rep).ok());
+  Config v4 = redirect_config();
+  v4.ipv6 = Ipv6Mode::off;
+  v4.ipv6_enabled = false;
+  std::string diff, err;
+  CHECK(verify_plan(v4, build_plan(v4), rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("# ipv6 nat") && Catch::Contains("-:ISTIO_OUTPUT"));
+  CHECK_THAT(diff, Catch::Contains("-ip -6 rule fwmark 0x539 lookup 133"));
+  ApplyReport refused;
+  CHECK_FALSE(apply_plan(v4, build_plan(v4), rig.env, refused).ok());
+  v4.reconcile = true;
+  ApplyReport replaced;
+  REQUIRE(apply_plan(v4, build_plan(v4), rig.env, replaced).ok());
+  CHECK(rig.routes.rules.empty());
+  CHECK(rig.routes.routes.empty());
+  // Equal to a fresh apply of the IPv4-only flags over the same foreign rules.
+  Rig fresh;
+  add_foreign(fresh.tables);
+  ApplyReport r2;
+  REQUIRE(apply_plan(v4, build_plan(v4), fresh.env, r2).ok());
+  CHECK(rig.tables.dump() == fresh.tables.dump());
+  CHECK(verify_plan(v4, build_plan(v4), rig.env, diff = "", err) == 0);
+
+  // clean with IPv6 off over a dual-stack apply takes the IPv6 istio part too (in IPv4 it
+  // removes what its own flags create, as always), and the TPROXY routes.
+  Rig again;
+  add_foreign(again.tables);
+  REQUIRE(apply_plan(dual, build_plan(dual), again.env, rep).ok());
+  ApplyReport clean;
+  REQUIRE(cleanup_plan(v4, build_plan(v4), again.env, clean).ok());
+  for (const auto& [key, table] : again.tables.tables)
+    if (key.first == Family::v6) CHECK_THAT(render_save_table(table), !Catch::Contains("ISTIO"));
+  CHECK(again.routes.rules.empty());
+}
+
+TEST_CASE("a TPROXY route of another mark and table is earlier istio state") {
+  Rig rig;
+  Config cfg = redirect_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  RouteOps::Added a;
+  REQUIRE(rig.routes.add_tproxy_routes(Family::v4, 0x777, 150, a).ok());
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("-ip rule fwmark 0x777 lookup 150"));
+  // A plain re-run leaves routes alone; --reconcile takes them away.
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  CHECK(rig.routes.rules.size() == 1);
+  cfg.reconcile = true;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  CHECK(rig.routes.rules.empty());
+}

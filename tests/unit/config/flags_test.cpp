@@ -142,6 +142,15 @@ TEST_CASE("inbound excludes (-d) without -b '*' warns, as istio silently ignores
   CHECK(p.warnings[0].find("-d (--istio-local-exclude-ports)") != std::string::npos);
 }
 
+TEST_CASE("booleans and durations mean the same on the command line and in the environment") {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    CHECK(parse({std::string("--dry-run=") + t}).cfg.dry_run);
+    CHECK(parse({}, {{"DRY_RUN", t}}).cfg.dry_run);
+  }
+  CHECK(parse({"--probe-timeout", "1.5s"}).cfg.probe_timeout == std::chrono::milliseconds(1500));
+  CHECK(parse({}, {{"PROBE_TIMEOUT", "1m30s"}}).cfg.probe_timeout == std::chrono::seconds(90));
+}
+
 TEST_CASE("unsupported flags are refused, not ignored") {
   CHECK(parse({"--native-nftables"}).status.error.find("not supported yet") != std::string::npos);
   CHECK(parse({"--cni-mode"}).status.error.find("not supported yet") != std::string::npos);
@@ -169,6 +178,15 @@ TEST_CASE("every bad value gets one error naming the flag and the value") {
       {{"-o", "70000"}, {}, "-o (--istio-local-outbound-ports-exclude)", "\"70000\""},
       {{"-i", "10.0.0.1"}, {}, "-i (--istio-service-cidr)", "\"10.0.0.1\""},
       {{"-i", "10.0.0.0/33"}, {}, "-i (--istio-service-cidr)", "\"10.0.0.0/33\""},
+      {{"-i", "10.0.0.0/2147483648"}, {}, "-i (--istio-service-cidr)", "\"10.0.0.0/2147483648\""},
+      {{"-x", "10.0.0.0/4294967295"}, {}, "-x (--istio-service-exclude-cidr)", "4294967295"},
+      {{"--host-ipv4-loopback-cidr", "127.0.0.1/2147483648"},
+       {},
+       "--host-ipv4-loopback-cidr",
+       "2147483648"},
+      {{}, {{"ISTIO_SERVICE_CIDR", "10.0.0.0/4294967295"}}, "environment ISTIO_SERVICE_CIDR", "4294967295"},
+      {{"--dry-run=yes"}, {}, "-n (--dry-run)", "\"yes\""},
+      {{}, {{"DRY_RUN", "yes"}}, "environment DRY_RUN", "\"yes\""},
       {{"-x", "*"}, {}, "-x (--istio-service-exclude-cidr)", "'*'"},
       {{"-x", "fe80::1%eth0/64"}, {}, "-x (--istio-service-exclude-cidr)", "fe80::1%eth0/64"},
       {{"-c", "a/b"}, {}, "-c (--istio-exclude-interfaces)", "\"a/b\""},

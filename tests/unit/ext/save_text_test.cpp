@@ -1,4 +1,4 @@
-// Save-form details checked against what iptables-save prints (istio-rules.md §8).
+// Save-form details checked against what iptables-save prints (tests/golden/istio/kernel-form/).
 #include <catch2/catch.hpp>
 
 #include "ext/header.h"
