@@ -13,15 +13,25 @@ using ChainKeys = std::map<std::string, std::multiset<std::string>>;  // chain -
 using ChainSeqs = std::map<std::string, std::vector<std::string>>;    // chain -> bytes in order
 
 const std::string* jump_chain(const Entry& e) {
-  auto* j = std::get_if<JumpTarget>(&e.rule.target);
+  auto* j = std::get_if<JumpTarget>(&e.rule->target);
   return j ? &j->chain : nullptr;
 }
 
 template <typename T>
 int count_of(const Entry& e) {
   int n = 0;
-  for (const Match& m : e.rule.matches) n += std::holds_alternative<T>(m) ? 1 : 0;
+  for (const Match& m : e.rule->matches) n += std::holds_alternative<T>(m) ? 1 : 0;
   return n;
+}
+
+// An entry's bytes: read back, as stored; planned, encoded now into `scratch` (planned entries
+// keep none: an apply has thousands, and most are never compared).
+Status bytes_of(TablesBackend& backend, Family f, const Entry& e, std::string& scratch,
+                const std::string*& out) {
+  out = &e.bytes;
+  if (!e.bytes.empty()) return Status::Ok();
+  out = &scratch;
+  return backend.encode(f, *e.rule, scratch);
 }
 
 // The plan's rules of this family and table in builtin chains, encoded, by chain.
@@ -29,9 +39,9 @@ Status planned_builtin_keys(const Plan& plan, const TableModel& t, TablesBackend
                             ChainKeys& out) {
   for (const Rule& r : plan.rules) {
     if (r.table != t.table || !writes(plan, r, t.family) || !is_builtin_chain(r.chain)) continue;
-    Entry e{r, {}, {}, true};
-    if (Status s = backend.encode(t.family, e); !s.ok()) return s;
-    out[r.chain].insert(std::move(e.bytes));
+    std::string bytes;
+    if (Status s = backend.encode(t.family, r, bytes); !s.ok()) return s;
+    out[r.chain].insert(std::move(bytes));
   }
   return Status::Ok();
 }
@@ -70,37 +80,60 @@ void strip_istio(const TableModel& current, ChainKeys planned, bool replace, Tab
   }
 }
 
-bool same_entries(const std::vector<Entry>& a, const std::vector<Entry>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const Entry& x, const Entry& y) { return x.bytes == y.bytes; });
+// Entries read back (`have`) against the planned ones (`want`), in order, by their bytes.
+Status same_entries(TablesBackend& backend, Family f, const std::vector<Entry>& have,
+                    const std::vector<Entry>& want, bool& same) {
+  same = have.size() == want.size();
+  std::string scratch;
+  for (size_t i = 0; same && i < have.size(); ++i) {
+    const std::string* bytes = nullptr;
+    if (Status s = bytes_of(backend, f, want[i], scratch, bytes); !s.ok()) return s;
+    same = have[i].bytes == *bytes;
+  }
+  return Status::Ok();
 }
 
 // The planned entries of a chain, in order, against istio's rules found there.
-bool same_planned(const std::vector<Entry>& entries, const std::vector<std::string>& ours) {
+Status same_planned(TablesBackend& backend, Family f, const std::vector<Entry>& entries,
+                    const std::vector<std::string>& ours, bool& same) {
   size_t i = 0;
+  std::string scratch;
+  same = true;
   for (const Entry& e : entries) {
     if (!e.planned) continue;
-    if (i == ours.size() || ours[i] != e.bytes) return false;
+    const std::string* bytes = nullptr;
+    if (Status s = bytes_of(backend, f, e, scratch, bytes); !s.ok()) return s;
+    if (i == ours.size() || ours[i] != *bytes) return same = false, Status::Ok();
     ++i;
   }
-  return i == ours.size();
+  same = i == ours.size();
+  return Status::Ok();
 }
 
 // The istio chains equal, and istio's builtin rules in the plan's order.
-bool same_istio_part(const TableModel& current, const TableModel& desired, ChainSeqs& ours) {
+Status same_istio_part(TablesBackend& backend, const TableModel& current, const TableModel& desired,
+                       ChainSeqs& ours, bool& same) {
   std::map<std::string, const Chain*> have, want;
   for (const Chain& c : current.chains)
     if (!c.builtin && is_istio_chain(c.name)) have[c.name] = &c;
   for (const Chain& c : desired.chains)
     if (!c.builtin && is_istio_chain(c.name)) want[c.name] = &c;
-  if (have.size() != want.size()) return false;
-  for (const auto& [name, c] : want) {
-    auto it = have.find(name);
-    if (it == have.end() || !same_entries(it->second->entries, c->entries)) return false;
+  same = have.size() == want.size();
+  for (auto it = want.begin(); same && it != want.end(); ++it) {
+    auto found = have.find(it->first);
+    same = found != have.end();
+    if (same)
+      if (Status s = same_entries(backend, desired.family, found->second->entries,
+                                  it->second->entries, same);
+          !s.ok())
+        return s;
   }
-  for (const Chain& c : desired.chains)
-    if (c.builtin && !same_planned(c.entries, ours[c.name])) return false;
-  return true;
+  for (auto c = desired.chains.begin(); same && c != desired.chains.end(); ++c)
+    if (c->builtin)
+      if (Status s = same_planned(backend, desired.family, c->entries, ours[c->name], same);
+          !s.ok())
+        return s;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -108,7 +141,7 @@ bool same_istio_part(const TableModel& current, const TableModel& desired, Chain
 bool is_istio_shape(Table table, const std::string& chain, const Entry& e) {
   if (!e.unsupported.empty() || (table != Table::nat && table != Table::mangle)) return false;
   if (chain != "PREROUTING" && chain != "OUTPUT") return false;
-  const Rule& r = e.rule;
+  const Rule& r = *e.rule;
   const std::string* jump = jump_chain(e);
   const size_t n = r.matches.size();
   // `-i NIC -j RETURN` (PREROUTING) / `-o NIC -j RETURN` (OUTPUT): -c exclude, -k kube-virt.
@@ -145,17 +178,14 @@ Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TableP
   ChainSeqs ours;
   tp.residue = false;
   strip_istio(tp.current, std::move(planned), replace, tp.desired, ours, tp.residue);
-  const EntryEncoder encode = [&](Family f, Entry& e) { return backend.encode(f, e); };
-  if (Status s = replay(plan, tp.desired, encode); !s.ok()) return s;
-  tp.same = same_istio_part(tp.current, tp.desired, ours);
-  return Status::Ok();
+  replay(plan, tp.desired);
+  return same_istio_part(backend, tp.current, tp.desired, ours, tp.same);
 }
 
 Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp) {
   // What the plan creates here: its user chains and its builtin-chain rules.
   TableModel created = empty_table(tp.current.family, tp.current.table);
-  const EntryEncoder encode = [&](Family f, Entry& e) { return backend.encode(f, e); };
-  if (Status s = replay(plan, created, encode); !s.ok()) return s;
+  replay(plan, created);
   const bool plan_uses_family =
       std::any_of(plan.rules.begin(), plan.rules.end(),
                   [&](const Rule& r) { return writes(plan, r, tp.current.family); });
@@ -164,7 +194,11 @@ Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp) {
   for (const Chain& c : created.chains) {
     if (!c.builtin && tp.current.find(c.name)) removed.insert(c.name);
     if (c.builtin)
-      for (const Entry& e : c.entries) planned[c.name].insert(e.bytes);
+      for (const Entry& e : c.entries) {
+        std::string bytes;
+        if (Status s = backend.encode(tp.current.family, *e.rule, bytes); !s.ok()) return s;
+        planned[c.name].insert(std::move(bytes));
+      }
   }
   // A family the plan does not write holds only earlier istio state: all of it goes.
   if (!plan_uses_family)

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 
 namespace snare {
@@ -28,8 +27,25 @@ bool small_decimal(std::string_view v, size_t max_digits, T& out) {
   return ec == std::errc() && p == v.data() + v.size();
 }
 
+// A dotted quad, as glibc's inet_pton(AF_INET) takes it: four decimal octets, no leading zeros.
+// Written out because inet_pton costs ten times as much, and -x lists run to thousands.
+bool dotted_quad(std::string_view text, unsigned char* out) {
+  size_t i = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0 && (i >= text.size() || text[i++] != '.')) return false;
+    const size_t start = i;
+    unsigned value = 0;
+    while (i < text.size() && is_digit(text[i]) && i - start < 3)
+      value = value * 10 + static_cast<unsigned>(text[i++] - '0');
+    if (i == start || value > 255 || (i - start > 1 && text[start] == '0')) return false;
+    out[octet] = static_cast<unsigned char>(value);
+  }
+  return i == text.size();
+}
+
 // inet_pton needs a NUL-terminated string; addresses are short, so a stack copy does.
 bool pton(int af, std::string_view text, unsigned char* out) {
+  if (af == AF_INET) return dotted_quad(text, out);
   char buf[64];
   if (text.size() >= sizeof buf) return false;
   std::memcpy(buf, text.data(), text.size());
@@ -125,9 +141,9 @@ Parsed<IpAddr> parse_ip(std::string_view v) {
   return Parsed<IpAddr>::fail(fmt::format("\"{}\" is not an IP address", v));
 }
 
-Parsed<Cidr> parse_cidr(std::string_view v) {
+Parsed<Prefix> parse_prefix(std::string_view v) {
   auto bad = [v](std::string_view detail) {
-    return Parsed<Cidr>::fail(fmt::format(
+    return Parsed<Prefix>::fail(fmt::format(
         "\"{}\" is not a CIDR (address/length, e.g. 10.0.0.0/8 or fd00::/8){}", v, detail));
   };
   const size_t slash = v.find('/');
@@ -141,12 +157,18 @@ Parsed<Cidr> parse_cidr(std::string_view v) {
   if (!ip.ok()) return bad("");
   if (!ip.value.v6 && len > 32) return bad(": IPv4 length is at most 32");
   if (len > 128) return bad(": IPv6 length is at most 128");
-  Cidr c;
-  c.addr = ip.value;
-  c.len = static_cast<uint8_t>(len);
+  return {{ip.value, static_cast<uint8_t>(len)}, {}};
+}
+
+Parsed<Cidr> parse_cidr(std::string_view v) {
+  auto p = parse_prefix(v);
+  if (!p.ok()) return Parsed<Cidr>::fail(std::move(p.error));
+  Parsed<Cidr> out;
+  static_cast<Prefix&>(out.value) = p.value;
   // istio pastes netip's Prefix.String(): IPv4 as written, IPv6 in canonical form.
-  c.text = c.addr.v6 ? fmt::format("{}/{}", c.addr.text(), len) : std::string(v);
-  return {std::move(c), {}};
+  out.value.text =
+      p.value.addr.v6 ? fmt::format("{}/{}", p.value.addr.text(), p.value.len) : std::string(v);
+  return out;
 }
 
 Parsed<std::string> parse_interface(std::string_view v) {
@@ -194,36 +216,44 @@ Parsed<bool> parse_bool(std::string_view v) {
 namespace {
 
 // Nanoseconds per unit, as Go's unitMap; 0 for an unknown unit.
-double unit_ns(std::string_view u) {
+uint64_t unit_ns(std::string_view u) {
   if (u == "ns") return 1;
-  if (u == "us" || u == "\xc2\xb5s" || u == "\xce\xbcs") return 1e3;  // us, µs (U+00B5), μs
-  if (u == "ms") return 1e6;
-  if (u == "s") return 1e9;
-  if (u == "m") return 60e9;
-  if (u == "h") return 3600e9;
+  if (u == "us" || u == "\xc2\xb5s" || u == "\xce\xbcs") return 1000;  // us, µs (U+00B5), μs
+  if (u == "ms") return 1000000;
+  if (u == "s") return 1000000000;
+  if (u == "m") return 60000000000;
+  if (u == "h") return 3600000000000;
   return 0;
 }
 
+constexpr uint64_t kMaxDurationNs = uint64_t{1} << 63;  // Go's int64 nanoseconds
+
 // One "<number><unit>" component of a Go duration, from `i` on; adds its nanoseconds to `ns`.
-bool duration_component(std::string_view v, size_t& i, double& ns) {
+// In integers, as Go does: the whole part times the unit, plus the fraction scaled down.
+bool duration_component(std::string_view v, size_t& i, uint64_t& ns) {
+  uint64_t whole = 0, frac = 0, scale = 1;
   const size_t start = i;
-  while (i < v.size() && is_digit(v[i])) ++i;
+  for (; i < v.size() && is_digit(v[i]); ++i) {
+    if (whole > kMaxDurationNs / 10) return false;
+    whole = whole * 10 + static_cast<uint64_t>(v[i] - '0');
+  }
   const size_t int_end = i;
   if (i < v.size() && v[i] == '.') {
-    ++i;
-    while (i < v.size() && is_digit(v[i])) ++i;
+    for (++i; i < v.size() && is_digit(v[i]); ++i)
+      if (scale < 1000000000000000000ULL)
+        frac = frac * 10 + static_cast<uint64_t>(v[i] - '0'), scale *= 10;
   }
   // Go: at least one digit, before or after the point.
   if (int_end == start && i <= int_end + 1) return false;
-  double num = 0;
-  auto [p, ec] = std::from_chars(v.data() + start, v.data() + i, num);
-  if (ec != std::errc() || p != v.data() + i) return false;
   const size_t unit_start = i;
   while (i < v.size() && !is_digit(v[i]) && v[i] != '.') ++i;
-  const double mult = unit_ns(v.substr(unit_start, i - unit_start));
-  if (mult == 0) return false;
-  ns += num * mult;
-  return true;
+  const uint64_t unit = unit_ns(v.substr(unit_start, i - unit_start));
+  if (unit == 0 || whole > kMaxDurationNs / unit) return false;
+  // frac/scale < 1, so frac * (unit / scale) stays below `unit`; long fractions lose only
+  // sub-nanosecond digits.
+  const long double part = static_cast<long double>(frac) * unit / static_cast<long double>(scale);
+  ns += whole * unit + static_cast<uint64_t>(part);
+  return ns <= kMaxDurationNs;
 }
 
 }  // namespace
@@ -239,11 +269,12 @@ Parsed<std::chrono::milliseconds> parse_duration(std::string_view v) {
   std::string_view rest = v;
   if (!rest.empty() && rest[0] == '+') rest.remove_prefix(1);
   if (rest.empty()) return bad("a number with a unit: ns, us, ms, s, m, h");
-  double ns = 0;
+  uint64_t ns = 0;
   for (size_t i = 0; i < rest.size();)
-    if (!duration_component(rest, i, ns)) return bad("a number with a unit: ns, us, ms, s, m, h");
-  if (ns > 9.2e18) return bad("at most 2562047h, as in Go");
-  return {Ms(static_cast<int64_t>(std::ceil(ns / 1e6))), {}};
+    if (!duration_component(rest, i, ns))
+      return bad("a number with a unit: ns, us, ms, s, m, h; at most 2562047h");
+  // Whole milliseconds, rounded up.
+  return {Ms(static_cast<int64_t>(ns / 1000000 + (ns % 1000000 != 0 ? 1 : 0))), {}};
 }
 
 Parsed<LogLevel> parse_log_level(std::string_view v) {

@@ -62,10 +62,15 @@ struct IpAddr {
 Parsed<IpAddr> parse_ip(std::string_view text);
 
 // A prefix as netip.ParsePrefix takes it: address/length, no zone, no leading zeros.
-struct Cidr {
-  IpAddr addr;       // as written: host bits are kept, as netip keeps them
-  uint8_t len = 0;   // 0-32 or 0-128
-  std::string text;  // netip's Prefix.String(): what istio pastes into its rules
+struct Prefix {
+  IpAddr addr;      // as written: host bits are kept, as netip keeps them
+  uint8_t len = 0;  // 0-32 or 0-128
+};
+Parsed<Prefix> parse_prefix(std::string_view text);
+
+// The same, with netip's Prefix.String(): what istio pastes into its rules.
+struct Cidr : Prefix {
+  std::string text;
 };
 Parsed<Cidr> parse_cidr(std::string_view text);
 

@@ -23,12 +23,14 @@ bool dns_capture_effective(const Config& cfg) {
 
 Plan build_plan(const Config& cfg) {
   build::Emitter e(cfg.native_nftables ? Dialect::nftables : Dialect::iptables, cfg.ipv6_enabled);
-  // One rule per excluded CIDR or interface, plus istio's fixed ~40: no reallocation on the way.
-  e.reserve(64 + 2 * (cfg.exclude_cidrs_v4.size() + cfg.exclude_cidrs_v6.size()) +
-            4 * (cfg.outbound_cidrs_v4.size() + cfg.outbound_cidrs_v6.size()) +
-            6 * (cfg.reroute_interfaces.size() + cfg.exclude_interfaces.size()) +
-            4 * (cfg.inbound_ports.size() + cfg.inbound_exclude.size() + cfg.outbound_ports.size() +
-                 cfg.outbound_ports_exclude.size()));
+  // istio's fixed rules (under 100) plus those per listed value: no reallocation on the way,
+  // and little to spare when a list runs to thousands.
+  const size_t nics = cfg.reroute_interfaces.size();
+  e.reserve(96 + cfg.exclude_cidrs_v4.size() + cfg.exclude_cidrs_v6.size() +
+            (1 + nics) * (cfg.outbound_cidrs_v4.size() + cfg.outbound_cidrs_v6.size() + 1) +
+            2 * nics + 4 * cfg.exclude_interfaces.size() +
+            2 * (cfg.inbound_ports.size() + cfg.inbound_exclude.size()) +
+            cfg.outbound_ports.size() + 2 * cfg.outbound_ports_exclude.size());
   build::exclude_interfaces(cfg, e);
   build::kube_virt_returns(cfg, e);
   build::drop_invalid(cfg, e);

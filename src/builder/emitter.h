@@ -38,6 +38,14 @@ inline Match owner(bool gid, std::string id, bool inv = false) {
 inline Match mark(std::string m, bool inv = false) { return MarkMatch{inv, std::move(m)}; }
 inline Match ctstate(std::vector<std::string> states) { return ConntrackMatch{std::move(states)}; }
 inline Target jump(std::string chain) { return JumpTarget{std::move(chain)}; }
+// One match, moved into place: the rules written once per listed CIDR, thousands of them, skip
+// the copy an initializer list makes.
+inline std::vector<Match> just(Match m) {
+  std::vector<Match> v;
+  v.reserve(1);
+  v.push_back(std::move(m));
+  return v;
+}
 inline Target redirect(std::string port, bool singular = false) {
   return RedirectTarget{std::move(port), singular};
 }

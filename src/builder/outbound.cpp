@@ -72,9 +72,9 @@ void outbound_capture(const Config& cfg, Emitter& e) {
     return Spec{Table::nat, "ISTIO_OUTPUT", {dst(lo)}, jump("RETURN")};
   });
   for (const auto& c : cfg.exclude_cidrs_v4)
-    e.v4(Table::nat, "ISTIO_OUTPUT", {dst(c)}, jump("RETURN"));
+    e.v4(Table::nat, "ISTIO_OUTPUT", just(dst(c)), jump("RETURN"));
   for (const auto& c : cfg.exclude_cidrs_v6)
-    e.v6(Table::nat, "ISTIO_OUTPUT", {dst(c)}, jump("RETURN"));
+    e.v6(Table::nat, "ISTIO_OUTPUT", just(dst(c)), jump("RETURN"));
   for (const auto& port : cfg.outbound_ports)
     e.both(Table::nat, "ISTIO_OUTPUT",
            e.pick({proto("tcp"), dport("tcp", port)}, {dport("tcp", port)}),
@@ -88,12 +88,12 @@ void outbound_capture(const Config& cfg, Emitter& e) {
   for (const auto& c : cfg.outbound_cidrs_v4) {
     for (const auto& nic : cfg.reroute_interfaces)
       e.v4(Table::nat, "PREROUTING", {in_if(nic), dst(c)}, jump("ISTIO_REDIRECT"), 1);
-    e.v4(Table::nat, "ISTIO_OUTPUT", {dst(c)}, jump("ISTIO_REDIRECT"));
+    e.v4(Table::nat, "ISTIO_OUTPUT", just(dst(c)), jump("ISTIO_REDIRECT"));
   }
   for (const auto& c : cfg.outbound_cidrs_v6) {
     for (const auto& nic : cfg.reroute_interfaces)
       e.v6(Table::nat, "PREROUTING", {in_if(nic), dst(c)}, jump("ISTIO_REDIRECT"), 1);
-    e.v6(Table::nat, "ISTIO_OUTPUT", {dst(c)}, jump("ISTIO_REDIRECT"));
+    e.v6(Table::nat, "ISTIO_OUTPUT", just(dst(c)), jump("ISTIO_REDIRECT"));
   }
 }
 

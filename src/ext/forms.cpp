@@ -65,7 +65,9 @@ void save_text(const Target& t, SaveContext& ctx, std::string& out) {
 }
 
 Status encode_rule(Family family, const Rule& rule, std::string& out) {
-  EntryWriter w(family);
+  // One working buffer for every entry this thread encodes.
+  thread_local std::string scratch;
+  EntryWriter w(family, scratch);
   auto fail = [&](const Status& s) {
     return Status::Fail(fmt::format("cannot encode a rule of {} {}: {}", table_name(rule.table),
                                     rule.chain, s.error));

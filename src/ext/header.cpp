@@ -15,7 +15,7 @@ const char* bang(bool invert) { return invert ? "! " : ""; }
 }  // namespace
 
 std::string canonical_cidr(const std::string& cidr, Family family) {
-  auto p = parse_cidr(
+  auto p = parse_prefix(
       cidr.find('/') == std::string::npos ? cidr + (family == Family::v4 ? "/32" : "/128") : cidr);
   if (!p.ok() || p.value.addr.v6 != (family == Family::v6)) return cidr;
   IpAddr a = p.value.addr;
@@ -54,7 +54,7 @@ void Ext<AddrMatch>::save(const AddrMatch& m, SaveContext& ctx, std::string& out
 }
 
 Status Ext<AddrMatch>::encode(const AddrMatch& m, EntryWriter& w) {
-  auto p = parse_cidr(m.cidr);
+  auto p = parse_prefix(m.cidr);
   if (!p.ok() || p.value.addr.v6 != (w.family() == Family::v6))
     return Status::Fail(fmt::format("bad {} address '{}'", family_name(w.family()), m.cidr));
   unsigned char mask[16] = {};

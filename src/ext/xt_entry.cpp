@@ -78,11 +78,11 @@ typename F::Entry header_copy(const void* raw) {
 
 }  // namespace
 
-EntryWriter::EntryWriter(Family family) : family_(family) {
+EntryWriter::EntryWriter(Family family, std::string& scratch) : family_(family), buf_(scratch) {
   const size_t header_size = family == Family::v4 ? sizeof(ipt_entry) : sizeof(ip6t_entry);
-  // Reserved up front so that the buffer is on the heap (16-byte aligned, as ipt_entry needs)
-  // and is not moved while an extension pointer is out.
-  buf_.reserve(512);
+  // Reserved up front so that the buffer is on the heap (16-byte aligned, as ipt_entry needs);
+  // istio's rules fit, and a longer one grows it (add() hands out pointers only until the next).
+  buf_.reserve(256);
   buf_.assign(header_size, '\0');
 }
 
@@ -176,7 +176,8 @@ std::string EntryWriter::finish() {
     auto* e = reinterpret_cast<ip6t_entry*>(header());
     e->target_offset = target, e->next_offset = next;
   }
-  return std::move(buf_);
+  // A copy of its own size: the working buffer has room to grow, and an apply keeps thousands.
+  return std::string(buf_.data(), buf_.size());
 }
 
 EntryHeader read_header(Family family, const void* raw) {

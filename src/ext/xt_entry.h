@@ -20,7 +20,9 @@ namespace snare {
 
 class EntryWriter {
  public:
-  explicit EntryWriter(Family family);
+  // Writes into `scratch`, a buffer the caller may keep for the next entry (one allocation for
+  // thousands of entries instead of one each).
+  EntryWriter(Family family, std::string& scratch);
   Family family() const { return family_; }
 
   // Header fields. `addr` and `mask` hold 4 or 16 bytes; the address is stored masked.
@@ -38,14 +40,14 @@ class EntryWriter {
   // a jump offset when the entry is appended.
   void standard_target(std::string_view label);
 
-  // The finished entry (offsets set), for libiptc and for comparison.
+  // The finished entry (offsets set), for libiptc and for comparison, in a string of its size.
   std::string finish();
 
  private:
   void* add(const char* name, uint8_t revision, size_t payload);
   unsigned char* header();
   Family family_;
-  std::string buf_;
+  std::string& buf_;
   size_t target_offset_ = 0;
 };
 

@@ -11,6 +11,7 @@
 #include "kernel/tables.h"
 
 // glibc's network headers first (libiptc's headers include them), then the kernel's.
+#include <fcntl.h>
 #include <libiptc/libiptc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -23,7 +24,7 @@ extern "C" {  // libip6tc.h has no extern "C" of its own
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
+#include <optional>
 #include <set>
 
 #include "base/log.h"
@@ -111,14 +112,21 @@ std::string iptc_errno_text(int err) {
   }
 }
 
-// Whether the kernel already instantiated the table in this thread's network namespace. Reading
-// the list (instead of iptc_init) avoids creating empty tables just by looking.
-bool table_present(const char* names_file, Table table) {
-  std::ifstream in(names_file);
-  std::string line;
-  while (std::getline(in, line))
-    if (line == table_name(table)) return true;
-  return false;
+// The tables the kernel has instantiated in this thread's network namespace, one name per line.
+// Reading the list (instead of iptc_init) avoids creating empty tables just by looking.
+std::string table_names(const char* names_file) {
+  std::string out;
+  const int fd = ::open(names_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;  // no ip6_tables in this kernel: no table either
+  char buf[512];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+bool listed(const std::string& names, Table table) {
+  const std::string want = std::string(table_name(table)) + "\n";
+  return names.rfind(want, 0) == 0 || names.find("\n" + want) != std::string::npos;
 }
 
 // Asks the kernel whether it has an extension at a revision. Returns "" when it has, else what is
@@ -148,9 +156,9 @@ std::string probe_extension(const ExtensionRef& x) {
 template <typename F>
 class IptcTable {
  public:
-  static Status read(Table table, TableModel& out) {
+  static Status read(Table table, const std::string& instantiated, TableModel& out) {
     out = empty_table(F::family, table);
-    out.present = table_present(F::names_file, table);
+    out.present = listed(instantiated, table);
     if (!out.present) return Status::Ok();
     xtc_handle* h = F::init(table_name(table));
     if (!h) {
@@ -209,9 +217,9 @@ class IptcTable {
       const char* label = F::get_target(e, h);
       DecodedRule d = decode_entry(F::family, e, label);
       Entry& entry = c.entries.emplace_back();
-      entry.rule = std::move(d.rule);
-      entry.rule.table = table;
-      entry.rule.chain = name;
+      d.rule.table = table;
+      d.rule.chain = name;
+      entry.rule = std::make_shared<const Rule>(std::move(d.rule));
       entry.unsupported = std::move(d.unsupported);
       entry.bytes = normalize_entry(F::family, e, label, entry.packets, entry.octets);
     }
@@ -245,13 +253,18 @@ class IptcTable {
         return failed("create chain " + c.name);
       }
     }
+    std::string scratch;
     for (const Chain& c : want.chains)
       for (const Entry& e : c.entries) {
-        // Counters read back go back with their rule; a planned rule starts at zero.
+        // A planned rule is encoded here (not kept: an apply has thousands); counters read back
+        // go back with their rule.
+        if (e.bytes.empty() && !encode_rule(F::family, *e.rule, scratch).ok())
+          return Step{"encode a rule of " + c.name, EINVAL};
+        const std::string& bytes = e.bytes.empty() ? scratch : e.bytes;
         const std::string counted = e.packets || e.octets
-                                        ? with_counters(F::family, e.bytes, e.packets, e.octets)
+                                        ? with_counters(F::family, bytes, e.packets, e.octets)
                                         : std::string();
-        if (!F::append(c.name.c_str(), counted.empty() ? e.bytes.data() : counted.data(), h))
+        if (!F::append(c.name.c_str(), counted.empty() ? bytes.data() : counted.data(), h))
           return failed("append a rule to " + c.name);
       }
     if (!F::commit(h)) return failed("commit");
@@ -263,10 +276,13 @@ class IptcTable {
     if (step.what != "commit" || (step.err != ENOENT && step.err != EINVAL))
       return iptc_errno_text(step.err);
     std::set<std::string> missing;
+    std::string bytes;
     for (const Chain& c : want.chains)
-      for (const Entry& e : c.entries)
-        for (const ExtensionRef& x : entry_extensions(F::family, e.bytes))
+      for (const Entry& e : c.entries) {
+        if (e.bytes.empty() && !encode_rule(F::family, *e.rule, bytes).ok()) continue;
+        for (const ExtensionRef& x : entry_extensions(F::family, e.bytes.empty() ? bytes : e.bytes))
           if (std::string m = probe_extension<F>(x); !m.empty()) missing.insert(m);
+      }
     if (!missing.empty())
       return fmt::format("{}: the kernel lacks {}", errno_text(step.err), fmt::join(missing, ", "));
     if (step.err == ENOENT)
@@ -280,18 +296,25 @@ class IptcBackend : public TablesBackend {
  public:
   std::string name() const override { return "libiptc (legacy x_tables)"; }
   Status read(Family family, Table table, TableModel& out) override {
-    return family == Family::v4 ? IptcTable<Ip4>::read(table, out)
-                                : IptcTable<Ip6>::read(table, out);
+    std::optional<std::string>& names = names_[family == Family::v4 ? 0 : 1];
+    if (!names) names = table_names(family == Family::v4 ? Ip4::names_file : Ip6::names_file);
+    return family == Family::v4 ? IptcTable<Ip4>::read(table, *names, out)
+                                : IptcTable<Ip6>::read(table, *names, out);
   }
   Status write(const TableModel& desired, bool& committed) override {
+    names_[desired.family == Family::v4 ? 0 : 1].reset();  // a commit may instantiate the table
     Status s = desired.family == Family::v4 ? IptcTable<Ip4>::write(desired)
                                             : IptcTable<Ip6>::write(desired);
     committed = s.ok();
     return s;
   }
-  Status encode(Family family, Entry& entry) override {
-    return encode_rule(family, entry.rule, entry.bytes);
+  Status encode(Family family, const Rule& rule, std::string& bytes) override {
+    return encode_rule(family, rule, bytes);
   }
+
+ private:
+  // Each family's list of instantiated tables, read once until a write may change it.
+  std::optional<std::string> names_[2];
 };
 
 }  // namespace

@@ -163,14 +163,13 @@ NetnsKind current_netns_kind() {
   NetnsId self;
   if (!current_netns_id(self).ok()) return NetnsKind::unknown;
   if (self.ino == kProcNetInitIno) return NetnsKind::initial;
-
+  // Since 6.18 the initial namespace's inode is fixed, so any other inode is another namespace.
+  if (kernel_version() >= 6018) return NetnsKind::other;
   if (pid2_is_kernel_thread()) {
     struct stat st {};
-    if (sys_stat_nsfs("/proc/2/ns/net", st).ok()) {
+    if (sys_stat_nsfs("/proc/2/ns/net", st).ok())
       return st.st_dev == self.dev && st.st_ino == self.ino ? NetnsKind::initial : NetnsKind::other;
-    }
   }
-  if (kernel_version() >= 6018) return NetnsKind::other;
   return NetnsKind::unknown;
 }
 

@@ -36,12 +36,11 @@ const char* netns_kind_name(NetnsKind k);  // "initial", "other", "unknown"
 // the pod's namespace, so that comparison would refuse every init container. Instead:
 //   1. since Linux 6.18 the initial namespace has the fixed nsfs inode PROC_NET_INIT_INO
 //      (0xEFFFFFF9); dynamically numbered namespaces get inodes from 0xF0000000 up, so that number
-//      cannot be anybody else's. Equal: initial.
-//   2. otherwise compare (device, inode) with the namespace of kthreadd (PID 2, checked to be a
-//      kernel thread: in a container's PID namespace PID 2 is an ordinary process), which always
-//      lives in the initial namespace. Readable: initial or other.
-//   3. otherwise, on 6.18 or later, a different inode means other.
-//   4. otherwise unknown (an older kernel seen from inside a PID namespace).
+//      cannot be anybody else's. Equal: initial; on 6.18 or later, different: other.
+//   2. before 6.18, compare (device, inode) with the namespace of kthreadd (PID 2, checked to be
+//      a kernel thread: in a container's PID namespace PID 2 is an ordinary process), which
+//      always lives in the initial namespace. Readable: initial or other.
+//   3. otherwise unknown (an older kernel seen from inside a PID namespace).
 NetnsKind current_netns_kind();
 
 // The namespace identity of the calling thread: nsfs (device, inode) of /proc/thread-self/ns/net.

@@ -158,7 +158,8 @@ Status list_nft_tables(std::vector<NftTableInfo>& out) {
     int err = 0;
     for (const auto& [type, cb] : steps) {
       err = dump(nl.get(), type, cb, st);
-      if (err) break;
+      // No table: no chain or rule either, and the usual answer costs one round trip.
+      if (err || st.order.empty()) break;
     }
     if (err == EINTR && attempt + 1 < kTries) continue;
     if (err == ENOENT || err == EOPNOTSUPP || err == EPROTONOSUPPORT) return Status::Ok();

@@ -3,7 +3,8 @@
 // libiptc programs the legacy x_tables back-end. On a host where iptables means iptables-nft, or
 // where something wrote native nft rules, both back-ends are live at once and both see every
 // packet, so a legacy apply would add a second, parallel rule set rather than replace anything
-// (docs/DESIGN.md, "Between the backends"). The apply therefore refuses when nf_tables holds anything.
+// (docs/DESIGN.md, "Between the backends"). The apply therefore refuses when nf_tables holds
+// anything.
 #pragma once
 
 #include <cstdint>

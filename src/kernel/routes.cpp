@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* kPassthroughAddr = "::6/128";
 constexpr int kMaxRuleDeletes = 64;  // a bound on "delete until gone", against a kernel surprise
+constexpr int kLoopbackIfindex = 1;  // include/net/net_namespace.h LOOPBACK_IFINDEX
 
 int af(Family f) { return f == Family::v4 ? AF_INET : AF_INET6; }
 const char* ip_flag(Family f) { return f == Family::v4 ? "-4" : "-6"; }
@@ -178,8 +179,8 @@ class NetlinkRouteOps final : public RouteOps {
     NlPtr<nl_cache> cache(raw);
     if (err < 0) return Status::Fail("ip -6 addr list: " + nl_text(err));
     present = cache_any<rtnl_addr>(cache.get(), [&](rtnl_addr* a) {
-      return rtnl_addr_get_ifindex(a) == rtnl_addr_get_ifindex(want.get()) &&
-             rtnl_addr_get_family(a) == AF_INET6 && rtnl_addr_get_local(a) &&
+      return rtnl_addr_get_ifindex(a) == kLoopbackIfindex && rtnl_addr_get_family(a) == AF_INET6 &&
+             rtnl_addr_get_local(a) &&
              nl_addr_cmp(rtnl_addr_get_local(a), rtnl_addr_get_local(want.get())) == 0;
     });
     return Status::Ok();
@@ -314,16 +315,14 @@ class NetlinkRouteOps final : public RouteOps {
   Status passthrough_template(NlPtr<rtnl_addr>& out) {
     Status s = connect();
     if (!s.ok()) return s;
-    int lo = 0;
-    bool up = false;
-    s = loopback(lo, up);
-    if (!s.ok()) return s;
     nl_addr* raw = nullptr;
     int err = nl_addr_parse(kPassthroughAddr, AF_INET6, &raw);
     NlPtr<nl_addr> local(raw);
     if (err < 0) return Status::Fail("netlink: cannot parse ::6: " + nl_text(err));
     NlPtr<rtnl_addr> a(rtnl_addr_alloc());
-    rtnl_addr_set_ifindex(a.get(), lo);
+    // The kernel gives the loopback device ifindex 1 in every namespace (LOOPBACK_IFINDEX), so
+    // the address needs no link lookup, whatever lo is called.
+    rtnl_addr_set_ifindex(a.get(), kLoopbackIfindex);
     rtnl_addr_set_family(a.get(), AF_INET6);
     err = rtnl_addr_set_local(a.get(), local.get());
     if (err < 0) return Status::Fail("netlink: cannot set ::6: " + nl_text(err));

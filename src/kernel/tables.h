@@ -25,12 +25,13 @@ class TablesBackend {
   // ACCEPT policies and present=false, without instantiating it (reading a legacy table creates
   // it, and nothing could remove it again).
   virtual Status read(Family family, Table table, TableModel& out) = 0;
-  // Replaces the whole table with `desired` in one atomic commit (retrying on EAGAIN). Every entry
-  // must carry its bytes (see encode()). `committed` says whether the new table is in the kernel:
-  // a real failure leaves the old one, an injected fault (apply/fault.h) fails after its commit.
+  // Replaces the whole table with `desired` in one atomic commit (retrying on EAGAIN); a planned
+  // entry without bytes is encoded on the way. `committed` says whether the new table is in the
+  // kernel: a real failure leaves the old one, an injected fault (apply/fault.h) fails after its
+  // commit.
   virtual Status write(const TableModel& desired, bool& committed) = 0;
-  // Fills a planned entry's bytes: the backend's encoding of its rule.
-  virtual Status encode(Family family, Entry& entry) = 0;
+  // The backend's encoding of a rule: what a planned entry compares as against one read back.
+  virtual Status encode(Family family, const Rule& rule, std::string& bytes) = 0;
 };
 
 std::unique_ptr<TablesBackend> make_iptc_backend();

@@ -60,59 +60,73 @@ bool jumps_to_user_chain(const Rule& r, const std::string** chain) {
   return true;
 }
 
-// The chains of a table being replayed, as deques (see replay's comment).
+// The order of one chain being replayed: each slot is an entry the chain already holds
+// (kExisting | index) or a rule of the plan (its index), in a deque (see replay's comment), so
+// that an insert moves a few integers and every entry is built once, in its final place.
+constexpr uint32_t kExisting = 0x80000000u;
+
 class ChainWork {
  public:
-  explicit ChainWork(TableModel& t) : table_(t) {
-    work_.reserve(t.chains.size());
-    for (Chain& c : t.chains)
-      work_.emplace_back(std::make_move_iterator(c.entries.begin()),
-                         std::make_move_iterator(c.entries.end()));
+  explicit ChainWork(TableModel& t) : table_(t), order_(t.chains.size()) {
+    for (size_t i = 0; i < t.chains.size(); ++i)
+      for (uint32_t k = 0; k < t.chains[i].entries.size(); ++k) order_[i].push_back(kExisting | k);
   }
-  std::deque<Entry>& chain(const std::string& name) {
+  std::deque<uint32_t>& chain(const std::string& name) {
     for (size_t i = 0; i < table_.chains.size(); ++i)
-      if (table_.chains[i].name == name) return work_[i];
+      if (table_.chains[i].name == name) return order_[i];
     const bool builtin = is_builtin_chain(name);
     table_.chains.push_back({name, builtin, builtin ? "ACCEPT" : "", {}});
-    return work_.emplace_back();
+    return order_.emplace_back();
   }
-  void finish() {
-    for (size_t i = 0; i < table_.chains.size(); ++i)
-      table_.chains[i].entries.assign(std::make_move_iterator(work_[i].begin()),
-                                      std::make_move_iterator(work_[i].end()));
+  // Builds every chain in its final order; planned entries are made here.
+  void finish(const Plan& plan) {
+    for (size_t i = 0; i < table_.chains.size(); ++i) {
+      std::vector<Entry> old = std::move(table_.chains[i].entries);
+      std::vector<Entry>& out = table_.chains[i].entries;
+      out.clear();
+      out.reserve(order_[i].size());
+      for (uint32_t k : order_[i]) {
+        if (k & kExisting) {
+          out.push_back(std::move(old[k & ~kExisting]));
+          continue;
+        }
+        // A non-owning pointer to the plan's rule (aliasing an empty shared_ptr): no copy, no
+        // allocation, for each of what can be thousands of entries.
+        out.push_back(
+            Entry{std::shared_ptr<const Rule>(std::shared_ptr<const Rule>(), &plan.rules[k]),
+                  {},
+                  {},
+                  true});
+      }
+    }
     sort_chains(table_);
   }
 
  private:
   TableModel& table_;
-  std::vector<std::deque<Entry>> work_;
+  std::vector<std::deque<uint32_t>> order_;
 };
 
 }  // namespace
 
-Status replay(const Plan& plan, TableModel& onto, const EntryEncoder& encode) {
+void replay(const Plan& plan, TableModel& onto) {
   ChainWork work(onto);
   // In an nftables plan, one inet table holds the rules of both families.
   const bool all_families = plan.dialect == Dialect::nftables;
-  for (const Rule& r : plan.rules) {
+  for (uint32_t k = 0; k < plan.rules.size(); ++k) {
+    const Rule& r = plan.rules[k];
     if (r.table != onto.table || !(all_families || writes(plan, r, onto.family))) continue;
     const std::string* target = nullptr;
     if (jumps_to_user_chain(r, &target)) work.chain(*target);
-    std::deque<Entry>& chain = work.chain(r.chain);
-    Entry e{r, {}, {}, true};
-    e.rule.insert_at = 0;
-    if (encode) {
-      if (Status s = encode(onto.family, e); !s.ok()) return s;
-    }
+    std::deque<uint32_t>& chain = work.chain(r.chain);
     if (r.insert_at > 0) {
       const size_t at = std::min(static_cast<size_t>(r.insert_at - 1), chain.size());
-      chain.insert(chain.begin() + static_cast<std::ptrdiff_t>(at), std::move(e));
+      chain.insert(chain.begin() + static_cast<std::ptrdiff_t>(at), k);
     } else {
-      chain.push_back(std::move(e));
+      chain.push_back(k);
     }
   }
-  work.finish();
-  return Status::Ok();
+  work.finish(plan);
 }
 
 std::vector<TableModel> replay_fresh(const Plan& plan, Family family) {
@@ -126,7 +140,7 @@ std::vector<TableModel> replay_fresh(const Plan& plan, Family family) {
     });
     if (!used) continue;
     TableModel model = empty_table(family, t);
-    (void)replay(plan, model);  // cannot fail without an encoder
+    replay(plan, model);
     out.push_back(std::move(model));
   }
   return out;

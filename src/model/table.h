@@ -10,18 +10,21 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "base/status.h"
 #include "model/rule.h"
 
 namespace snare {
 
 struct Entry {
-  Rule rule;                             // table and chain set; insert_at 0
-  std::string bytes;                     // the backend's encoding, counters zeroed: equal bytes,
-                                         // same rule; empty: not encoded
+  // The rule: for a planned entry the plan's own (not copied: the plan outlives every model made
+  // from it; its insert_at means nothing here), for one read back the decoded rule. Table and
+  // chain are set.
+  std::shared_ptr<const Rule> rule;
+  std::string bytes;  // read back: the backend's encoding, counters zeroed (equal bytes, same
+                      // rule); planned: empty, encoded when compared or written
   std::vector<std::string> unsupported;  // decoder's notes; non-empty: foreign beyond doubt
   bool planned = false;                  // placed by the plan (not read back)
   uint64_t packets = 0, octets = 0;      // the kernel's counters, written back with the rule
@@ -53,15 +56,12 @@ TableModel empty_table(Family family, Table table);
 // Builtins in hook order first, then user chains by name: iptables-save's order.
 void sort_chains(TableModel& table);
 
-// Encodes one planned entry for a backend (fills `bytes`); null: leave entries unencoded.
-using EntryEncoder = std::function<Status(Family, Entry&)>;
-
 // Runs the plan's operations of `onto`'s family and table on `onto`, the way the kernel would:
 // `-A` appends after what the chain holds (foreign rules included), `-I N` inserts before the
 // Nth rule (past the end it appends). A user chain is created by the first rule in it or jump to
 // it, like istio's `-N` lines. Linear in the number of rules: istio's inserts are all near the
 // front of a chain (positions 1-3), which a deque takes in constant time.
-Status replay(const Plan& plan, TableModel& onto, const EntryEncoder& encode = nullptr);
+void replay(const Plan& plan, TableModel& onto);
 
 // The tables the plan's operations of `family` leave in a fresh namespace, for the tables they
 // touch, in the order iptables-save prints them (mangle, raw, nat).

@@ -33,7 +33,7 @@ std::string render_save_table(const TableModel& table, bool counters) {
   for (const Chain& c : table.chains) {
     for (const Entry& e : c.entries) {
       if (counters) fmt::format_to(std::back_inserter(out), "[{}:{}] ", e.packets, e.octets);
-      out += render_save_rule(e.rule, table.family);  // e.rule.chain is c.name
+      out += render_save_rule(*e.rule, table.family);  // e.rule->chain is c.name
       if (!e.unsupported.empty())
         fmt::format_to(std::back_inserter(out), " [unsupported by snare: {}]",
                        fmt::join(e.unsupported, ", "));

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The .deb builds (CPack, from this build tree), declares the libraries it links as dependencies,
-# installs with dpkg into a scratch root, and the installed snare and istio-iptables run.
+# The .deb builds (CPack, from this build tree), declares the package of every shared library the
+# binary needs (its DT_NEEDED entries, each found with dpkg -S) as a dependency, installs with
+# dpkg into a scratch root, and the installed snare and istio-iptables run.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 work=$(mktemp -d /tmp/snare-deb.XXXXXX)
@@ -8,8 +9,13 @@ trap 'rm -rf "$work"; ns_cleanup' EXIT
 (cd "$SNARE_BUILD_DIR" && cpack -G DEB -B "$work/out" > "$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; fail "cpack failed"; }
 deb=$(ls "$work"/out/snare_*.deb)
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libip4tc2 libip6tc2 libnl-3-200 libnl-route-3-200 libmnl0 libnftnl11 libc6; do
-  grep -q "$lib" <<< "$depends" || fail "Depends lacks $lib: $depends"
+dpkg-deb -x "$deb" "$work/x"
+needed=$(readelf -d "$work/x/usr/bin/snare" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+[ -n "$needed" ] || fail "no DT_NEEDED in the packaged binary"
+for so in $needed; do
+  pkg=$(dpkg -S "*/$so" 2>/dev/null | head -1 | cut -d: -f1)
+  [ -n "$pkg" ] || fail "no installed package holds $so"
+  grep -q "$pkg" <<< "$depends" || fail "Depends lacks $pkg (for $so): $depends"
 done
 root="$work/root"
 mkdir -p "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/info"

@@ -244,7 +244,7 @@ TEST_CASE("verify reports a missing TPROXY route and ::6 as drift") {
 TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are not") {
   auto entry = [](Rule r) {
     Entry e;
-    e.rule = std::move(r);
+    e.rule = std::make_shared<const Rule>(std::move(r));
     return e;
   };
   CHECK(is_istio_shape(Table::nat, "PREROUTING",
@@ -323,7 +323,8 @@ TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are n
   CHECK(!is_istio_shape(Table::nat, "PREROUTING", foreign));
 }
 
-TEST_CASE("istio state in the family the flags leave out is drift; --reconcile and clean remove it") {
+TEST_CASE(
+    "istio state in the family the flags leave out is drift; --reconcile and clean remove it") {
   Rig rig;
   add_foreign(rig.tables);
   Config dual = tproxy_config();

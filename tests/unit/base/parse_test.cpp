@@ -2,7 +2,10 @@
 // (strconv.ParseBool, time.ParseDuration, netip.ParsePrefix, dev_valid_name).
 #include "base/parse.h"
 
+#include <arpa/inet.h>
+
 #include <catch2/catch.hpp>
+#include <random>
 
 using namespace snare;
 
@@ -125,4 +128,31 @@ TEST_CASE("split_list is istio's config.Split") {
   CHECK(split_list(",,").empty());
   CHECK(split_list("a,,b,") == std::vector<std::string>{"a", "b"});
   CHECK(split_list(" a") == std::vector<std::string>{" a"});
+}
+
+TEST_CASE("IPv4 addresses are accepted exactly as glibc's inet_pton accepts them") {
+  // The parser reads dotted quads itself (for speed); inet_pton is the oracle.
+  std::mt19937 rnd(4);
+  int valid = 0;
+  const char alphabet[] = "0123456789..25";
+  for (int i = 0; i < 200000; ++i) {
+    std::string s;
+    if (i % 2) {  // near-quads: four groups of 0-4 digits, with a stray dot now and then
+      for (int g = 0; g < 4; ++g) {
+        if (g) s += '.';
+        for (size_t k = rnd() % 4; k > 0; --k) s += alphabet[rnd() % 10];
+      }
+      if (rnd() % 8 == 0) s += '.';
+    } else {
+      for (size_t k = 1 + rnd() % 16; k > 0; --k) s += alphabet[rnd() % (sizeof alphabet - 1)];
+    }
+    unsigned char want[4];
+    const bool ok = inet_pton(AF_INET, s.c_str(), want) == 1;
+    auto got = parse_ip(s);
+    INFO(s);
+    REQUIRE((got.ok() && !got.value.v6) == ok);
+    valid += ok;
+    if (ok) REQUIRE(std::equal(want, want + 4, got.value.bytes.begin()));
+  }
+  CHECK(valid > 2000);  // the comparison covered accepted addresses, not only refusals
 }

@@ -16,23 +16,78 @@ using namespace snare;
 
 namespace {
 
-const char* kFlags[] = {"-p", "-z", "-e", "-u", "-g", "-m", "-t", "-r", "-b", "-d", "-c", "-i",
-                        "-x", "-q", "-o", "-k", "--redirect-dns", "--capture-all-dns",
-                        "--dns-servers", "--drop-invalid", "--enable-ipv6",
-                        "--outbound-owner-groups", "--outbound-owner-groups-exclude",
-                        "--host-ipv4-loopback-cidr", "--output-format", "--netns-pid",
-                        "--iptables-probe-port", "--probe-timeout", "--log_output_level"};
-const char* kEnv[] = {"ISTIO_SERVICE_CIDR", "ISTIO_SERVICE_EXCLUDE_CIDR", "ISTIO_INBOUND_PORTS",
-                      "INBOUND_CAPTURE_PORT", "PROXY_UID", "ISTIO_INBOUND_TPROXY_MARK",
-                      "REDIRECT_DNS", "DRY_RUN", "PROBE_TIMEOUT", "ISTIO_OUTBOUND_OWNER_GROUPS",
-                      "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR", "IPTABLES_PROBE_PORT"};
+const char* kFlags[] = {"-p",
+                        "-z",
+                        "-e",
+                        "-u",
+                        "-g",
+                        "-m",
+                        "-t",
+                        "-r",
+                        "-b",
+                        "-d",
+                        "-c",
+                        "-i",
+                        "-x",
+                        "-q",
+                        "-o",
+                        "-k",
+                        "--redirect-dns",
+                        "--capture-all-dns",
+                        "--dns-servers",
+                        "--drop-invalid",
+                        "--enable-ipv6",
+                        "--outbound-owner-groups",
+                        "--outbound-owner-groups-exclude",
+                        "--host-ipv4-loopback-cidr",
+                        "--output-format",
+                        "--netns-pid",
+                        "--iptables-probe-port",
+                        "--probe-timeout",
+                        "--log_output_level"};
+const char* kEnv[] = {"ISTIO_SERVICE_CIDR",
+                      "ISTIO_SERVICE_EXCLUDE_CIDR",
+                      "ISTIO_INBOUND_PORTS",
+                      "INBOUND_CAPTURE_PORT",
+                      "PROXY_UID",
+                      "ISTIO_INBOUND_TPROXY_MARK",
+                      "REDIRECT_DNS",
+                      "DRY_RUN",
+                      "PROBE_TIMEOUT",
+                      "ISTIO_OUTBOUND_OWNER_GROUPS",
+                      "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR",
+                      "IPTABLES_PROBE_PORT"};
 
 // Values near every boundary the parsers have: lengths, digit counts, signs, separators.
 std::string hostile_value(std::mt19937& rnd) {
-  static const char* kPieces[] = {
-      "10.0.0.0/8", "/", "2147483648", "4294967295", "99999999999999999999", "0x", "0x1ffffffff",
-      "-1", "*", ",", "::", "fe80::1%eth0", "1:2", "65536", "0", "1.5s", "1e3", " ", "\t",
-      "127.0.0.1", "java", "default:debug", "true", "yes", "", "%", "\xff", "0000000000010"};
+  static const char* kPieces[] = {"10.0.0.0/8",
+                                  "/",
+                                  "2147483648",
+                                  "4294967295",
+                                  "99999999999999999999",
+                                  "0x",
+                                  "0x1ffffffff",
+                                  "-1",
+                                  "*",
+                                  ",",
+                                  "::",
+                                  "fe80::1%eth0",
+                                  "1:2",
+                                  "65536",
+                                  "0",
+                                  "1.5s",
+                                  "1e3",
+                                  " ",
+                                  "\t",
+                                  "127.0.0.1",
+                                  "java",
+                                  "default:debug",
+                                  "true",
+                                  "yes",
+                                  "",
+                                  "%",
+                                  "\xff",
+                                  "0000000000010"};
   std::string v;
   const int n = std::uniform_int_distribution<int>(0, 4)(rnd);
   for (int i = 0; i < n; ++i)
@@ -66,7 +121,8 @@ TEST_CASE("random hostile arguments never escape the parser, and refusals are on
     if (s.ok()) continue;
     REQUIRE(s.error.find('\n') == std::string::npos);
     const bool names_one = s.error.rfind("-", 0) == 0 || s.error.rfind("environment ", 0) == 0 ||
-                           s.error.rfind("unknown", 0) == 0 || s.error.rfind("flag needs", 0) == 0 ||
+                           s.error.rfind("unknown", 0) == 0 ||
+                           s.error.rfind("flag needs", 0) == 0 ||
                            s.error.rfind("unexpected", 0) == 0;
     REQUIRE(names_one);
   }

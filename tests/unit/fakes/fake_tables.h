@@ -46,12 +46,20 @@ class FakeTables : public TablesBackend {
     writes.push_back(fmt::format("{}/{}", family_name(want.family), table_name(want.table)));
     if (fail_write_at == static_cast<int>(writes.size()))
       return Status::Fail("commit: Invalid argument (injected)");
-    tables[{want.family, want.table}] = want;
+    // What the kernel keeps outlives the plan: planned entries point into it, so copy them.
+    TableModel& kept = tables[{want.family, want.table}] = want;
+    for (Chain& c : kept.chains)
+      for (Entry& e : c.entries) {
+        e.rule = std::make_shared<const Rule>(*e.rule);
+        if (e.bytes.empty()) encode(want.family, *e.rule, e.bytes);  // as the kernel keeps it
+      }
     committed = true;
     return Status::Ok();
   }
 
-  Status encode(Family f, Entry& e) override { return encode_rule(f, e.rule, e.bytes); }
+  Status encode(Family f, const Rule& r, std::string& bytes) override {
+    return encode_rule(f, r, bytes);
+  }
 
   // A rule someone else put there.
   void add_foreign(Family f, Table t, const std::string& chain, Rule r) {
@@ -65,8 +73,8 @@ class FakeTables : public TablesBackend {
     }
     r.table = t;
     r.chain = chain;
-    Entry e{std::move(r), {}, {}, false};
-    if (!encode(f, e).ok()) throw std::runtime_error("bad foreign rule");
+    Entry e{std::make_shared<const Rule>(std::move(r)), {}, {}, false};
+    if (!encode(f, *e.rule, e.bytes).ok()) throw std::runtime_error("bad foreign rule");
     c->entries.push_back(std::move(e));
   }
 
