@@ -16,7 +16,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
       libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-      libcli11-dev libfmt-dev catch2 python3 python3-yaml \
+      libfmt-dev catch2 python3 python3-yaml \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
