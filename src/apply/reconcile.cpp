@@ -110,9 +110,9 @@ Status same_planned(TablesBackend& backend, Family f, const std::vector<Entry>& 
   return Status::Ok();
 }
 
-// The istio chains equal, and istio's builtin rules in the plan's order.
-Status same_istio_part(TablesBackend& backend, const TableModel& current, const TableModel& desired,
-                       ChainSeqs& ours, bool& same) {
+// The ISTIO_* chains of `current` and `desired` hold the same rules.
+Status same_istio_chains(TablesBackend& backend, const TableModel& current,
+                         const TableModel& desired, bool& same) {
   std::map<std::string, const Chain*> have, want;
   for (const Chain& c : current.chains)
     if (!c.builtin && is_istio_chain(c.name)) have[c.name] = &c;
@@ -128,11 +128,25 @@ Status same_istio_part(TablesBackend& backend, const TableModel& current, const 
           !s.ok())
         return s;
   }
-  for (auto c = desired.chains.begin(); same && c != desired.chains.end(); ++c)
-    if (c->builtin)
-      if (Status s = same_planned(backend, desired.family, c->entries, ours[c->name], same);
-          !s.ok())
-        return s;
+  return Status::Ok();
+}
+
+// Builtin chains whose istio rules already are the plan's, in its order, are kept as read: the
+// replay appends istio's rules after every foreign one, which would move a rule someone appended
+// after istio's jump in front of it. `all_same` says whether every builtin chain was settled.
+Status keep_settled_chains(TablesBackend& backend, const TableModel& current, TableModel& desired,
+                           ChainSeqs& ours, bool& all_same) {
+  all_same = true;
+  for (Chain& c : desired.chains) {
+    if (!c.builtin) continue;
+    bool same = false;
+    if (Status s = same_planned(backend, desired.family, c.entries, ours[c.name], same); !s.ok())
+      return s;
+    if (same)
+      c.entries = current.find(c.name)->entries;
+    else
+      all_same = false;
+  }
   return Status::Ok();
 }
 
@@ -179,7 +193,12 @@ Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TableP
   tp.residue = false;
   strip_istio(tp.current, std::move(planned), replace, tp.desired, ours, tp.residue);
   replay(plan, tp.desired);
-  return same_istio_part(backend, tp.current, tp.desired, ours, tp.same);
+  bool chains_same = false, builtins_same = false;
+  if (Status s = same_istio_chains(backend, tp.current, tp.desired, chains_same); !s.ok()) return s;
+  if (Status s = keep_settled_chains(backend, tp.current, tp.desired, ours, builtins_same); !s.ok())
+    return s;
+  tp.same = chains_same && builtins_same;
+  return Status::Ok();
 }
 
 Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp) {

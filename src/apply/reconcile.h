@@ -14,7 +14,9 @@
 // kept where it is.
 //
 // Desired table = the table with istio's part removed, then the plan's operations replayed on it
-// (`-A` appends after foreign rules, `-I N` inserts at N), so foreign rules keep their places. A
+// (`-A` appends after foreign rules, `-I N` inserts at N); a builtin chain whose istio rules
+// already are the plan's, in order, is kept as read, so a rule appended after istio's jump stays
+// after it. A
 // family the plan writes no rules for (IPv6 with IPv6 off) is planned like any other: its istio
 // part is earlier istio state, which verify reports and --reconcile removes. Two tables are "the
 // same" when the ISTIO_* chains are equal and, in every builtin chain, the sequence of istio's
