@@ -2,7 +2,7 @@
 # Runs every test: installs the dependencies, builds with warnings as errors, runs the unit,
 # golden and root tests (root tests need root: they make their own network namespaces), builds
 # the container image with podman and checks it, builds again with ASan+UBSan and runs the tests
-# there too, and checks clang-format.
+# there too, and checks clang-format and the code's shape (scripts/check-shape.py).
 # Usage: sudo scripts/test-all.sh        (CI: .ci/run calls exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +28,6 @@ cmake --build build-asan -j"$jobs"
 files=$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'bench/*.c' 'bench/*.h')
 clang-format --dry-run --Werror $files
 echo "clang-format: clean"
+# Files at most 500 lines, functions at most 80.
+scripts/check-shape.py
+echo "code shape: clean"

@@ -171,7 +171,7 @@ void Worker::begin_drain() {
   next_tick_ms_ = now_ms_;
 }
 
-void Worker::pause_accept(bool pause) {
+void Worker::pause_accept(bool pause, const char* why) {
   if (pause == accept_paused_ || draining_) return;
   accept_paused_ = pause;
   if (pause) bump(stats_.accept_paused);
@@ -182,8 +182,9 @@ void Worker::pause_accept(bool pause) {
     ::epoll_ctl(epfd_, EPOLL_CTL_MOD, l.fd, &ev);
   }
   if (pause) {
-    log_warn("worker {}: not accepting for now ({} connections, limit {})", id_, conns_.size(),
-             config_.max_connections);
+    log_warn(
+        "worker {}: not accepting for now: {} ({} connections, limit {}); retrying every 100 ms",
+        id_, why, conns_.size(), config_.max_connections);
     next_tick_ms_ = std::min(next_tick_ms_, now_ms_ + 100);
   }
 }
@@ -192,7 +193,7 @@ void Worker::on_accept(Listener& l) {
   // Level-triggered: take a bounded batch, the rest comes with the next turn.
   for (int i = 0; i < 64 && !accept_paused_ && !draining_; ++i) {
     if (conns_.size() >= config_.max_connections) {
-      pause_accept(true);
+      pause_accept(true, "at the connection limit (raise --max-connections or the fd limit)");
       return;
     }
     sockaddr_in6 raw{};
@@ -202,7 +203,7 @@ void Worker::on_accept(Listener& l) {
     if (!r.ok()) {
       if (r.err == EAGAIN) return;
       if (r.err == EMFILE || r.err == ENFILE || r.err == ENOBUFS || r.err == ENOMEM) {
-        pause_accept(true);
+        pause_accept(true, "out of file descriptors or memory (raise the fd limit, ulimit -n)");
         return;
       }
       continue;  // ECONNABORTED, EINTR, EPERM: that connection is gone, others may wait
@@ -253,7 +254,8 @@ void Worker::reject(int fd, Direction dir, const SockAddr& peer, const SockAddr&
 int Worker::open_upstream(Direction dir, const SockAddr& dst, EndReason& reason, const char*& why) {
   SysResult s = sys_.socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (!s.ok()) {
-    pause_accept(s.err == EMFILE || s.err == ENFILE);
+    if (s.err == EMFILE || s.err == ENFILE)
+      pause_accept(true, "out of file descriptors (raise the fd limit, ulimit -n)");
     reason = EndReason::overload, why = "no socket for the upstream";
     return -1;
   }
@@ -357,7 +359,8 @@ void Worker::on_connected(Conn* c, uint32_t ev) {
   // A plain EPOLLOUT means connected; only an error event needs SO_ERROR to say which.
   if (ev & (EPOLLERR | EPOLLHUP)) {
     socklen_t len = sizeof err;
-    if (::getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    SysResult r = sys_.getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len);
+    if (!r.ok()) err = r.err;
     if (err == 0) err = ECONNRESET;
   }
   if (err != 0) {

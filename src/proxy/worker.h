@@ -67,7 +67,7 @@ class Worker {
   void reject(int fd, Direction dir, const SockAddr& peer, const SockAddr& dst, EndReason reason,
               const char* why);
   void tick();
-  void pause_accept(bool pause);
+  void pause_accept(bool pause, const char* why = "");
   void begin_drain();
   bool is_own_listener(const SockAddr& dst);
   void update_now();

@@ -51,13 +51,8 @@ static int map_update(int fd, const void* key, const void* value) {
 
 #define INSN(code, dst, src, off, imm) ((struct bpf_insn){code, dst, src, off, imm})
 
-int main(void) {
-  int sockmap = map_create(BPF_MAP_TYPE_SOCKMAP, 4, 4, 65536);
-  int peers = map_create(BPF_MAP_TYPE_HASH, 8, 4, 65536);
-  if (sockmap < 0 || peers < 0) {
-    perror("sockmap_relay: BPF_MAP_CREATE");
-    return 1;
-  }
+// Loads the verdict program and attaches it to the sockmap; 0 on success.
+static int attach_verdict(int sockmap, int peers) {
   // r0 = peer slot of this socket (by cookie); none -> SK_PASS (bytes stay readable);
   // else return bpf_sk_redirect_map(skb, sockmap, slot, 0 = egress of the peer).
   struct bpf_insn prog[] = {
@@ -104,18 +99,11 @@ int main(void) {
     perror("sockmap_relay: BPF_PROG_ATTACH");
     return 1;
   }
-  int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons(15001)};
-  if (bind(ls, (struct sockaddr*)&la, sizeof la) < 0 || listen(ls, 1024) < 0) {
-    perror("sockmap_relay: listen on :15001");
-    return 1;
-  }
-  if (setgid(1337) < 0 || setuid(1337) < 0) {
-    perror("sockmap_relay: setuid 1337");
-    return 1;
-  }
-  fprintf(stderr, "sockmap_relay: listening on :15001\n");
+  return 0;
+}
+
+// Accepts, connects to the original destination, and hands both sockets to the program.
+static void relay(int ls, int sockmap, int peers) {
   unsigned slot = 0;
   static char buf[65536];
   for (;;) {
@@ -155,4 +143,27 @@ int main(void) {
       if (n > 0 && send(to, buf, (size_t)n, 0) != n) perror("sockmap_relay: forward leftover");
     }
   }
+}
+
+int main(void) {
+  int sockmap = map_create(BPF_MAP_TYPE_SOCKMAP, 4, 4, 65536);
+  int peers = map_create(BPF_MAP_TYPE_HASH, 8, 4, 65536);
+  if (sockmap < 0 || peers < 0) {
+    perror("sockmap_relay: BPF_MAP_CREATE");
+    return 1;
+  }
+  if (attach_verdict(sockmap, peers) != 0) return 1;
+  int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons(15001)};
+  if (bind(ls, (struct sockaddr*)&la, sizeof la) < 0 || listen(ls, 1024) < 0) {
+    perror("sockmap_relay: listen on :15001");
+    return 1;
+  }
+  if (setgid(1337) < 0 || setuid(1337) < 0) {
+    perror("sockmap_relay: setuid 1337");
+    return 1;
+  }
+  fprintf(stderr, "sockmap_relay: listening on :15001\n");
+  relay(ls, sockmap, peers);
 }
