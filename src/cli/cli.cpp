@@ -11,7 +11,9 @@
 #include "config/flags.h"
 #include "config/system.h"
 #include "kernel/netns.h"
+#include "model/nft_form.h"
 #include "model/table.h"
+#include "render/nft.h"
 #include "render/restore.h"
 #include "render/save.h"
 
@@ -75,6 +77,11 @@ int enter_namespace(const Config& cfg, std::vector<std::string>& warnings) {
 }
 
 int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmds) {
+  if (plan.dialect == Dialect::nftables) {
+    error_line(
+        "--native-nftables: only --dry-run is available in this build (applying comes next)");
+    return 1;
+  }
   if (!cfg.skip_rule_apply || verb != Verb::apply) {
     if (Status s = check_not_host_netns(cfg.allow_host_netns); !s.ok()) {
       error_line(s.error);
@@ -128,6 +135,10 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
 }  // namespace
 
 std::string render_dry_run(const Config& cfg, const Plan& plan) {
+  // nftables: one inet table per istio table holds both families.
+  if (plan.dialect == Dialect::nftables)
+    return cfg.output_format == OutputFormat::save ? nft_form_json(nft_expected_form(plan))
+                                                   : render_nft(plan);
   std::string out;
   for (Family f : plan_families(plan)) {
     out += fmt::format("# {}\n", family_name(f));

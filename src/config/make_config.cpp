@@ -221,10 +221,6 @@ void run_options(Checker& k, Config& c) {
 
 // Flags snare accepts for compatibility but does not implement: refused, never ignored.
 Status unsupported(const Config& c) {
-  if (c.native_nftables)
-    return Status::Fail(
-        "--native-nftables: not supported yet (snare programs iptables through libiptc); drop the "
-        "flag (or global.nativeNftables) to use iptables rules");
   if (c.force_iptables_binary == "nft")
     return Status::Fail(
         "--force-iptables-binary: \"nft\" is not supported yet: snare writes legacy iptables "

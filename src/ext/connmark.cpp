@@ -8,6 +8,7 @@
 
 #include "base/parse.h"
 #include "ext/mark.h"
+#include "ext/nft_json.h"
 
 namespace snare {
 
@@ -64,6 +65,27 @@ bool Ext<ConnmarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
     return false;
   d.rule.target = ConnmarkTarget{c.mode == XT_CONNMARK_RESTORE};
   return true;
+}
+
+// nftables: `ct mark 1337`.
+void Ext<ConnmarkMatch>::nft(const ConnmarkMatch& m, const NftContext&, std::string& out) {
+  out += "ct mark ";
+  out += m.mark;
+}
+
+void Ext<ConnmarkMatch>::nft_expr(const ConnmarkMatch& m, const NftContext&, Json& out) {
+  out.push_back(nft::match(false, nft::ct("mark"), nft::number(m.mark)));
+}
+
+// nftables: `counter ct mark set mark` (save), `counter meta mark set ct mark` (restore).
+void Ext<ConnmarkTarget>::nft(const ConnmarkTarget& t, const NftContext&, std::string& out) {
+  out += t.restore ? "counter meta mark set ct mark" : "counter ct mark set mark";
+}
+
+void Ext<ConnmarkTarget>::nft_expr(const ConnmarkTarget& t, const NftContext&, Json& out) {
+  out.push_back(nft::counter());
+  out.push_back(t.restore ? nft::mangle(nft::meta("mark"), nft::ct("mark"))
+                          : nft::mangle(nft::ct("mark"), nft::meta("mark")));
 }
 
 }  // namespace snare

@@ -9,6 +9,8 @@ namespace snare {
 template <>
 struct Ext<ConnmarkMatch> {
   static void restore(const ConnmarkMatch& m, std::string& out);
+  static void nft(const ConnmarkMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const ConnmarkMatch& m, const NftContext& ctx, Json& out);
   static void save(const ConnmarkMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const ConnmarkMatch&) { return SaveSlot::xt_match; }
   static Status encode(const ConnmarkMatch& m, EntryWriter& w);
@@ -19,6 +21,8 @@ struct Ext<ConnmarkMatch> {
 template <>
 struct Ext<ConnmarkTarget> {
   static void restore(const ConnmarkTarget& t, std::string& out);
+  static void nft(const ConnmarkTarget& t, const NftContext& ctx, std::string& out);
+  static void nft_expr(const ConnmarkTarget& t, const NftContext& ctx, Json& out);
   static void save(const ConnmarkTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const ConnmarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);

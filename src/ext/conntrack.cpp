@@ -5,8 +5,11 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/xt_conntrack.h>
 
+#include <cctype>
 #include <cstring>
 #include <utility>
+
+#include "ext/nft_json.h"
 
 namespace snare {
 namespace {
@@ -56,6 +59,29 @@ bool Ext<ConntrackMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
     if (c.state_mask & bit) out.states.push_back(name);
   d.rule.matches.push_back(std::move(out));
   return c.match_flags == XT_CONNTRACK_STATE && c.invert_flags == 0;
+}
+
+// nftables: `ct state related,established`.
+void Ext<ConntrackMatch>::nft(const ConntrackMatch& m, const NftContext&, std::string& out) {
+  out += "ct state ";
+  for (size_t i = 0; i < m.states.size(); ++i) {
+    if (i > 0) out += ',';
+    for (char c : m.states[i])
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+}
+
+// Listed as `"op": "in"` with the states in the kernel's bit order; one state is a bare string.
+void Ext<ConntrackMatch>::nft_expr(const ConntrackMatch& m, const NftContext&, Json& out) {
+  Json states = Json::array();
+  for (const std::string& s : m.states) {
+    std::string lower;
+    for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    states.push_back(lower);
+  }
+  Json right = states.size() == 1 ? states[0] : states;
+  out.push_back(
+      {{"match", {{"op", "in"}, {"left", nft::ct("state")}, {"right", std::move(right)}}}});
 }
 
 }  // namespace snare

@@ -7,6 +7,8 @@
 //   save(const T&, SaveContext&, std::string&)  iptables-save's spelling (the kernel's form)
 //   encode(const T&, EntryWriter&) -> Status    its part of an ipt_entry / ip6t_entry
 //   kXt / decode(...)                           which kernel extension it reads back from, and how
+//   nft(const T&, const NftContext&, std::string&)  istio's nftables spelling (knftables text)
+//   nft_expr(const T&, const NftContext&, Json&)     the expressions `nft -j list` shows for it
 //
 // The primary template is declared and never defined, and every form is dispatched with
 // std::visit over the whole variant (ext/forms.h), so an alternative added to Match or Target
@@ -15,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +41,15 @@ struct SaveContext {
   Family family = Family::v4;
   std::string_view open_l4;  // "tcp"/"udp" right after a port option; empty otherwise
 };
+
+// State across one rule's nftables forms: the family the rule is for (TPROXY writes `tproxy ip`
+// or `tproxy ip6`).
+struct NftContext {
+  Scope scope = Scope::both;
+};
+
+// A rule's expressions as libnftables lists them in JSON: an array of statement objects.
+using Json = nlohmann::json;
 
 // What decoding one kernel entry produced.
 struct DecodedRule {

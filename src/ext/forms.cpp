@@ -12,6 +12,7 @@
 #include "ext/header.h"
 #include "ext/mark.h"
 #include "ext/multiport.h"
+#include "ext/nft_json.h"
 #include "ext/owner.h"
 #include "ext/targets.h"
 #include "ext/tcpudp.h"
@@ -62,6 +63,22 @@ void save_text(const Match& m, SaveContext& ctx, std::string& out) {
 
 void save_text(const Target& t, SaveContext& ctx, std::string& out) {
   std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::save(x, ctx, out); }, t);
+}
+
+void nft_text(const Match& m, const NftContext& ctx, std::string& out) {
+  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft(x, ctx, out); }, m);
+}
+
+void nft_text(const Target& t, const NftContext& ctx, std::string& out) {
+  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft(x, ctx, out); }, t);
+}
+
+void nft_exprs(const Rule& rule, Json& out) {
+  const NftContext ctx{rule.scope};
+  out = Json::array();
+  for (const Match& m : rule.matches)
+    std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft_expr(x, ctx, out); }, m);
+  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft_expr(x, ctx, out); }, rule.target);
 }
 
 Status encode_rule(Family family, const Rule& rule, std::string& out) {

@@ -15,6 +15,12 @@ SaveSlot save_slot(const Match& m);
 void save_text(const Match& m, SaveContext& ctx, std::string& out);
 void save_text(const Target& t, SaveContext& ctx, std::string& out);
 
+// istio's nftables text of a match or target (knftables' rule text), and the JSON expressions
+// the kernel lists for a whole rule (`nft -j list`), before normalisation (model/nft_form.h).
+void nft_text(const Match& m, const NftContext& ctx, std::string& out);
+void nft_text(const Target& t, const NftContext& ctx, std::string& out);
+void nft_exprs(const Rule& rule, Json& out);
+
 // One rule as one ipt_entry / ip6t_entry, laid out as iptables 1.8.9 lays it out: header matches,
 // then xt matches in the rule's order, then the target. Every value must be numeric by now.
 Status encode_rule(Family family, const Rule& rule, std::string& out);

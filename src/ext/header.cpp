@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include "base/parse.h"
+#include "ext/nft_json.h"
 
 namespace snare {
 namespace {
@@ -113,6 +114,45 @@ void decode_header(Family f, const EntryHeader& h, DecodedRule& d) {
   if (!h.outiface.empty() || h.inv_out) m.push_back(IfaceMatch{true, h.inv_out, h.outiface});
   if (h.proto) m.push_back(ProtoMatch{proto_name(h.proto)});
   d.unsupported.insert(d.unsupported.end(), h.oddities.begin(), h.oddities.end());
+}
+
+// nftables: `ip saddr 127.0.0.6/32`, `ip6 daddr != ::1/128`; the family follows the address.
+void Ext<AddrMatch>::nft(const AddrMatch& m, const NftContext&, std::string& out) {
+  const bool v6 = m.cidr.find(':') != std::string::npos;
+  fmt::format_to(std::back_inserter(out), "{} {}{} {}", v6 ? "ip6" : "ip",
+                 m.source ? "saddr" : "daddr", m.invert ? " !=" : "", m.cidr);
+}
+
+void Ext<AddrMatch>::nft_expr(const AddrMatch& m, const NftContext&, Json& out) {
+  const bool v6 = m.cidr.find(':') != std::string::npos;
+  const Family f = v6 ? Family::v6 : Family::v4;
+  // nft lists a full-length prefix as the bare address, others as {"prefix": ...}, masked.
+  const std::string c = canonical_cidr(m.cidr, f);
+  const size_t slash = c.find('/');
+  const std::string addr = c.substr(0, slash);
+  const int len = slash == std::string::npos ? (v6 ? 128 : 32) : std::stoi(c.substr(slash + 1));
+  Json right =
+      len == (v6 ? 128 : 32) ? Json(addr) : Json{{"prefix", {{"addr", addr}, {"len", len}}}};
+  out.push_back(nft::match(m.invert, nft::payload(v6 ? "ip6" : "ip", m.source ? "saddr" : "daddr"),
+                           std::move(right)));
+}
+
+void Ext<IfaceMatch>::nft(const IfaceMatch& m, const NftContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{}{} {}", m.out ? "oifname" : "iifname",
+                 m.invert ? " !=" : "", m.name);
+}
+
+void Ext<IfaceMatch>::nft_expr(const IfaceMatch& m, const NftContext&, Json& out) {
+  out.push_back(nft::match(m.invert, nft::meta(m.out ? "oifname" : "iifname"), m.name));
+}
+
+void Ext<ProtoMatch>::nft(const ProtoMatch& m, const NftContext&, std::string& out) {
+  out += "meta l4proto ";
+  out += m.name;
+}
+
+void Ext<ProtoMatch>::nft_expr(const ProtoMatch& m, const NftContext&, Json& out) {
+  out.push_back(nft::match(false, nft::meta("l4proto"), m.name));
 }
 
 }  // namespace snare

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/parse.h"
+#include "ext/nft_json.h"
 
 namespace snare {
 
@@ -74,6 +75,26 @@ bool Ext<MarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   if (m.mask != 0xffffffff) return false;
   d.rule.target = MarkTarget{format_mark(m.mark, 0xffffffff)};
   return true;
+}
+
+// nftables: `mark 1337`, `mark != 1338`.
+void Ext<MarkMatch>::nft(const MarkMatch& m, const NftContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "mark{} {}", m.invert ? " !=" : "", m.mark);
+}
+
+void Ext<MarkMatch>::nft_expr(const MarkMatch& m, const NftContext&, Json& out) {
+  out.push_back(nft::match(m.invert, nft::meta("mark"), nft::number(m.mark)));
+}
+
+// nftables: `counter meta mark set 1338`.
+void Ext<MarkTarget>::nft(const MarkTarget& t, const NftContext&, std::string& out) {
+  out += "counter meta mark set ";
+  out += t.mark;
+}
+
+void Ext<MarkTarget>::nft_expr(const MarkTarget& t, const NftContext&, Json& out) {
+  out.push_back(nft::counter());
+  out.push_back(nft::mangle(nft::meta("mark"), nft::number(t.mark)));
 }
 
 }  // namespace snare

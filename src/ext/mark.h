@@ -11,6 +11,8 @@ namespace snare {
 template <>
 struct Ext<MarkMatch> {
   static void restore(const MarkMatch& m, std::string& out);
+  static void nft(const MarkMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const MarkMatch& m, const NftContext& ctx, Json& out);
   static void save(const MarkMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const MarkMatch&) { return SaveSlot::xt_match; }
   static Status encode(const MarkMatch& m, EntryWriter& w);
@@ -21,6 +23,8 @@ struct Ext<MarkMatch> {
 template <>
 struct Ext<MarkTarget> {
   static void restore(const MarkTarget& t, std::string& out);
+  static void nft(const MarkTarget& t, const NftContext& ctx, std::string& out);
+  static void nft_expr(const MarkTarget& t, const NftContext& ctx, Json& out);
   static void save(const MarkTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const MarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);

@@ -2,12 +2,14 @@
 #include "ext/multiport.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <linux/netfilter/xt_multiport.h>
 #include <netinet/in.h>
 
 #include <cstring>
 
 #include "base/parse.h"
+#include "ext/nft_json.h"
 #include "ext/tcpudp.h"
 
 namespace snare {
@@ -68,6 +70,20 @@ bool Ext<MultiportMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
   }
   d.rule.matches.push_back(std::move(out));
   return mp.flags == XT_MULTIPORT_DESTINATION && mp.count <= XT_MULTI_PORTS;
+}
+
+// nftables: `tcp dport != { 53, 15008 }`, an anonymous set.
+void Ext<MultiportMatch>::nft(const MultiportMatch& m, const NftContext&, std::string& out) {
+  std::vector<std::string> ports;
+  for (const std::string& p : m.ports) ports.push_back(nft::port_text(p));
+  fmt::format_to(std::back_inserter(out), "{} dport{} {{ {} }}", m.proto, m.invert ? " !=" : "",
+                 fmt::join(ports, ", "));
+}
+
+void Ext<MultiportMatch>::nft_expr(const MultiportMatch& m, const NftContext&, Json& out) {
+  Json set = Json::array();
+  for (const std::string& p : m.ports) set.push_back(nft::port(p));
+  out.push_back(nft::match(m.invert, nft::payload(m.proto, "dport"), {{"set", std::move(set)}}));
 }
 
 }  // namespace snare

@@ -8,6 +8,8 @@ namespace snare {
 template <>
 struct Ext<MultiportMatch> {
   static void restore(const MultiportMatch& m, std::string& out);
+  static void nft(const MultiportMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const MultiportMatch& m, const NftContext& ctx, Json& out);
   static void save(const MultiportMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const MultiportMatch&) { return SaveSlot::xt_match; }
   static Status encode(const MultiportMatch& m, EntryWriter& w);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/parse.h"
+#include "ext/nft_json.h"
 
 namespace snare {
 
@@ -47,6 +48,16 @@ bool Ext<OwnerMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
     return true;
   }
   return false;
+}
+
+// nftables: `skuid 1337`, `skgid != java` (nft resolves names), `meta skuid` in istio's raw rules.
+void Ext<OwnerMatch>::nft(const OwnerMatch& m, const NftContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{}{}{} {}", m.nft_meta ? "meta " : "",
+                 m.gid ? "skgid" : "skuid", m.invert ? " !=" : "", m.id);
+}
+
+void Ext<OwnerMatch>::nft_expr(const OwnerMatch& m, const NftContext&, Json& out) {
+  out.push_back(nft::match(m.invert, nft::meta(m.gid ? "skgid" : "skuid"), nft::number(m.id)));
 }
 
 }  // namespace snare

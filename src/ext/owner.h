@@ -8,6 +8,8 @@ namespace snare {
 template <>
 struct Ext<OwnerMatch> {
   static void restore(const OwnerMatch& m, std::string& out);
+  static void nft(const OwnerMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const OwnerMatch& m, const NftContext& ctx, Json& out);
   static void save(const OwnerMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const OwnerMatch&) { return SaveSlot::xt_match; }
   static Status encode(const OwnerMatch& m, EntryWriter& w);

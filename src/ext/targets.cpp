@@ -13,10 +13,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "base/parse.h"
 #include "ext/mark.h"
+#include "ext/nft_json.h"
 #include "ext/tcpudp.h"
 
 namespace snare {
@@ -151,6 +153,63 @@ bool Ext<CtZoneTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   std::memcpy(&c, xt.data, offsetof(xt_ct_target_info_v1, ct));
   d.rule.target = CtZoneTarget{c.zone};
   return !(c.flags || c.ct_events || c.exp_events || c.helper[0] || c.timeout[0]);
+}
+
+// nftables: `counter jump istio-output`, `counter return` (every istio rule counts, first).
+void Ext<JumpTarget>::nft(const JumpTarget& t, const NftContext&, std::string& out) {
+  out += "counter ";
+  if (is_verdict(t.chain)) {
+    for (char c : t.chain) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  } else {
+    out += "jump ";
+    out += nft::chain_name(t.chain);
+  }
+}
+
+void Ext<JumpTarget>::nft_expr(const JumpTarget& t, const NftContext&, Json& out) {
+  out.push_back(nft::counter());
+  if (t.chain == "RETURN")
+    out.push_back({{"return", nullptr}});
+  else if (t.chain == "ACCEPT")
+    out.push_back({{"accept", nullptr}});
+  else if (t.chain == "DROP")
+    out.push_back({{"drop", nullptr}});
+  else
+    out.push_back({{"jump", {{"target", nft::chain_name(t.chain)}}}});
+}
+
+void Ext<RedirectTarget>::nft(const RedirectTarget& t, const NftContext&, std::string& out) {
+  out += "counter redirect to :";
+  out += t.port;
+}
+
+void Ext<RedirectTarget>::nft_expr(const RedirectTarget& t, const NftContext&, Json& out) {
+  out.push_back(nft::counter());
+  out.push_back({{"redirect", {{"port", nft::number(t.port)}}}});
+}
+
+// nftables: `tproxy ip to :15006 meta mark set 1337 counter accept`: the counter after the mark.
+void Ext<TproxyTarget>::nft(const TproxyTarget& t, const NftContext& ctx, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "tproxy {} to :{} meta mark set {} counter accept",
+                 ctx.scope == Scope::v6 ? "ip6" : "ip", t.port, t.mark);
+}
+
+void Ext<TproxyTarget>::nft_expr(const TproxyTarget& t, const NftContext& ctx, Json& out) {
+  out.push_back(
+      {{"tproxy",
+        {{"family", ctx.scope == Scope::v6 ? "ip6" : "ip"}, {"port", nft::number(t.port)}}}});
+  out.push_back(nft::mangle(nft::meta("mark"), nft::number(t.mark)));
+  out.push_back(nft::counter());
+  out.push_back({{"accept", nullptr}});
+}
+
+void Ext<CtZoneTarget>::nft(const CtZoneTarget& t, const NftContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "counter ct zone set {}", t.zone);
+}
+
+void Ext<CtZoneTarget>::nft_expr(const CtZoneTarget& t, const NftContext&, Json& out) {
+  out.push_back(nft::counter());
+  out.push_back(nft::mangle(nft::ct("zone"), t.zone));
 }
 
 }  // namespace snare

@@ -9,6 +9,8 @@ namespace snare {
 template <>
 struct Ext<JumpTarget> {
   static void restore(const JumpTarget& t, std::string& out);
+  static void nft(const JumpTarget& t, const NftContext& ctx, std::string& out);
+  static void nft_expr(const JumpTarget& t, const NftContext& ctx, Json& out);
   static void save(const JumpTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const JumpTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
@@ -18,6 +20,8 @@ struct Ext<JumpTarget> {
 template <>
 struct Ext<RedirectTarget> {
   static void restore(const RedirectTarget& t, std::string& out);
+  static void nft(const RedirectTarget& t, const NftContext& ctx, std::string& out);
+  static void nft_expr(const RedirectTarget& t, const NftContext& ctx, Json& out);
   static void save(const RedirectTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const RedirectTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
@@ -27,6 +31,8 @@ struct Ext<RedirectTarget> {
 template <>
 struct Ext<TproxyTarget> {
   static void restore(const TproxyTarget& t, std::string& out);
+  static void nft(const TproxyTarget& t, const NftContext& ctx, std::string& out);
+  static void nft_expr(const TproxyTarget& t, const NftContext& ctx, Json& out);
   static void save(const TproxyTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const TproxyTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
@@ -36,6 +42,8 @@ struct Ext<TproxyTarget> {
 template <>
 struct Ext<CtZoneTarget> {
   static void restore(const CtZoneTarget& t, std::string& out);
+  static void nft(const CtZoneTarget& t, const NftContext& ctx, std::string& out);
+  static void nft_expr(const CtZoneTarget& t, const NftContext& ctx, Json& out);
   static void save(const CtZoneTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const CtZoneTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/parse.h"
+#include "ext/nft_json.h"
 
 namespace snare {
 namespace {
@@ -97,6 +98,17 @@ bool Ext<PortMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
   }
   // A bare `-m tcp` (or tcp flags) has no spelling in the model.
   return !extra && any;
+}
+
+// nftables: `tcp dport 15008`, `udp sport != 53`, ranges as `1000-2000`.
+void Ext<PortMatch>::nft(const PortMatch& m, const NftContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "{} {}{} {}", m.proto, m.source ? "sport" : "dport",
+                 m.invert ? " !=" : "", nft::port_text(m.port));
+}
+
+void Ext<PortMatch>::nft_expr(const PortMatch& m, const NftContext&, Json& out) {
+  out.push_back(
+      nft::match(m.invert, nft::payload(m.proto, m.source ? "sport" : "dport"), nft::port(m.port)));
 }
 
 }  // namespace snare

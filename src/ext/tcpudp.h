@@ -8,6 +8,8 @@ namespace snare {
 template <>
 struct Ext<PortMatch> {
   static void restore(const PortMatch& m, std::string& out);
+  static void nft(const PortMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const PortMatch& m, const NftContext& ctx, Json& out);
   static void save(const PortMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const PortMatch&) { return SaveSlot::xt_match; }
   static Status encode(const PortMatch& m, EntryWriter& w);

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Compares snare's dry-run with istio's goldens (restore form, byte for byte) and with the
-kernel-form files iptables-save printed (save form, table by table).
+kernel-form files iptables-save printed (save form, table by table). For the native nftables rows
+(nft-*): the dry-run with istio's nft transaction text, byte for byte, and the save form (JSON)
+with what `list ruleset` printed after the golden was applied (nftables-kernel-form/<case>.json),
+handles, counters and metainfo aside.
 
 usage: compare_forms.py SNARE CASES_DIR
 Prints one line per failure and a closing 'N passed, N failed'; exits 1 on any failure.
@@ -10,6 +13,7 @@ mount namespace can be made (a container engine's default capabilities lack SYS_
 checks are skipped with the reason and the script exits 77 (CTest: skipped) after running all the
 others; under CI=true a skip is a failure.
 """
+import json
 import os
 import shlex
 import subprocess
@@ -60,6 +64,43 @@ def tables(lines):
     return {t: l for t, l in out.items() if any(x.startswith("-A") for x in l)}
 
 
+def nft_tables(text):
+    """A JSON listing -> {table: {chain: (attributes, [rule expressions])}}, handles and counters
+    left out. Chains are compared by name; rules in their order."""
+    out = {}
+    for item in json.loads(text)["nftables"]:
+        if "table" in item:
+            out.setdefault(item["table"]["name"], {})
+        elif "chain" in item:
+            c = {k: v for k, v in item["chain"].items() if k != "handle"}
+            out.setdefault(c["table"], {})[c["name"]] = (c, [])
+        elif "rule" in item:
+            r = item["rule"]
+            expr = [{"counter": {"packets": 0, "bytes": 0}} if "counter" in e else e for e in r["expr"]]
+            out[r["table"]][r["chain"]][1].append(expr)
+    return out
+
+
+def check_nft_save(snare, root, name, golden, argv, need_groups):
+    case = os.path.basename(golden).replace(".golden", "")
+    r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
+    want = nft_tables(open(os.path.join(root, "nftables-kernel-form", f"{case}.json")).read())
+    try:
+        got = nft_tables(r.stdout) if r.returncode == 0 else None
+    except (ValueError, KeyError) as e:
+        got = f"unparsable: {e}"
+    if got == want:
+        return True
+    print(f"FAIL save {name}: exit {r.returncode} {r.stderr.strip()[:300]}")
+    if isinstance(got, dict):
+        for t in sorted(set(want) | set(got)):
+            for c in sorted(set(want.get(t, {})) | set(got.get(t, {}))):
+                w, g = want.get(t, {}).get(c), got.get(t, {}).get(c)
+                if w != g:
+                    print(f"  {t} {c}:\n    want {w}\n    got  {g}")
+    return False
+
+
 def unshare_cmd():
     return ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
 
@@ -107,13 +148,17 @@ def main():
             print(f"FAIL restore {name}: exit {r.returncode} {r.stderr.strip()[:300]}")
         else:
             passed += 1
-        # save form: table by table against what iptables-save printed
-        d, base = golden.split("/")
-        case = base.replace(".txt.golden", "").replace(".golden", "")
         need_groups = "java" in args or "ftp" in args
         if need_groups and not groups_ok:
             skipped.append(name)
             continue
+        if golden.startswith("nftables-capture/"):
+            ok = check_nft_save(snare, root, name, golden, argv, need_groups)
+            passed, failed = passed + ok, failed + (not ok)
+            continue
+        # save form: table by table against what iptables-save printed
+        d, base = golden.split("/")
+        case = base.replace(".txt.golden", "").replace(".golden", "")
         r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
         fams = split_families(r.stdout)
         ok = r.returncode == 0

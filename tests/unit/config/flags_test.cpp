@@ -151,8 +151,9 @@ TEST_CASE("booleans and durations mean the same on the command line and in the e
   CHECK(parse({}, {{"PROBE_TIMEOUT", "1m30s"}}).cfg.probe_timeout == std::chrono::seconds(90));
 }
 
-TEST_CASE("unsupported flags are refused, not ignored") {
-  CHECK(parse({"--native-nftables"}).status.error.find("not supported yet") != std::string::npos);
+TEST_CASE("unsupported flags are refused, not ignored (and --native-nftables is taken)") {
+  CHECK(parse({"--native-nftables"}).status.ok());
+  CHECK(parse({}, {{"NATIVE_NFTABLES", "true"}}).cfg.native_nftables);
   CHECK(parse({"--cni-mode"}).status.error.find("not supported yet") != std::string::npos);
   CHECK(parse({"--force-iptables-binary", "nft"}).status.error.find("not supported yet") !=
         std::string::npos);

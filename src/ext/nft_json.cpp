@@ -1,0 +1,54 @@
+// Building blocks of the nftables JSON forms (see nft_json.h).
+#include "ext/nft_json.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/parse.h"
+
+namespace snare::nft {
+
+Json meta(const char* key) { return {{"meta", {{"key", key}}}}; }
+
+Json ct(const char* key) { return {{"ct", {{"key", key}}}}; }
+
+Json payload(const std::string& proto, const char* field) {
+  return {{"payload", {{"protocol", proto}, {"field", field}}}};
+}
+
+Json match(bool invert, Json left, Json right) {
+  return {{"match",
+           {{"op", invert ? "!=" : "=="}, {"left", std::move(left)}, {"right", std::move(right)}}}};
+}
+
+Json counter() { return {{"counter", {{"packets", 0}, {"bytes", 0}}}}; }
+
+Json mangle(Json key, Json value) {
+  return {{"mangle", {{"key", std::move(key)}, {"value", std::move(value)}}}};
+}
+
+Json number(const std::string& text) {
+  if (auto n = parse_u32(text); n.ok()) return n.value;
+  return text;
+}
+
+Json port(const std::string& text) {
+  const size_t colon = text.find_first_of(":-");
+  if (colon == std::string::npos) return number(text);
+  return {{"range", {number(text.substr(0, colon)), number(text.substr(colon + 1))}}};
+}
+
+std::string port_text(const std::string& text) {
+  std::string out = text;
+  std::replace(out.begin(), out.end(), ':', '-');
+  return out;
+}
+
+std::string chain_name(const std::string& iptables_name) {
+  std::string out = iptables_name;
+  for (char& c : out)
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace snare::nft

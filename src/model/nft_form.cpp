@@ -1,0 +1,182 @@
+// The kernel form of istio's nftables tables (see nft_form.h).
+#include "model/nft_form.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "ext/forms.h"
+#include "model/nft_layout.h"
+
+namespace snare {
+namespace {
+
+using nlohmann::json;
+
+// The protocol a match reads a header of (`tcp dport` -> "tcp"), or "".
+std::string payload_protocol(const json& stmt) {
+  const json* m = stmt.contains("match") ? &stmt["match"] : nullptr;
+  if (!m || !m->contains("left") || !(*m)["left"].is_object()) return "";
+  const json& left = (*m)["left"];
+  if (!left.contains("payload") || !left["payload"].contains("protocol")) return "";
+  return left["payload"]["protocol"].get<std::string>();
+}
+
+// `meta l4proto P` with ==: the protocol, or "".
+std::string l4proto_of(const json& stmt) {
+  if (!stmt.contains("match")) return "";
+  const json& m = stmt["match"];
+  if (m.value("op", "") != "==" || m.value("left", json()) != json{{"meta", {{"key", "l4proto"}}}})
+    return "";
+  return m["right"].is_string() ? m["right"].get<std::string>() : "";
+}
+
+NftChainForm chain_from_listing(const json& c) {
+  NftChainForm out;
+  out.name = c.value("name", "");
+  if (c.contains("hook")) {
+    out.base = true;
+    out.type = c.value("type", "");
+    out.hook = c.value("hook", "");
+    out.priority = c.value("prio", 0);
+    out.policy = c.value("policy", "accept");
+  }
+  return out;
+}
+
+// Chains in istio's order per table (the listing has them in creation order).
+void sort_like_istio(NftTableForm& t) {
+  static const std::vector<std::string> kOrder = {
+      "prerouting",   "output",           "istio-inbound", "istio-redirect", "istio-in-redirect",
+      "istio-output", "istio-output-dns", "istio-divert",  "istio-tproxy",   "istio-drop"};
+  auto rank = [](const NftChainForm& c) {
+    auto it = std::find(kOrder.begin(), kOrder.end(), c.name);
+    return std::make_pair(it - kOrder.begin(), c.name);
+  };
+  std::stable_sort(t.chains.begin(), t.chains.end(),
+                   [&](const NftChainForm& a, const NftChainForm& b) { return rank(a) < rank(b); });
+}
+
+}  // namespace
+
+const std::vector<std::string>& istio_nft_tables() {
+  static const std::vector<std::string> kNames = {
+      nft_table_name(Table::nat), nft_table_name(Table::mangle), nft_table_name(Table::raw)};
+  return kNames;
+}
+
+void normalize_nft_exprs(json& expr) {
+  if (!expr.is_array()) return;
+  json out = json::array();
+  for (size_t i = 0; i < expr.size(); ++i) {
+    json stmt = expr[i];
+    // nft lists `meta l4proto P` only where no later match implies it.
+    if (const std::string p = l4proto_of(stmt); !p.empty()) {
+      bool implied = false;
+      for (size_t j = i + 1; j < expr.size() && !implied; ++j)
+        implied = payload_protocol(expr[j]) == p;
+      if (implied) continue;
+    }
+    if (stmt.contains("counter")) stmt = {{"counter", {{"packets", 0}, {"bytes", 0}}}};
+    // Set elements and ct states in one order (the kernel keeps them sorted).
+    if (stmt.contains("match") && stmt["match"].contains("right")) {
+      json& right = stmt["match"]["right"];
+      if (right.is_object() && right.contains("set") && right["set"].is_array())
+        std::sort(right["set"].begin(), right["set"].end());
+      if (right.is_array()) std::sort(right.begin(), right.end());
+      if (right.is_array() && right.size() == 1) right = json(right[0]);
+    }
+    out.push_back(std::move(stmt));
+  }
+  expr = std::move(out);
+}
+
+NftForm nft_expected_form(const Plan& plan) {
+  NftForm out;
+  for (const NftTable& t : nft_layout(plan)) {
+    NftTableForm table{t.name, {}};
+    for (const NftChain& c : t.chains) {
+      NftChainForm chain;
+      chain.name = c.name;
+      if (c.hook) {
+        chain.base = true;
+        chain.type = c.hook->type;
+        chain.hook = c.hook->hook;
+        chain.priority = c.hook->priority;
+        chain.policy = "accept";
+      }
+      for (const Rule* r : c.rules) {
+        NftRuleForm rule;
+        nft_exprs(*r, rule.expr);
+        normalize_nft_exprs(rule.expr);
+        chain.rules.push_back(std::move(rule));
+      }
+      table.chains.push_back(std::move(chain));
+    }
+    out.push_back(std::move(table));
+  }
+  return out;
+}
+
+Status nft_form_from_listing(const std::string& json_text, const std::vector<std::string>& tables,
+                             NftForm& out) {
+  out.clear();
+  json listing = json::parse(json_text, nullptr, false);
+  if (listing.is_discarded() || !listing.contains("nftables") || !listing["nftables"].is_array())
+    return Status::Fail("libnftables' JSON listing did not parse");
+  std::map<std::string, NftTableForm> found;
+  auto wanted = [&](const json& o, const char* key) {
+    return o.value("family", "") == "inet" &&
+           std::find(tables.begin(), tables.end(), o.value(key, "")) != tables.end();
+  };
+  for (const json& item : listing["nftables"]) {
+    if (item.contains("table") && wanted(item["table"], "name")) {
+      const std::string name = item["table"]["name"];
+      found[name].name = name;
+    } else if (item.contains("chain") && wanted(item["chain"], "table")) {
+      found[item["chain"]["table"]].chains.push_back(chain_from_listing(item["chain"]));
+    } else if (item.contains("rule") && wanted(item["rule"], "table")) {
+      const json& r = item["rule"];
+      auto& chains = found[r["table"]].chains;
+      auto c = std::find_if(chains.begin(), chains.end(),
+                            [&](const NftChainForm& x) { return x.name == r.value("chain", ""); });
+      if (c == chains.end()) return Status::Fail("a rule of an unlisted chain in the JSON listing");
+      NftRuleForm rule{r.value("expr", json::array())};
+      normalize_nft_exprs(rule.expr);
+      c->rules.push_back(std::move(rule));
+    }
+  }
+  for (const std::string& name : tables) {
+    auto it = found.find(name);
+    if (it == found.end()) continue;
+    sort_like_istio(it->second);
+    out.push_back(std::move(it->second));
+  }
+  return Status::Ok();
+}
+
+std::string nft_form_json(const NftForm& form) {
+  json items = json::array();
+  for (const NftTableForm& t : form) {
+    items.push_back({{"table", {{"family", "inet"}, {"name", t.name}}}});
+    for (const NftChainForm& c : t.chains) {
+      json chain = {{"family", "inet"}, {"table", t.name}, {"name", c.name}};
+      if (c.base) {
+        chain["type"] = c.type;
+        chain["hook"] = c.hook;
+        chain["prio"] = c.priority;
+        chain["policy"] = c.policy;
+      }
+      items.push_back({{"chain", std::move(chain)}});
+    }
+    for (const NftChainForm& c : t.chains)
+      for (const NftRuleForm& r : c.rules)
+        items.push_back(
+            {{"rule",
+              {{"family", "inet"}, {"table", t.name}, {"chain", c.name}, {"expr", r.expr}}}});
+  }
+  return json{{"nftables", std::move(items)}}.dump() + "\n";
+}
+
+}  // namespace snare

@@ -1,0 +1,84 @@
+// The nftables layout of a plan (see nft_layout.h).
+#include "model/nft_layout.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include "ext/nft_json.h"
+
+namespace snare {
+namespace {
+
+// istio's chain lists (tools/istio-nftables constants), per table, in the order it adds them.
+const std::vector<std::string>& chain_order(Table t) {
+  static const std::array<std::vector<std::string>, 3> kOrder = {{
+      {"prerouting", "output", "istio-inbound", "istio-redirect", "istio-in-redirect",
+       "istio-output", "istio-output-dns"},
+      {"prerouting", "output", "istio-divert", "istio-tproxy", "istio-inbound", "istio-drop"},
+      {"prerouting", "output", "istio-inbound", "istio-output-dns"},
+  }};
+  return kOrder[static_cast<size_t>(t)];
+}
+
+// knftables prints named priorities as numbers (dstnat -100, mangle -150, raw -300).
+const NftHook* hook_of(Table t, const std::string& chain) {
+  static const NftHook kNatPre{"nat", "prerouting", -100}, kNatOut{"nat", "output", -100};
+  static const NftHook kManglePre{"filter", "prerouting", -150},
+      kMangleOut{"route", "output", -150};
+  static const NftHook kRawPre{"filter", "prerouting", -300}, kRawOut{"filter", "output", -300};
+  const bool pre = chain == "prerouting";
+  if (!pre && chain != "output") return nullptr;
+  switch (t) {
+    case Table::nat:
+      return pre ? &kNatPre : &kNatOut;
+    case Table::mangle:
+      return pre ? &kManglePre : &kMangleOut;
+    case Table::raw:
+      return pre ? &kRawPre : &kRawOut;
+  }
+  return nullptr;
+}
+
+// Orders the chains as istio adds them; a chain outside istio's list (none today) goes last.
+void sort_chains(Table t, std::vector<NftChain>& chains) {
+  const auto& order = chain_order(t);
+  auto rank = [&](const NftChain& c) {
+    return std::find(order.begin(), order.end(), c.name) - order.begin();
+  };
+  std::stable_sort(chains.begin(), chains.end(),
+                   [&](const NftChain& a, const NftChain& b) { return rank(a) < rank(b); });
+}
+
+}  // namespace
+
+std::string nft_table_name(Table table) { return std::string("istio-proxy-") + table_name(table); }
+
+bool nft_writes(const Plan& plan, const Rule& rule) { return rule.scope != Scope::v6 || plan.ipv6; }
+
+std::vector<NftTable> nft_layout(const Plan& plan) {
+  std::vector<NftTable> out;
+  for (Table t : kTables) {
+    NftTable table{t, nft_table_name(t), {}, {}};
+    std::map<std::string, size_t> chain_at;  // name -> index in table.chains
+    for (const Rule& r : plan.rules) {
+      if (r.table != t || !nft_writes(plan, r)) continue;
+      const std::string name = nft::chain_name(r.chain);
+      auto [it, fresh] = chain_at.emplace(name, table.chains.size());
+      if (fresh) table.chains.push_back(NftChain{name, hook_of(t, name), {}});
+      std::vector<const Rule*>& rules = table.chains[it->second].rules;
+      NftOp op{&r, r.insert_at - 1};
+      // knftables' rule: an insert past the chain's current end (or into an empty chain) appends.
+      if (op.index < 0 || rules.empty() || op.index >= static_cast<int>(rules.size()))
+        op.index = -1;
+      rules.insert(op.index < 0 ? rules.end() : rules.begin() + op.index, &r);
+      table.ops.push_back(op);
+    }
+    if (table.ops.empty()) continue;
+    sort_chains(t, table.chains);
+    out.push_back(std::move(table));
+  }
+  return out;
+}
+
+}  // namespace snare

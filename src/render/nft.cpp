@@ -1,0 +1,48 @@
+// nftables renderer (see nft.h).
+#include "render/nft.h"
+
+#include <fmt/format.h>
+
+#include "ext/forms.h"
+#include "ext/nft_json.h"
+
+namespace snare {
+
+std::string render_nft_statements(const Rule& rule) {
+  const NftContext ctx{rule.scope};
+  std::string out;
+  for (const Match& m : rule.matches) {
+    nft_text(m, ctx, out);
+    out += ' ';
+  }
+  nft_text(rule.target, ctx, out);
+  return out;
+}
+
+std::string render_nft_op(const NftTable& table, const NftOp& op) {
+  const std::string chain = nft::chain_name(op.rule->chain);
+  if (op.index < 0)
+    return fmt::format("add rule inet {} {} {}", table.name, chain,
+                       render_nft_statements(*op.rule));
+  return fmt::format("insert rule inet {} {} index {} {}", table.name, chain, op.index,
+                     render_nft_statements(*op.rule));
+}
+
+std::string render_nft_chain(const NftTable& table, const NftChain& chain) {
+  if (!chain.hook) return fmt::format("add chain inet {} {}", table.name, chain.name);
+  return fmt::format("add chain inet {} {} {{ type {} hook {} priority {} ; }}", table.name,
+                     chain.name, chain.hook->type, chain.hook->hook, chain.hook->priority);
+}
+
+std::string render_nft(const Plan& plan) {
+  std::string out;
+  for (const NftTable& t : nft_layout(plan)) {
+    fmt::format_to(std::back_inserter(out), "add table inet {}\nflush table inet {}\n", t.name,
+                   t.name);
+    for (const NftChain& c : t.chains) out += render_nft_chain(t, c) + '\n';
+    for (const NftOp& op : t.ops) out += render_nft_op(t, op) + '\n';
+  }
+  return out;
+}
+
+}  // namespace snare
