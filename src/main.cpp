@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/proxy_main.h"
 #include "config/system.h"
+#include "kernel/nft_backend.h"
 #include "kernel/tables.h"
 #include "probe/validation.h"
 #include "render/save.h"
@@ -26,6 +27,24 @@ std::unique_ptr<snare::TablesBackend> tables() {
   if (auto n = snare::fault_after_commits(std::getenv("SNARE_FAULT_AFTER_COMMITS")))
     return std::make_unique<snare::FaultInjectingTables>(std::move(backend), *n);
   return backend;
+}
+
+// The nftables backend, likewise; in nftables mode the fault knob counts its transactions.
+std::unique_ptr<snare::NftBackend> nft() {
+  auto backend = snare::make_libnftables_backend();
+  if (auto n = snare::fault_after_commits(std::getenv("SNARE_FAULT_AFTER_COMMITS")))
+    return std::make_unique<snare::FaultInjectingNft>(std::move(backend), *n);
+  return backend;
+}
+
+// A rule command in the plan's mode: x_tables, or nftables with the legacy tables read beside.
+using IptCommand = int (*)(const snare::Config&, const snare::Plan&, snare::TablesBackend&);
+using NftCommand = int (*)(const snare::Config&, const snare::Plan&, snare::NftBackends);
+int rule_command(IptCommand ipt, NftCommand nftc, const snare::Config& c, const snare::Plan& p) {
+  if (p.dialect != snare::Dialect::nftables) return ipt(c, p, *tables());
+  auto n = nft();
+  auto legacy = snare::make_iptc_backend();
+  return nftc(c, p, {*n, *legacy});
 }
 
 // A UID/GID flag value as a number: numeric, or a name resolved in this container.
@@ -73,13 +92,13 @@ int validate(const snare::Config& cfg) {
 int main(int argc, char** argv) {
   snare::Commands cmds;
   cmds.apply = [](const snare::Config& c, const snare::Plan& p) {
-    return snare::apply_rules(c, p, *tables());
+    return rule_command(snare::apply_rules, snare::nft_apply_rules, c, p);
   };
   cmds.cleanup = [](const snare::Config& c, const snare::Plan& p) {
-    return snare::cleanup_rules(c, p, *tables());
+    return rule_command(snare::cleanup_rules, snare::nft_cleanup_rules, c, p);
   };
   cmds.verify = [](const snare::Config& c, const snare::Plan& p) {
-    return snare::verify_rules(c, p, *tables());
+    return rule_command(snare::verify_rules, snare::nft_verify_rules, c, p);
   };
   cmds.validate = validate;
   cmds.proxy = snare::proxy_main;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "kernel/nft_backend.h"
 #include "kernel/tables.h"
 
 namespace snare {
@@ -31,6 +32,28 @@ class FaultInjectingTables : public TablesBackend {
   int fail_after_;
   int commits_ = 0;
   bool fired_ = false;  // once: the rollback's own writes go through
+};
+
+// The same for nftables: the Nth transaction reports a failure after it went through (0: the
+// first fails before it is made); the rollback's own transaction goes through.
+class FaultInjectingNft : public NftBackend {
+ public:
+  FaultInjectingNft(std::unique_ptr<NftBackend> owned, int fail_after)
+      : owned_(std::move(owned)), fail_after_(fail_after) {}
+  std::string name() const override { return owned_->name(); }
+  Status inet_tables(std::vector<std::string>& names) override {
+    return owned_->inet_tables(names);
+  }
+  Status list_table(const std::string& table, bool json, std::string& out) override {
+    return owned_->list_table(table, json, out);
+  }
+  Status run(const std::string& commands, bool& committed) override;
+
+ private:
+  std::unique_ptr<NftBackend> owned_;
+  int fail_after_;
+  int commits_ = 0;
+  bool fired_ = false;
 };
 
 // SNARE_FAULT_AFTER_COMMITS as a count, or nothing when unset or not a number 0-1000.

@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 #include "apply/apply.h"
+#include "apply/nft_apply.h"
 #include "base/log.h"
 #include "kernel/nft_detect.h"
 #include "kernel/privileges.h"
@@ -32,26 +34,34 @@ void log_failure(const Config& cfg, const std::string& what, const std::string& 
   std::fputs(diff.c_str(), stderr);
 }
 
-// What apply and cleanup check before they touch anything. False (after logging) when they must
-// not go on.
-bool preflight(const char* verb, XtablesLock& lock, const Config& cfg) {
-  if (Status s = check_net_admin(); !s.ok()) {
-    log_error("{}: {}", verb, s.error);
-    return false;
-  }
+// iptables mode's refusal of a namespace with nftables state: true when it must stop.
+bool nftables_state_present(const char* verb) {
   bool has_nft = false;
   std::string what;
   if (Status s = detect_nftables(has_nft, what); !s.ok()) {
     log_warn("could not check for nftables state ({}); going on with legacy iptables", s.error);
-  } else if (has_nft) {
+    return false;
+  }
+  if (has_nft)
     log_error(
         "{}: this network namespace already holds nftables state ({}). snare's iptables mode "
         "programs the legacy back-end, which would run as a second, parallel rule set next to it; "
         "use --native-nftables on nodes that use nftables, or remove the nftables state first "
         "(nft delete table FAMILY NAME)",
         verb, what);
+  return has_nft;
+}
+
+// What apply and cleanup check before they touch anything. False (after logging) when they must
+// not go on. nftables mode has no nftables-state refusal (that state is its own) and takes the
+// xtables lock only when it may write legacy tables (--reconcile's migration).
+bool preflight(const char* verb, XtablesLock& lock, const Config& cfg) {
+  if (Status s = check_net_admin(); !s.ok()) {
+    log_error("{}: {}", verb, s.error);
     return false;
   }
+  if (cfg.native_nftables && !cfg.reconcile) return true;
+  if (!cfg.native_nftables && nftables_state_present(verb)) return false;
   const std::string path = xtables_lock_path(cfg.network_namespace, cfg.netns_pid);
   if (Status s = lock.acquire(path, kLockTimeout); !s.ok()) {
     log_error("{}: xtables lock {}: {}", verb, path, s.error);
@@ -60,10 +70,10 @@ bool preflight(const char* verb, XtablesLock& lock, const Config& cfg) {
   return true;
 }
 
-LogFields timing_fields(const TablesBackend& b, const XtablesLock& lock, const ApplyReport& rep,
+LogFields timing_fields(const std::string& backend, const XtablesLock& lock, const ApplyReport& rep,
                         Clock::time_point start) {
   return {
-      {"backend", b.name()},
+      {"backend", backend},
       {"tables", rep.committed.empty() ? "none" : fmt::format("{}", fmt::join(rep.committed, ","))},
       {"rules", std::to_string(rep.rules)},
       {"lock_wait_ms", ms_text(lock.waited_ms())},
@@ -75,20 +85,19 @@ LogFields timing_fields(const TablesBackend& b, const XtablesLock& lock, const A
        ms_text(std::chrono::duration<double, std::milli>(Clock::now() - start).count())}};
 }
 
-using PlanStep = Status (*)(const Config&, const Plan&, ApplyEnv&, ApplyReport&);
+using Step = std::function<Status(RouteOps*, ApplyReport&)>;
 
 // apply and cleanup alike: preflight and lock, the step against the kernel, one log line.
-int run_locked(const char* verb, PlanStep step, const Config& cfg, const Plan& plan,
-               TablesBackend& tables, const char* changed_msg, const char* unchanged_msg) {
+int run_locked(const char* verb, const Config& cfg, const std::string& backend, const Step& step,
+               const char* changed_msg, const char* unchanged_msg) {
   const auto start = Clock::now();
   XtablesLock lock;
   if (!preflight(verb, lock, cfg)) return 1;
   auto routes = make_netlink_route_ops();
-  ApplyEnv env{&tables, routes.get()};
   ApplyReport rep;
-  Status s = step(cfg, plan, env, rep);
+  Status s = step(routes.get(), rep);
   lock.release();
-  LogFields fields = timing_fields(tables, lock, rep, start);
+  LogFields fields = timing_fields(backend, lock, rep, start);
   if (!s.ok()) {
     log_failure(cfg, fmt::format("{} failed: {}", verb, s.error), rep.diff);
     return 1;
@@ -97,27 +106,14 @@ int run_locked(const char* verb, PlanStep step, const Config& cfg, const Plan& p
   return 0;
 }
 
-}  // namespace
-
-int apply_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
-  return run_locked("apply", apply_plan, cfg, plan, tables, "applied rules",
-                    "rules already in place, nothing committed");
-}
-
-int cleanup_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
-  return run_locked("cleanup", cleanup_plan, cfg, plan, tables, "removed rules",
-                    "nothing of these flags' rules found");
-}
-
-int verify_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
+int run_verify(const std::function<int(RouteOps*, std::string&, std::string&)>& step) {
   if (Status s = check_net_admin(); !s.ok()) {
     log_error("verify: {}", s.error);
     return 2;
   }
   auto routes = make_netlink_route_ops();
-  ApplyEnv env{&tables, routes.get()};
   std::string diff, error;
-  const int rc = verify_plan(cfg, plan, env, diff, error);
+  const int rc = step(routes.get(), diff, error);
   if (rc == 2) {
     log_error("verify: {}", error);
     return 2;
@@ -127,6 +123,58 @@ int verify_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
   log_info("{}", rc == 0 ? "verify: the tables hold exactly what these flags create"
                          : "verify: drift found");
   return rc;
+}
+
+}  // namespace
+
+int apply_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
+  auto step = [&](RouteOps* routes, ApplyReport& rep) {
+    ApplyEnv env{&tables, routes};
+    return apply_plan(cfg, plan, env, rep);
+  };
+  return run_locked("apply", cfg, tables.name(), step, "applied rules",
+                    "rules already in place, nothing committed");
+}
+
+int cleanup_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
+  auto step = [&](RouteOps* routes, ApplyReport& rep) {
+    ApplyEnv env{&tables, routes};
+    return cleanup_plan(cfg, plan, env, rep);
+  };
+  return run_locked("cleanup", cfg, tables.name(), step, "removed rules",
+                    "nothing of these flags' rules found");
+}
+
+int verify_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
+  return run_verify([&](RouteOps* routes, std::string& diff, std::string& error) {
+    ApplyEnv env{&tables, routes};
+    return verify_plan(cfg, plan, env, diff, error);
+  });
+}
+
+int nft_apply_rules(const Config& cfg, const Plan& plan, NftBackends b) {
+  auto step = [&](RouteOps* routes, ApplyReport& rep) {
+    NftEnv env{&b.nft, &b.legacy, routes};
+    return nft_apply_plan(cfg, plan, env, rep);
+  };
+  return run_locked("apply", cfg, b.nft.name(), step, "applied rules",
+                    "rules already in place, nothing committed");
+}
+
+int nft_cleanup_rules(const Config& cfg, const Plan& plan, NftBackends b) {
+  auto step = [&](RouteOps* routes, ApplyReport& rep) {
+    NftEnv env{&b.nft, nullptr, routes};
+    return nft_cleanup_plan(cfg, plan, env, rep);
+  };
+  return run_locked("cleanup", cfg, b.nft.name(), step, "removed rules",
+                    "nothing of these flags' rules found");
+}
+
+int nft_verify_rules(const Config& cfg, const Plan& plan, NftBackends b) {
+  return run_verify([&](RouteOps* routes, std::string& diff, std::string& error) {
+    NftEnv env{&b.nft, &b.legacy, routes};
+    return nft_verify_plan(cfg, plan, env, diff, error);
+  });
 }
 
 }  // namespace snare

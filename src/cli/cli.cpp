@@ -77,11 +77,6 @@ int enter_namespace(const Config& cfg, std::vector<std::string>& warnings) {
 }
 
 int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmds) {
-  if (plan.dialect == Dialect::nftables) {
-    error_line(
-        "--native-nftables: only --dry-run is available in this build (applying comes next)");
-    return 1;
-  }
   if (!cfg.skip_rule_apply || verb != Verb::apply) {
     if (Status s = check_not_host_netns(cfg.allow_host_netns); !s.ok()) {
       error_line(s.error);
@@ -120,7 +115,7 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   // The kernel stores numbers: names must resolve for the save form and for anything applied.
   // A restore-form dry-run keeps them as given, as istio's does.
   if (cfg.output_format == OutputFormat::save || !cfg.dry_run) {
-    if (Status s = resolve_names(plan, sys); !s.ok()) {
+    if (Status s = resolve_names(plan, sys, cfg); !s.ok()) {
       error_line(s.error);
       return 2;
     }

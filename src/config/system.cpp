@@ -192,7 +192,22 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
   return Status::Ok();
 }
 
-Status resolve_names(Plan& plan, System& sys) {
+namespace {
+
+// The flag a user or group name came from, for the error line.
+std::string flag_of_name(const Config& cfg, const std::string& id, bool gid) {
+  auto in = [&](const std::vector<std::string>& v) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+  };
+  if (!gid) return "--proxy-uid";
+  if (in(cfg.owner_groups_include)) return "--outbound-owner-groups";
+  if (in(cfg.owner_groups_exclude)) return "--outbound-owner-groups-exclude";
+  return "--proxy-gid";
+}
+
+}  // namespace
+
+Status resolve_names(Plan& plan, System& sys, const Config& cfg) {
   for (Rule& r : plan.rules) {
     for (Match& m : r.matches) {
       auto* o = std::get_if<OwnerMatch>(&m);
@@ -200,9 +215,10 @@ Status resolve_names(Plan& plan, System& sys) {
       auto id = o->gid ? sys.group_id(o->id) : sys.user_id(o->id);
       if (!id)
         return Status::Fail(fmt::format(
-            "{} \"{}\" does not exist in this container's /etc/{}: use a numeric {} or add the "
-            "name to the image",
-            o->gid ? "group" : "user", o->id, o->gid ? "group" : "passwd", o->gid ? "GID" : "UID"));
+            "{}: {} \"{}\" does not exist in this container's /etc/{}: use a numeric {} or add "
+            "the name to the image",
+            flag_of_name(cfg, o->id, o->gid), o->gid ? "group" : "user", o->id,
+            o->gid ? "group" : "passwd", o->gid ? "GID" : "UID"));
       o->id = std::to_string(*id);
     }
   }

@@ -42,6 +42,6 @@ void parse_resolv_conf(const std::string& text, std::vector<std::string>& v4,
 
 // Replaces user and group names in owner matches with their numbers (the kernel stores numbers;
 // iptables resolves them at insert time). An unknown name is an error that names it.
-Status resolve_names(Plan& plan, System& sys);
+Status resolve_names(Plan& plan, System& sys, const Config& cfg);
 
 }  // namespace snare

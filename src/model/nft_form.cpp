@@ -45,14 +45,12 @@ NftChainForm chain_from_listing(const json& c) {
   return out;
 }
 
-// Chains in istio's order per table (the listing has them in creation order).
+// Chains in istio's order per table (the listing has them in creation order); others after
+// them, by name.
 void sort_like_istio(NftTableForm& t) {
-  static const std::vector<std::string> kOrder = {
-      "prerouting",   "output",           "istio-inbound", "istio-redirect", "istio-in-redirect",
-      "istio-output", "istio-output-dns", "istio-divert",  "istio-tproxy",   "istio-drop"};
-  auto rank = [](const NftChainForm& c) {
-    auto it = std::find(kOrder.begin(), kOrder.end(), c.name);
-    return std::make_pair(it - kOrder.begin(), c.name);
+  const std::vector<std::string>& order = nft_chain_order(t.name);
+  auto rank = [&](const NftChainForm& c) {
+    return std::make_pair(std::find(order.begin(), order.end(), c.name) - order.begin(), c.name);
   };
   std::stable_sort(t.chains.begin(), t.chains.end(),
                    [&](const NftChainForm& a, const NftChainForm& b) { return rank(a) < rank(b); });

@@ -52,6 +52,13 @@ void sort_chains(Table t, std::vector<NftChain>& chains) {
 
 }  // namespace
 
+const std::vector<std::string>& nft_chain_order(const std::string& table_name) {
+  static const std::vector<std::string> kNone;
+  for (Table t : kTables)
+    if (nft_table_name(t) == table_name) return chain_order(t);
+  return kNone;
+}
+
 std::string nft_table_name(Table table) { return std::string("istio-proxy-") + table_name(table); }
 
 bool nft_writes(const Plan& plan, const Rule& rule) { return rule.scope != Scope::v6 || plan.ipv6; }

@@ -47,6 +47,10 @@ std::string nft_table_name(Table table);
 // Whether the nftables rule set holds `rule`: IPv6-only rules only with IPv6 on.
 bool nft_writes(const Plan& plan, const Rule& rule);
 
+// istio's chain order in a table ("istio-proxy-mangle": prerouting, output, istio-divert, ...);
+// empty for a table that is not istio's.
+const std::vector<std::string>& nft_chain_order(const std::string& table_name);
+
 // The plan's tables that hold at least one rule, in istio's order (nat, mangle, raw).
 std::vector<NftTable> nft_layout(const Plan& plan);
 

@@ -87,7 +87,7 @@ TEST_CASE("names resolve to numbers, and an unknown one is an error that names i
   std::vector<std::string> w;
   REQUIRE(fill_config(c, sys, no_env, w).ok());
   Plan p = build_plan(c);
-  REQUIRE(resolve_names(p, sys).ok());
+  REQUIRE(resolve_names(p, sys, c).ok());
   bool saw = false;
   for (const auto& r : p.rules)
     for (const auto& m : r.matches)
@@ -95,7 +95,8 @@ TEST_CASE("names resolve to numbers, and an unknown one is an error that names i
   CHECK(saw);
   c.owner_groups_include = {"nosuchgroup"};
   Plan q = build_plan(c);
-  Status s = resolve_names(q, sys);
+  Status s = resolve_names(q, sys, c);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error.find("nosuchgroup") != std::string::npos);
+  CHECK(s.error.rfind("--outbound-owner-groups:", 0) == 0);
 }

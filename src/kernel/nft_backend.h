@@ -1,0 +1,36 @@
+// NftBackend: the seam between the nftables apply (apply/nft_apply.h) and the kernel's nf_tables.
+//
+// The real backend lists table names over netlink with libnftnl (kernel/nft_detect.h: no
+// libnftables needed to find out that there is nothing to read) and reads and writes tables with
+// libnftables, loaded at run time (kernel/libnftables.cpp): iptables mode never maps it, and a
+// node image without libnftables still runs iptables mode. One run() is one netlink batch: the
+// kernel applies all of it or none. tests/unit has a fake that keeps listings in memory and
+// records the transactions; apply/fault.h has a decorator that fails after a commit.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace snare {
+
+class NftBackend {
+ public:
+  virtual ~NftBackend() = default;
+  virtual std::string name() const = 0;
+  // The names of the namespace's `inet` tables.
+  virtual Status inet_tables(std::vector<std::string>& names) = 0;
+  // `list table inet NAME`: libnftables' JSON listing, or its text listing (nft's input
+  // language, counters included: what a rollback loads again).
+  virtual Status list_table(const std::string& name, bool json, std::string& out) = 0;
+  // One transaction of nft commands. `committed` says whether it is in the kernel: after a real
+  // failure nothing changed (the error quotes nft's message with the line of the transaction);
+  // an injected fault (apply/fault.h) fails after the commit.
+  virtual Status run(const std::string& commands, bool& committed) = 0;
+};
+
+std::unique_ptr<NftBackend> make_libnftables_backend();
+
+}  // namespace snare
