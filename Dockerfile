@@ -1,6 +1,6 @@
 # snare's image: a build stage on Debian 12 that builds Release (warnings as errors, as CI does)
 # and runs the unit and golden tests, and a runtime stage that holds only the stripped binary, the
-# shared libraries it links and three /etc files (passwd, group, nsswitch.conf). No shell, no
+# shared libraries it links (and libnftables, which it loads in nftables mode) and three /etc files (passwd, group, nsswitch.conf). No shell, no
 # iptables or nft binaries. The runtime root is produced by scripts/rootfs.sh, which
 # tests/root/bare_root.sh also runs, so that test checks exactly what this image holds.
 #
@@ -16,7 +16,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
       libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-      libfmt-dev catch2 python3 python3-yaml \
+      libfmt-dev catch2 libnftables-dev nlohmann-json3-dev python3 python3-yaml \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

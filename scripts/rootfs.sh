@@ -1,6 +1,7 @@
 #!/bin/bash
 # Lays out the runtime image's root filesystem: the snare binary, the istio-iptables link, the
-# shared libraries `ldd` names (and the loader), a minimal /etc/passwd and /etc/group with root
+# shared libraries `ldd` names (and the loader), libnftables and the libraries it needs (snare
+# loads it at run time in nftables mode, so `ldd` cannot name it), a minimal /etc/passwd and /etc/group with root
 # and istio-proxy (1337, as in istio's proxyv2 image), and an empty /run for the xtables lock.
 # The Dockerfile's runtime stage is exactly this folder; tests/root/bare_root.sh runs snare in it.
 # usage: scripts/rootfs.sh SNARE_BINARY OUTDIR
@@ -11,7 +12,11 @@ mkdir -p "$out/usr/local/bin" "$out/etc" "$out/run" "$out/tmp" "$out/proc"
 chmod 1777 "$out/tmp"
 install -m 0755 "$bin" "$out/usr/local/bin/snare"
 ln -sf snare "$out/usr/local/bin/istio-iptables"
-ldd "$bin" | awk '/=> \// {print $3} /^[ \t]*\/[^ ]+ \(/ {print $1}' | while read -r lib; do
+# libnftables.so.1 where the loader finds it (ldconfig's cache), for dlopen.
+nftables=$(ldconfig -p | awk '$1 == "libnftables.so.1" && /x86-64|x86_64|64bit/ {print $NF; exit}')
+[ -n "$nftables" ] || { echo "rootfs.sh: libnftables.so.1 not found (Debian: libnftables1)" >&2; exit 1; }
+{ ldd "$bin"; echo "	libnftables.so.1 => $nftables (0)"; ldd "$nftables"; } |
+  awk '/=> \// {print $3} /^[ \t]*\/[^ ]+ \(/ {print $1}' | sort -u | while read -r lib; do
   mkdir -p "$out$(dirname "$lib")"
   cp -L "$lib" "$out$lib"
 done

@@ -39,3 +39,20 @@ fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
+
+# Extra flags for every rule command of a test (tests/root/nft_*.sh run the iptables tests again
+# with --native-nftables).
+read -r -a SNARE_RULE_FLAGS <<< "${SNARE_RULE_FLAGS:-}"
+
+# expect_backend NS: the rules are where the mode puts them, and only there: nftables mode
+# writes the istio-proxy-* tables and no legacy x_tables rule; iptables mode no nftables table.
+expect_backend() {
+  local ns=$1
+  if [[ " ${SNARE_RULE_FLAGS[*]:-} " == *" --native-nftables "* ]]; then
+    ip netns exec "$ns" nft list tables | grep -q "inet istio-proxy-nat" || fail "$ns: no nftables table"
+    [ -z "$(ip netns exec "$ns" iptables-legacy-save | grep '^-A' || true)" ] ||
+      fail "$ns: nftables mode wrote legacy iptables rules"
+  else
+    [ -z "$(ip netns exec "$ns" nft list tables)" ] || fail "$ns: iptables mode left nftables tables"
+  fi
+}

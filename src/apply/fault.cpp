@@ -31,7 +31,7 @@ Status FaultInjectingNft::run(const std::string& commands, bool& committed) {
         fail_after_, commits_));
   };
   if (!fired_ && fail_after_ == 0) return fault();
-  Status s = owned_->run(commands, committed);
+  Status s = inner_.run(commands, committed);
   if (!s.ok() || fired_) return s;
   if (++commits_ == fail_after_) return fault();
   return s;

@@ -38,19 +38,19 @@ class FaultInjectingTables : public TablesBackend {
 // first fails before it is made); the rollback's own transaction goes through.
 class FaultInjectingNft : public NftBackend {
  public:
+  FaultInjectingNft(NftBackend& inner, int fail_after) : inner_(inner), fail_after_(fail_after) {}
   FaultInjectingNft(std::unique_ptr<NftBackend> owned, int fail_after)
-      : owned_(std::move(owned)), fail_after_(fail_after) {}
-  std::string name() const override { return owned_->name(); }
-  Status inet_tables(std::vector<std::string>& names) override {
-    return owned_->inet_tables(names);
-  }
+      : owned_(std::move(owned)), inner_(*owned_), fail_after_(fail_after) {}
+  std::string name() const override { return inner_.name(); }
+  Status inet_tables(std::vector<std::string>& names) override { return inner_.inet_tables(names); }
   Status list_table(const std::string& table, bool json, std::string& out) override {
-    return owned_->list_table(table, json, out);
+    return inner_.list_table(table, json, out);
   }
   Status run(const std::string& commands, bool& committed) override;
 
  private:
-  std::unique_ptr<NftBackend> owned_;
+  std::unique_ptr<NftBackend> owned_;  // null when the caller owns the inner backend
+  NftBackend& inner_;
   int fail_after_;
   int commits_ = 0;
   bool fired_ = false;

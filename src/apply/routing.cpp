@@ -95,7 +95,11 @@ Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, Rout
   std::string errors;
   auto note = [&](const std::string& e) { errors += (errors.empty() ? "" : "; ") + e; };
   for (const auto& [f, r] : gone) {
-    if (Status s = routes.del_tproxy_routes(f, r.mark, r.table, {true, true}); !s.ok())
+    // Only what is there: a cleanup with nothing to remove reports no change.
+    RouteOps::Added present;
+    if (Status s = routes.query_tproxy_routes(f, r.mark, r.table, present); !s.ok()) return s;
+    if (!present.rule && !present.route) continue;
+    if (Status s = routes.del_tproxy_routes(f, r.mark, r.table, present); !s.ok())
       note(fmt::format("remove TPROXY routes ({}): {}", family_name(f), s.error));
     else
       ch.removed.emplace_back(f, r);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "ext/forms.h"
+#include "ext/header.h"
 #include "model/nft_layout.h"
 
 namespace snare {
@@ -21,6 +22,11 @@ std::string payload_protocol(const json& stmt) {
   const json& left = (*m)["left"];
   if (!left.contains("payload") || !left["payload"].contains("protocol")) return "";
   return left["payload"]["protocol"].get<std::string>();
+}
+
+bool is_l4proto(const json& stmt) {
+  return stmt.contains("match") &&
+         stmt["match"].value("left", json()) == json{{"meta", {{"key", "l4proto"}}}};
 }
 
 // `meta l4proto P` with ==: the protocol, or "".
@@ -66,6 +72,10 @@ const std::vector<std::string>& istio_nft_tables() {
 
 void normalize_nft_exprs(json& expr) {
   if (!expr.is_array()) return;
+  // nft names protocols from /etc/protocols; a root without that file (the image) lists numbers.
+  for (json& stmt : expr)
+    if (is_l4proto(stmt) && stmt["match"]["right"].is_number_unsigned())
+      stmt["match"]["right"] = proto_name(stmt["match"]["right"].get<unsigned>());
   json out = json::array();
   for (size_t i = 0; i < expr.size(); ++i) {
     json stmt = expr[i];

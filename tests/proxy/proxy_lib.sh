@@ -52,7 +52,8 @@ rules_on() {
   local ns=$1
   shift
   if [ "${SNARE_PROXY_TEST_APPLY:-1}" = 1 ]; then
-    ip netns exec "$ns" "$SNARE" "$@" --enable-ipv6=true >/dev/null
+    ip netns exec "$ns" "$SNARE" "${SNARE_RULE_FLAGS[@]}" "$@" --enable-ipv6=true >/dev/null
+    expect_backend "$ns"
     return
   fi
   local text

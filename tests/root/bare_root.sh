@@ -1,15 +1,16 @@
 #!/bin/bash
 # What the runtime image relies on: snare runs from a root that holds only it, the libraries
 # `ldd` names and scripts/rootfs.sh's two /etc files — a dry-run, `istio-iptables` by its link
-# name, and a real apply into a fresh network namespace (no iptables binary anywhere in that
-# root), read back from outside with iptables-legacy-save.
+# name, and a real apply into a fresh network namespace (no iptables or nft binary anywhere in
+# that root), read back from outside with iptables-legacy-save; the same in nftables mode, read
+# back with nft.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 root=$(mktemp -d /tmp/snare-bare.XXXXXX)
 cleanup() { umount "$root/proc" 2>/dev/null || true; rm -rf "$root"; ns_cleanup; }
 trap cleanup EXIT
 bash "$SNARE_SOURCE_DIR/scripts/rootfs.sh" "$SNARE" "$root"
-[ ! -e "$root/bin/sh" ] && [ ! -e "$root/usr/sbin/iptables" ] || fail "the bare root holds more than it should"
+[ ! -e "$root/bin/sh" ] && [ ! -e "$root/usr/sbin/iptables" ] && [ ! -e "$root/usr/sbin/nft" ] || fail "the bare root holds more than it should"
 args=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020 --enable-ipv6=false)
 
 out=$(chroot "$root" /usr/local/bin/snare --dry-run "${args[@]}") || fail "dry-run failed in the bare root"
@@ -27,4 +28,16 @@ ip netns exec "$ns" chroot "$root" /usr/local/bin/snare "${args[@]}" || fail "ap
 got=$(ip netns exec "$ns" iptables-legacy-save -t nat | grep -E '^(-A|:)' | sed 's/ \[[0-9]*:[0-9]*\]$//')
 want=$(grep -E '^(-A|:)' "$SNARE_SOURCE_DIR/rules/sidecar-default.save" | sed 's/ \[[0-9]*:[0-9]*\]$//')
 diff <(echo "$want") <(echo "$got") || fail "applied rules differ from rules/sidecar-default.save"
+
+# nftables mode: libnftables comes along (loaded at run time), and no nft binary is needed.
+ns=$(ns_new barenft)
+ip netns exec "$ns" chroot "$root" /usr/local/bin/snare --native-nftables "${args[@]}" ||
+  fail "nftables apply failed in the bare root"
+chroot "$root" /usr/local/bin/snare --native-nftables --dry-run --output-format=save "${args[@]}" >"$root/tmp/want.json" ||
+  fail "nftables save-form dry-run failed in the bare root"
+ip netns exec "$ns" nft -j list ruleset >"$root/tmp/have.json"
+python3 "$SNARE_SOURCE_DIR/tests/root/nft_same.py" "$root/tmp/want.json" "$root/tmp/have.json" ||
+  fail "nftables rules applied in the bare root differ from the save-form dry-run"
+ip netns exec "$ns" chroot "$root" /usr/local/bin/snare verify --native-nftables "${args[@]}" >/dev/null ||
+  fail "nftables verify in the bare root found drift"
 echo "1 passed, 0 failed"

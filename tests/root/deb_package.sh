@@ -1,7 +1,8 @@
 #!/bin/bash
 # The .deb builds (CPack, from this build tree), declares the package of every shared library the
-# binary needs (its DT_NEEDED entries, each found with dpkg -S) as a dependency, installs with
-# dpkg into a scratch root, and the installed snare and istio-iptables run.
+# binary needs (its DT_NEEDED entries, each found with dpkg -S at the path the loader resolves it
+# to) as a dependency and libnftables1 (loaded at run time in nftables mode) as a recommendation,
+# installs with dpkg into a scratch root, and the installed snare and istio-iptables run.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 work=$(mktemp -d /tmp/snare-deb.XXXXXX)
@@ -13,10 +14,20 @@ dpkg-deb -x "$deb" "$work/x"
 needed=$(readelf -d "$work/x/usr/bin/snare" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
 [ -n "$needed" ] || fail "no DT_NEEDED in the packaged binary"
 for so in $needed; do
-  pkg=$(dpkg -S "*/$so" 2>/dev/null | head -1 | cut -d: -f1)
+  # The path the loader uses: a bare name can match another architecture's copy (lib32).
+  path=$(ldd "$work/x/usr/bin/snare" | awk -v so="$so" '$1 == so && $3 ~ /^\// {print $3}
+    $1 ~ "/" so "$" {print $1}')
+  [ -n "$path" ] || fail "the loader does not find $so"
+  # With merged /usr a package registers either /lib/... or /usr/lib/...: try both.
+  pkg=""
+  for p in "$path" "/usr$path" "${path#/usr}"; do
+    pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1) || true
+    [ -z "$pkg" ] || break
+  done
   [ -n "$pkg" ] || fail "no installed package holds $so"
   grep -q "$pkg" <<< "$depends" || fail "Depends lacks $pkg (for $so): $depends"
 done
+dpkg-deb -f "$deb" Recommends | grep -q libnftables1 || fail "Recommends lacks libnftables1"
 root="$work/root"
 mkdir -p "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/info"
 touch "$root/var/lib/dpkg/status"

@@ -2,7 +2,8 @@
 # Real connections through rules snare applied, in a pod/peer namespace pair joined by a veth:
 # outbound from an app UID lands on 15001 with its original destination, from UID/GID 1337 it
 # leaves uncaptured; inbound lands on 15006; excluded ports and CIDRs pass; DNS to the
-# nameserver lands on 15053. REDIRECT and TPROXY, IPv4 and IPv6.
+# nameserver lands on 15053. REDIRECT and TPROXY, IPv4 and IPv6. (nft_traffic.sh: the same with
+# --native-nftables.)
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 PROBE="/usr/bin/python3 $SNARE_SOURCE_DIR/tests/root/probe.py"
@@ -63,10 +64,11 @@ run_mode() {  # run_mode REDIRECT|TPROXY
   ip -n "$POD" link set "$va" up
   ip -n "$PEER" link set "$vb" up
 
-  ip netns exec "$POD" "$SNARE" -p 15001 -z 15006 -u 1337 -g 1337 -m "$mode" -i '*' \
+  ip netns exec "$POD" "$SNARE" "${SNARE_RULE_FLAGS[@]}" -p 15001 -z 15006 -u 1337 -g 1337 -m "$mode" -i '*' \
     -x 10.251.0.3/32,fd51::3/128 -b '*' -d 15090,15021,15020 -o 5555 \
     --redirect-dns --dns-servers=10.251.0.2,fd51::2 --enable-ipv6=true --log_output_level=warn ||
     fail "$mode: snare apply failed"
+  expect_backend "$POD"
 
   local t=()
   [ "$mode" = TPROXY ] && t=(--transparent)

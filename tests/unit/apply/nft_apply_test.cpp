@@ -1,0 +1,223 @@
+// The nftables apply, cleanup and verify on fakes: the transactions it sends (compared with
+// istio's goldens), re-runs, replacement, rollback, the legacy refusal and migration, verify's
+// difference. The kernel's side is played by the listings nft printed for istio's goldens
+// (tests/golden/istio/nftables-kernel-form); tests/root/nft_*.sh repeat this for real.
+#include "apply/nft_apply.h"
+
+#include <catch2/catch.hpp>
+
+#include "apply/fault.h"
+#include "builder/builder.h"
+#include "config/flags.h"
+#include "config/system.h"
+#include "fakes/fake_nft.h"
+#include "fakes/fake_routes.h"
+#include "fakes/fake_system.h"
+#include "fakes/fake_tables.h"
+
+using namespace snare;
+using snare::testing::FakeNft;
+using snare::testing::FakeRouteOps;
+using snare::testing::FakeTables;
+using snare::testing::read_file;
+
+namespace {
+
+const std::string kGolden = std::string(SNARE_SOURCE_DIR) + "/tests/golden/istio/";
+
+// The Config the flags make, as the CLI makes it (no environment, a fake system).
+Config config_of(std::vector<std::string> args) {
+  args.push_back("--native-nftables");
+  EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  RawFlags raw;
+  REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
+  Config c;
+  std::vector<std::string> w;
+  REQUIRE(make_config(raw, c, w).ok());
+  snare::testing::FakeSystem sys;
+  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  return c;
+}
+
+const std::vector<std::string> kEmpty = {"--enable-ipv6=false"};  // istio's "empty" case
+const std::vector<std::string> kTproxy = {"-m",
+                                          "TPROXY",
+                                          "-b",
+                                          "*",
+                                          "-x",
+                                          "1.1.0.0/16",
+                                          "-i",
+                                          "9.9.0.0/16",
+                                          "--redirect-dns",
+                                          "-g",
+                                          "1337",
+                                          "-u",
+                                          "1337",
+                                          "-c",
+                                          "not-istio-nic",
+                                          "--enable-ipv6=true",
+                                          "--dns-servers=127.0.0.53"};
+
+struct Rig {
+  FakeNft nft;
+  FakeTables legacy;
+  FakeRouteOps routes;
+  NftEnv env{&nft, &legacy, &routes};
+};
+
+std::string golden_text(const std::string& c) {
+  return read_file(kGolden + "nftables-capture/" + c + ".golden");
+}
+std::string kernel_form(const std::string& c) {
+  return read_file(kGolden + "nftables-kernel-form/" + c + ".json");
+}
+
+Status apply(Rig& rig, const Config& cfg, ApplyReport& rep) {
+  return nft_apply_plan(cfg, build_plan(cfg), rig.env, rep);
+}
+
+}  // namespace
+
+TEST_CASE("a fresh apply sends istio's transaction alone, and the same flags again send nothing") {
+  Rig rig;
+  Config cfg = config_of(kEmpty);
+  rig.nft.after_commit = kernel_form("empty");
+  ApplyReport rep;
+  REQUIRE(apply(rig, cfg, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 1);
+  CHECK(rig.nft.runs[0] == golden_text("empty"));
+  CHECK(rep.changed);
+  ApplyReport again;
+  REQUIRE(apply(rig, cfg, again).ok());
+  CHECK(rig.nft.runs.size() == 1);
+  CHECK_FALSE(again.changed);
+}
+
+TEST_CASE("earlier istio tables are deleted in the same transaction that writes the new ones") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("tproxy"));
+  Config cfg = config_of(kEmpty);
+  rig.nft.after_commit = kernel_form("empty");
+  ApplyReport rep;
+  REQUIRE(apply(rig, cfg, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 1);
+  CHECK(rig.nft.runs[0] ==
+        "add table inet istio-proxy-nat\ndelete table inet istio-proxy-nat\n"
+        "add table inet istio-proxy-mangle\ndelete table inet istio-proxy-mangle\n"
+        "add table inet istio-proxy-raw\ndelete table inet istio-proxy-raw\n" +
+            golden_text("empty"));
+  CHECK(rig.nft.tables.size() == 1);  // only istio-proxy-nat is left
+}
+
+TEST_CASE("a failure after the commit puts the earlier tables back in one more transaction") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("tproxy"));
+  const auto before = rig.nft.tables;
+  FaultInjectingNft faulty(rig.nft, 1);
+  rig.env.nft = &faulty;
+  rig.nft.after_commit = kernel_form("empty");
+  ApplyReport rep;
+  Status s = apply(rig, config_of(kEmpty), rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("SNARE_FAULT_AFTER_COMMITS=1") &&
+                          Catch::Contains("nftables tables restored"));
+  REQUIRE(rig.nft.runs.size() == 2);
+  // The rollback deletes all three tables, then loads what was listed before.
+  CHECK_THAT(rig.nft.runs[1],
+             Catch::StartsWith("add table inet istio-proxy-nat\ndelete table inet "
+                               "istio-proxy-nat\nadd table inet istio-proxy-mangle"));
+  for (const auto& [name, listing] : before)
+    CHECK_THAT(rig.nft.runs[1], Catch::Contains(listing.text));
+}
+
+TEST_CASE("a failing route step restores the tables and removes the routes it added") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("empty"));
+  rig.routes.fail_at = "add_tproxy_routes ipv6";
+  rig.nft.after_commit = kernel_form("tproxy");
+  ApplyReport rep;
+  Status s = apply(rig, config_of(kTproxy), rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("TPROXY routes (ipv6)") && Catch::Contains("restored"));
+  CHECK(rig.routes.empty());
+  REQUIRE(rig.nft.runs.size() == 2);
+  CHECK_THAT(rig.nft.runs[1], Catch::Contains("table inet istio-proxy-nat { # as listed before }"));
+}
+
+TEST_CASE("a failed transaction changes nothing and quotes nft's message") {
+  Rig rig;
+  rig.nft.fail_run_at = 1;
+  ApplyReport rep;
+  Status s = apply(rig, config_of(kEmpty), rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("transaction line 3: Error: injected"));
+  CHECK(rig.nft.runs.size() == 1);  // no rollback: nothing was committed
+  CHECK(rig.nft.tables.empty());
+}
+
+TEST_CASE("legacy istio rules are refused by name; --reconcile removes them and keeps the rest") {
+  Rig rig;
+  for (Family f : {Family::v4, Family::v6}) {
+    rig.legacy.add_foreign(f, Table::nat, "ISTIO_OUTPUT",
+                           Rule{Table::nat, Scope::both, "", 0, {}, JumpTarget{"RETURN"}});
+    rig.legacy.add_foreign(
+        f, Table::nat, "OUTPUT",
+        Rule{Table::nat, Scope::both, "", 0, {ProtoMatch{"tcp"}}, JumpTarget{"ISTIO_OUTPUT"}});
+    rig.legacy.add_foreign(
+        f, Table::nat, "OUTPUT",
+        Rule{Table::nat, Scope::both, "", 0, {ProtoMatch{"udp"}}, JumpTarget{"RETURN"}});
+  }
+  Config cfg = config_of(kEmpty);
+  rig.nft.after_commit = kernel_form("empty");
+  ApplyReport rep;
+  Status s = apply(rig, cfg, rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("ipv4 nat (ISTIO_OUTPUT)") && Catch::Contains("--reconcile"));
+  CHECK(rig.nft.runs.empty());
+  CHECK(rig.legacy.writes.empty());
+  cfg.reconcile = true;
+  REQUIRE(apply(rig, cfg, rep).ok());
+  CHECK(rig.nft.runs.size() == 1);
+  const std::string left = rig.legacy.dump();
+  CHECK_THAT(left, !Catch::Contains("ISTIO"));
+  CHECK_THAT(left, Catch::Contains("-A OUTPUT -p udp -j RETURN"));
+}
+
+TEST_CASE(
+    "verify: 0 when the kernel holds the flags' tables, else the missing rule as nft command") {
+  Rig rig;
+  rig.env.routes = nullptr;
+  Config cfg = config_of(kEmpty);
+  rig.nft.set_ruleset(kernel_form("empty"));
+  std::string diff, err;
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 0);
+  CHECK(diff.empty());
+  // The kernel form without the rule in istio-inbound.
+  auto doc = nlohmann::json::parse(rig.nft.tables["istio-proxy-nat"].json);
+  auto& items = doc["nftables"];
+  for (auto it = items.begin(); it != items.end(); ++it)
+    if (it->contains("rule") && (*it)["rule"]["chain"] == "istio-inbound") {
+      items.erase(it);
+      break;
+    }
+  rig.nft.tables["istio-proxy-nat"].json = doc.dump();
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("\n+add rule inet istio-proxy-nat istio-inbound tcp dport 15008 "
+                                   "counter return\n"));
+}
+
+TEST_CASE("cleanup deletes the istio tables there are, and nothing else") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("tproxy"));
+  rig.nft.tables["filter"] = {"{}", "table inet filter {}"};
+  ApplyReport rep;
+  REQUIRE(nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 1);
+  CHECK_THAT(rig.nft.runs[0], !Catch::Contains("filter"));
+  CHECK(rig.nft.tables.size() == 1);
+  ApplyReport again;
+  REQUIRE(
+      nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, again).ok());
+  CHECK(rig.nft.runs.size() == 1);
+  CHECK_FALSE(again.changed);
+}
