@@ -2,7 +2,7 @@
 # Builds the image from the Dockerfile with a real engine (podman, from Debian) and checks it:
 # the image's dry-run equals the local build's, `snare version` carries the git revision, an apply
 # and a `verify` in a fresh network namespace with NET_ADMIN+NET_RAW succeed and leave the rules
-# the local build's save-form dry-run names, the image has no shell, and its size (reported) is
+# the local build's save-form dry-run names (in iptables and in nftables mode), the image has no shell, and its size (reported) is
 # under 10 MiB. CI runs it (scripts/test-all.sh); by hand, as root:
 #
 #   sudo scripts/image.sh [LOCAL_SNARE]        (default build/snare: the dry-run reference)
@@ -76,6 +76,20 @@ rules() { grep '^-A' | sort; }
 "$LOCAL" --dry-run --output-format=save "${FLAGS[@]}" 2>/dev/null | rules >"$work/want"
 { ip netns exec "$ns" iptables-legacy-save; ip netns exec "$ns" ip6tables-legacy-save; } | rules >"$work/have"
 cmp -s "$work/want" "$work/have" || { diff "$work/want" "$work/have" >&2; fail "applied rules differ from the dry-run"; }
+
+# 4b. The same in nftables mode (libnftables in the image, no nft binary): in a second namespace,
+#     applied, verified, and the kernel's listing equal to the local build's save form.
+ns2="${ns}n"
+ip netns add "$ns2"
+ip -n "$ns2" link set lo up
+run --network "ns:/var/run/netns/$ns2" --cap-add NET_ADMIN,NET_RAW "$IMAGE" --native-nftables "${FLAGS[@]}" 2>"$work/apply.log" ||
+  { cat "$work/apply.log" >&2; ip netns del "$ns2"; fail "nftables apply in the image failed"; }
+run --network "ns:/var/run/netns/$ns2" --cap-add NET_ADMIN,NET_RAW "$IMAGE" verify --native-nftables "${FLAGS[@]}" >"$work/verify.out" 2>&1 ||
+  { cat "$work/verify.out" >&2; ip netns del "$ns2"; fail "nftables verify in the image: exit $?"; }
+"$LOCAL" --native-nftables --dry-run --output-format=save "${FLAGS[@]}" >"$work/want.json" 2>/dev/null
+ip netns exec "$ns2" nft -j list ruleset >"$work/have.json"
+ip netns del "$ns2"
+python3 tests/root/nft_same.py "$work/want.json" "$work/have.json" >&2 || fail "nftables rules in the image differ from the dry-run"
 
 # 5. No shell and no netfilter binaries; the size.
 if run --network=none --entrypoint /bin/sh "$IMAGE" -c true >/dev/null 2>&1; then fail "the image has /bin/sh"; fi

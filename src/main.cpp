@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <netlink/version.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -15,6 +16,7 @@
 #include "cli/proxy_main.h"
 #include "config/system.h"
 #include "kernel/nft_backend.h"
+#include "model/nft_form.h"
 #include "kernel/tables.h"
 #include "probe/validation.h"
 #include "render/save.h"
@@ -54,7 +56,8 @@ uint32_t numeric_id(const std::string& v, bool group) {
   return (group ? sys.group_id(v) : sys.user_id(v)).value_or(1337);
 }
 
-// On a failed validation: the live rules with their counters, as iptables-save -c shows them.
+// On a failed validation: the live rules with their counters, as iptables-save -c shows them
+// (nftables mode: as `nft list table` shows istio's tables).
 void print_live_rules(bool ipv6) {
   auto backend = snare::make_iptc_backend();
   for (snare::Family f : {snare::Family::v4, snare::Family::v6}) {
@@ -67,6 +70,22 @@ void print_live_rules(bool ipv6) {
       else if (m.present)
         std::fputs(snare::render_save_table(m, true).c_str(), stderr);
     }
+  }
+}
+
+void print_live_nft_rules() {
+  auto backend = snare::make_libnftables_backend();
+  std::vector<std::string> names;
+  std::fprintf(stderr, "--- live rules (nftables, with counters) ---\n");
+  if (snare::Status s = backend->inet_tables(names); !s.ok())
+    return (void)std::fprintf(stderr, "(cannot read: %s)\n", s.error.c_str());
+  for (const std::string& t : snare::istio_nft_tables()) {
+    std::string text;
+    if (std::find(names.begin(), names.end(), t) == names.end()) continue;
+    if (snare::Status s = backend->list_table(t, false, text); !s.ok())
+      std::fprintf(stderr, "(cannot read %s: %s)\n", t.c_str(), s.error.c_str());
+    else
+      std::fputs(text.c_str(), stderr);
   }
 }
 
@@ -83,7 +102,10 @@ int validate(const snare::Config& cfg) {
   bool found = false;
   o.ipv6 = cfg.ipv6_enabled &&
            snare::ipv6_from_addresses(snare::real_system().interface_addresses(), false, found);
-  if (geteuid() == 0) o.print_rules = [ipv6 = cfg.ipv6_enabled] { print_live_rules(ipv6); };
+  if (geteuid() == 0 && cfg.native_nftables)
+    o.print_rules = print_live_nft_rules;
+  else if (geteuid() == 0)
+    o.print_rules = [ipv6 = cfg.ipv6_enabled] { print_live_rules(ipv6); };
   return snare::run_validation(o);
 }
 

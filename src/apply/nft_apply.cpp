@@ -10,6 +10,7 @@
 #include "apply/routing.h"
 #include "apply/tables.h"
 #include "model/nft_form.h"
+#include "model/nft_layout.h"
 #include "render/diff.h"
 #include "render/nft.h"
 #include "render/nft_listing.h"
@@ -102,11 +103,9 @@ Status refuse_legacy(const LegacyState& legacy) {
       fmt::join(legacy.found, "; ")));
 }
 
-size_t rule_count(const NftForm& form) {
-  size_t n = 0;
-  for (const NftTableForm& t : form)
-    for (const NftChainForm& c : t.chains) n += c.rules.size();
-  return n;
+size_t rule_count(const Plan& plan) {
+  return static_cast<size_t>(std::count_if(plan.rules.begin(), plan.rules.end(),
+                                           [&](const Rule& r) { return nft_writes(plan, r); }));
 }
 
 }  // namespace
@@ -121,8 +120,10 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   rep.read_ms = ms_since(t);
   if (!legacy.found.empty() && !cfg.reconcile) return refuse_legacy(legacy);
   t = Clock::now();
-  const NftForm want = nft_expected_form(plan);
-  const bool same = nft_form_lines(st.current) == nft_form_lines(want);
+  // Why only with tables there: the kernel form of thousands of rules costs more than reading
+  // them, and against no istio table at all the answer is known.
+  const bool same = !st.present.empty() &&
+                    nft_form_lines(st.current) == nft_form_lines(nft_expected_form(plan));
   std::string before;
   if (!same || cfg.force_apply)
     if (Status s = snapshot(*env.nft, st.present, before); !s.ok()) return s;
@@ -136,7 +137,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
       return Status::Fail("nftables transaction: " + s.error +
                           (nft_done ? restore_nft(*env.nft, before, rep) : ""));
     rep.committed.push_back("inet/istio-proxy-*");
-    rep.rules = rule_count(want);
+    rep.rules = rule_count(plan);
   }
   rep.changed = nft_done;
   // Migration: istio's legacy rules go after the nftables ones are in (no moment without capture).

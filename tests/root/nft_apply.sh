@@ -10,6 +10,8 @@ source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 require_root
 
+work_log=$(mktemp /tmp/snare-nftlog.XXXXXX)
+trap 'rm -f "$work_log"; ns_cleanup' EXIT
 TPROXY=(--native-nftables -m TPROXY -b '*' --redirect-dns -c not-istio-nic --enable-ipv6=true --dns-servers=127.0.0.53,::127.0.0.53)
 REDIRECT=(--native-nftables -b '*' -d 15090,15021 --enable-ipv6=true)
 state() {  # the namespace's nftables ruleset (no handles), routes and legacy tables
@@ -100,4 +102,17 @@ err=$(run_in "$ns" "${REDIRECT[@]}" --outbound-owner-groups nosuchgroup 2>&1) &&
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$SNARE" --dry-run "${TPROXY[@]}" 2>/dev/null) ||
   fail "unprivileged dry-run failed"
 grep -q '^add table inet istio-proxy-nat$' <<<"$out" || fail "unprivileged dry-run printed no transaction"
+# 8. From outside the namespace: --network-namespace and --netns-pid, JSON logs naming the backend.
+new_ns nx
+"$SNARE" "${REDIRECT[@]}" --network-namespace "/run/netns/$NS" --log_as_json 2>"$work_log" ||
+  fail "--network-namespace apply"
+grep -q '"backend":"nftables"' "$work_log" && grep -q '"commit_ms"' "$work_log" || fail "JSON log: $(cat "$work_log")"
+ip netns exec "$NS" nft list tables | grep -q istio-proxy-nat || fail "--network-namespace: no table there"
+[ -z "$(nft list tables | grep istio-proxy || true)" ] || fail "--network-namespace wrote into this namespace"
+ip netns exec "$NS" sleep 30 &
+holder=$!
+sleep 0.2
+"$SNARE" clean "${REDIRECT[@]}" --netns-pid "$holder" 2>/dev/null || fail "--netns-pid clean"
+kill "$holder"
+[ -z "$(ip netns exec "$NS" nft list tables)" ] || fail "--netns-pid clean left tables"
 echo "PASS nft_apply"

@@ -6,7 +6,7 @@ source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
 require_root
 pair_new
 work=$(mktemp -d)
-VFLAGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x "" -b '*' --skip-rule-apply --run-validation)
+VFLAGS=("${SNARE_RULE_FLAGS[@]}" -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x "" -b '*' --skip-rule-apply --run-validation)
 
 # No rules yet: refused.
 set +e
@@ -36,7 +36,7 @@ ip -n "$CLI" addr add $IP4C/24 dev v0
 # Rules send the probe to 15006, where something else listens; validation listens elsewhere.
 server_start "$CLI" 15006
 set +e
-ip netns exec "$CLI" "$SNARE" -p 15011 -z 15016 -u 1337 -m REDIRECT -i '*' -b '*' \
+ip netns exec "$CLI" "$SNARE" "${SNARE_RULE_FLAGS[@]}" -p 15011 -z 15016 -u 1337 -m REDIRECT -i '*' -b '*' \
   --skip-rule-apply --run-validation --probe-timeout 2s 2>"$work/wrong.err"
 rc=$?
 set -e

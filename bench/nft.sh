@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# nftables apply benchmark: snare --native-nftables against one `nft -f` of the same transaction.
+#
+# Applies istio's sidecar default (v4+v6) into a fresh network namespace, once with snare and once
+# with `nft -f` fed snare's --dry-run text (istio's knftables transaction, byte for byte; istio
+# itself runs nft three times: --version, a --check probe, then -f), and the same again with 2,000
+# outbound CIDR exclusions. Each sample is the wall time of one process tree started in a fresh
+# `unshare -n`, minus that repetition's `unshare -n true`; the variants rotate within every
+# repetition; medians. Targets (issue): snare at most 0.3 of nft -f for the default, 0.5 with
+# 2,000 CIDRs.
+#
+# It also measures what neither side can avoid, to explain the ratio: `floor`, a 30-line C
+# program (bench/tools/nft_floor.c) that dlopens libnftables, runs the same file and exits; its
+# system CPU time beyond that of an empty file (`kernel`: nf_tables validating and committing the batch, per-CPU counters for
+# every rule, hooks and NAT for the new tables), and `floor-nowait`, the same program keeping
+# its netlink socket open in a child for 200 ms after it exits (when the last nfnetlink socket of
+# a committed transaction closes, nf_tables flushes its destroy work, which can wait for an RCU
+# grace period; on this machine it rarely does).
+#
+# usage: sudo bench/nft.sh [RUNS]        (default 30; SNARE=/path/to/snare, default build/snare)
+set -euo pipefail
+RUNS=${1:-30}
+here=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "bench/nft.sh: run as root (it creates network namespaces)" >&2; exit 1; }
+SNARE=${SNARE:-$here/build/snare}
+[ -x "$SNARE" ] || { echo "bench/nft.sh: no snare binary at $SNARE (set SNARE=...)" >&2; exit 1; }
+for b in nft unshare python3 cc; do
+  command -v "$b" >/dev/null || { echo "bench/nft.sh: $b is missing" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/snare-nftbench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cc -O2 -o "$tmp/floor" "$here/bench/tools/nft_floor.c" -ldl
+: >"$tmp/empty.nft"
+FLAGS=(--native-nftables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
+cidrs=$(python3 -c 'print(",".join(f"10.{i//256}.{i%256}.0/24" for i in range(2000)))')
+for name in default cidrs2000; do
+  exclude=""
+  [ $name = cidrs2000 ] && exclude=$cidrs
+  "$SNARE" "${FLAGS[@]}" -x "$exclude" --dry-run >"$tmp/$name.nft"
+  printf '%s\0' "$SNARE" "${FLAGS[@]}" -x "$exclude" >"$tmp/$name.argv"
+  # Both leave the same ruleset.
+  a=$(unshare -n sh -c "nft -f '$tmp/$name.nft' && nft -j list ruleset")
+  b=$(unshare -n sh -c "xargs -0 -a '$tmp/$name.argv' sh -c '\"\$0\" \"\$@\" 2>/dev/null' && nft -j list ruleset")
+  echo "$a" >"$tmp/a.json"
+  echo "$b" >"$tmp/b.json"
+  python3 "$here/tests/root/nft_same.py" "$tmp/a.json" "$tmp/b.json" >&2 ||
+    { echo "bench/nft.sh: $name: snare and nft -f leave different rulesets" >&2; exit 1; }
+done
+
+python3 - "$tmp" "$RUNS" <<'PY'
+import os, statistics, subprocess, sys, time
+tmp, runs = sys.argv[1], int(sys.argv[2])
+
+def argv_of(name):
+    with open(f"{tmp}/{name}.argv", "rb") as f:
+        return [a.decode() for a in f.read().split(b"\0")[:-1]]
+
+SYS = {}  # variant -> kernel CPU time (ms) of each sample, from the child's rusage
+
+def run(cmd, key=None):
+    t0 = time.perf_counter_ns()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = (time.perf_counter_ns() - t0) / 1e6
+    if status != 0:
+        sys.exit(f"bench: {' '.join(cmd[:4])}... exited {status}")
+    if key:
+        SYS.setdefault(key, []).append(ru.ru_stime * 1000)
+    return dt
+
+rows = []
+for name, label in (("default", "sidecar default (v4+v6)"), ("cidrs2000", "+ 2,000 -x CIDRs")):
+    v = {"base": ["unshare", "-n", "true"],
+         "nft": ["unshare", "-n", "nft", "-f", f"{tmp}/{name}.nft"],
+         "snare": ["unshare", "-n"] + argv_of(name),
+         "floor": ["unshare", "-n", f"{tmp}/floor", f"{tmp}/{name}.nft"],
+         "floor-nowait": ["unshare", "-n", f"{tmp}/floor", f"{tmp}/{name}.nft", "linger"],
+         "floor-empty": ["unshare", "-n", f"{tmp}/floor", f"{tmp}/empty.nft"]}
+    keys = list(v)
+    for k in keys:
+        run(v[k])
+    s = {k: [] for k in keys}
+    SYS.clear()
+    for i in range(runs):
+        for k in keys[i % len(keys):] + keys[:i % len(keys)]:
+            s[k].append(run(v[k], k))
+    net = {k: statistics.median(x - y for x, y in zip(s[k], s["base"])) for k in keys if k != "base"}
+    # The kernel's CPU time for the transaction alone: floor's system time minus that of the same
+    # program running an empty file (loading libnftables, page faults, exit).
+    net["kernel"] = statistics.median(x - y for x, y in zip(SYS["floor"], SYS["floor-empty"]))
+    rows.append((label, statistics.median(s["base"]), net))
+
+target = {"sidecar default (v4+v6)": 0.3, "+ 2,000 -x CIDRs": 0.5}
+print(f"runs per variant: {runs} (ms; median over repetitions of sample minus its `unshare -n true`)")
+print(f"{'case':26} {'unshare -n':>10} {'nft -f':>8} {'snare':>8} {'snare/nft':>10} {'target':>7} "
+      f"{'floor':>8} {'floor/nft':>10} {'kernel':>8} {'kernel/nft':>11} {'floor-nowait':>13}")
+for label, base, n in rows:
+    print(f"{label:26} {base:10.2f} {n['nft']:8.2f} {n['snare']:8.2f} {n['snare'] / n['nft']:10.2f} "
+          f"{target[label]:7.1f} {n['floor']:8.2f} {n['floor'] / n['nft']:10.2f} {n['kernel']:8.2f} "
+          f"{n['kernel'] / n['nft']:11.2f} {n['floor-nowait']:13.2f}")
+print("floor: dlopen libnftables, run the file, exit (the least an in-process libnftables apply "
+      "does); kernel: the floor's system CPU time minus its own with an empty file (the kernel's work on the transaction); "
+      "floor-nowait: the floor with its netlink socket kept open past exit")
+PY
