@@ -126,8 +126,10 @@ int main(int argc, char** argv) {
   cmds.proxy = snare::proxy_main;
   cmds.version_details = [] {
     return fmt::format(
-        "libiptc {} (libip4tc/libip6tc)\nlibnl {} (built with), {}.{}.{} (running)\n",
-        SNARE_IPTC_VERSION, LIBNL_VERSION, nl_ver_maj, nl_ver_min, nl_ver_mic);
+        "libiptc {} (libip4tc/libip6tc)\nlibnl {} (built with), {}.{}.{} (running)\n"
+        "libnftables {} (built with; libnftables.so.1 is loaded in --native-nftables mode)\n",
+        SNARE_IPTC_VERSION, LIBNL_VERSION, nl_ver_maj, nl_ver_min, nl_ver_mic,
+        SNARE_NFTABLES_VERSION);
   };
   return snare::run_cli(argc, argv, cmds);
 }
