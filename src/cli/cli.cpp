@@ -28,7 +28,8 @@ const char* kUsage =
     "       snare verify [FLAGS]             compare the live rules with these flags (0 same, 1 "
     "drift, 2 trouble)\n"
     "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"
-    "       snare version                    print version, git revision, libiptc, libnl, libnftables "
+    "       snare version                    print version, git revision, libiptc, libnl, "
+    "libnftables "
     "versions\n"
     "Run `snare --help` or `snare proxy --help` for the flags.\n";
 
