@@ -13,6 +13,7 @@ namespace {
 LogLevel g_level = LogLevel::info;
 bool g_json = false;
 std::mutex g_mu;
+std::string g_last_error;  // guarded by g_mu
 
 const char* level_name(LogLevel l) {
   switch (l) {
@@ -80,7 +81,18 @@ bool log_enabled(LogLevel level) {
   return g_level != LogLevel::none && static_cast<int>(level) >= static_cast<int>(g_level);
 }
 
+void log_record_error(std::string_view msg) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_last_error = msg;
+}
+
+std::string log_last_error() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_last_error;
+}
+
 void log_line(LogLevel level, std::string_view msg, const LogFields& fields) {
+  if (level == LogLevel::error) log_record_error(msg);
   if (!log_enabled(level)) return;
   std::string line;
   if (g_json) {

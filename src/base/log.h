@@ -23,6 +23,12 @@ void log_configure(LogLevel level, bool json);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, std::string_view msg, const LogFields& fields = {});
 
+// The last error line of this process (logged or not): what a CNI plugin puts in its error
+// object, where the rule commands report failures by logging them. `log_record_error` notes one
+// that was printed another way.
+void log_record_error(std::string_view msg);
+std::string log_last_error();
+
 template <typename... Args>
 void log_debug(fmt::format_string<Args...> f, Args&&... args) {
   if (log_enabled(LogLevel::debug))
@@ -40,8 +46,7 @@ void log_warn(fmt::format_string<Args...> f, Args&&... args) {
 }
 template <typename... Args>
 void log_error(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_enabled(LogLevel::error))
-    log_line(LogLevel::error, fmt::format(f, std::forward<Args>(args)...));
+  log_line(LogLevel::error, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace snare

@@ -55,6 +55,17 @@ bool pton(int af, std::string_view text, unsigned char* out) {
 
 }  // namespace
 
+std::vector<std::string> split_all(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t at = s.find(sep, start);
+    out.emplace_back(s.substr(start, at == std::string_view::npos ? s.size() - start : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;
   out.reserve(static_cast<size_t>(std::count(s.begin(), s.end(), ',')) + 1);

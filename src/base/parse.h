@@ -31,6 +31,9 @@ struct Parsed {
 // istio's config.Split: split on commas, drop empty elements, trim nothing.
 std::vector<std::string> split_list(std::string_view text);
 
+// Go's strings.Split: every element, empty ones included ("a;;b" -> "a", "", "b").
+std::vector<std::string> split_all(std::string_view text, char sep);
+
 // A number of 32 bits, decimal or with a 0x prefix hex (marks and tables are written both ways).
 Parsed<uint32_t> parse_u32(std::string_view text);
 

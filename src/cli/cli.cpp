@@ -33,7 +33,10 @@ const char* kUsage =
     "versions\n"
     "Run `snare --help` or `snare proxy --help` for the flags.\n";
 
-void error_line(const std::string& msg) { std::fprintf(stderr, "snare: error: %s\n", msg.c_str()); }
+void error_line(const std::string& msg) {
+  log_record_error(msg);
+  std::fprintf(stderr, "snare: error: %s\n", msg.c_str());
+}
 
 int print_version(const Commands& cmds) {
   std::printf("snare %s (git %s)\n%s", SNARE_VERSION, SNARE_GIT_REV,
@@ -99,8 +102,7 @@ int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmd
 }
 
 int run_rules(Verb verb, const std::string& command, const std::vector<std::string>& args,
-              const Commands& cmds) {
-  const EnvLookup env = process_env();
+              const Commands& cmds, const EnvLookup& env = process_env()) {
   Config cfg;
   std::vector<std::string> warnings;
   if (int rc = parse_config(args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
@@ -129,6 +131,11 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
 }
 
 }  // namespace
+
+int run_apply(const std::string& command, const std::vector<std::string>& args,
+              const EnvLookup& env, const Commands& cmds) {
+  return run_rules(Verb::apply, command, args, cmds, env);
+}
 
 std::string render_dry_run(const Config& cfg, const Plan& plan) {
   // nftables: one inet table per istio table holds both families.

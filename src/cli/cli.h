@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/flags.h"
 #include "model/rule.h"
 
 namespace snare {
@@ -25,6 +26,11 @@ struct Commands {
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.
 int run_cli(int argc, char** argv, const Commands& commands);
+
+// The apply command with these flags and this environment, as `snare FLAGS` runs it (the CNI
+// plugin's way in). Returns the exit code; a failure's reason is log_last_error().
+int run_apply(const std::string& command, const std::vector<std::string>& args,
+              const EnvLookup& env, const Commands& commands);
 
 // The rule text a dry-run prints.
 std::string render_dry_run(const Config& cfg, const Plan& plan);

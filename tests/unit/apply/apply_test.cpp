@@ -60,7 +60,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("apply commits raw, mangle, nat in that order; a second apply commits nothing") {
+TEST_CASE("apply commits raw, mangle, nat in that order, a second apply commits nothing") {
   Rig rig;
   Config cfg = tproxy_config();
   Plan plan = build_plan(cfg);
@@ -81,7 +81,7 @@ TEST_CASE("apply commits raw, mangle, nat in that order; a second apply commits 
   CHECK(diff.empty());
 }
 
-TEST_CASE("the fault decorator fails the Nth commit after it went through; all comes back") {
+TEST_CASE("the fault decorator fails the Nth commit after it went through, all comes back") {
   // TPROXY v4+v6 with DNS commits six tables: raw, mangle, nat in both families.
   for (int n : {0, 1, 2, 5, 6}) {
     Rig rig;
@@ -242,7 +242,7 @@ TEST_CASE("verify reports a missing TPROXY route and ::6 as drift") {
 }
 
 TEST_CASE(
-    "istio state in the family the flags leave out is drift; --reconcile and clean remove it") {
+    "istio state in the family the flags leave out is drift, --reconcile and clean remove it") {
   Rig rig;
   add_foreign(rig.tables);
   Config dual = tproxy_config();

@@ -155,7 +155,7 @@ TEST_CASE("a failed transaction changes nothing and quotes nft's message") {
   CHECK(rig.nft.tables.empty());
 }
 
-TEST_CASE("legacy istio rules are refused by name; --reconcile removes them and keeps the rest") {
+TEST_CASE("legacy istio rules are refused by name, --reconcile removes them and keeps the rest") {
   Rig rig;
   for (Family f : {Family::v4, Family::v6}) {
     rig.legacy.add_foreign(f, Table::nat, "ISTIO_OUTPUT",

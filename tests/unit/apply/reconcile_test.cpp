@@ -53,7 +53,7 @@ TablePlan plan_nat(FakeTables& fake, const Plan& plan, bool replace) {
 
 }  // namespace
 
-TEST_CASE("a foreign rule before istio's jump stays before it; after it, stays after") {
+TEST_CASE("a foreign rule before istio's jump stays before it, after it, stays after") {
   FakeTables fake;
   fake.add_foreign(Family::v4, Table::nat, "OUTPUT", udp_return("OUTPUT"));
   Plan plan = build_plan(redirect_config());
@@ -93,7 +93,7 @@ TEST_CASE("a changed ISTIO_ chain is not the same, and desired has the plan's ch
   CHECK(render_save_table(drifted.desired) == render_save_table(first.desired));
 }
 
-TEST_CASE("with --reconcile, istio's jump-less shapes go; a plain apply keeps them in place") {
+TEST_CASE("with --reconcile, istio's jump-less shapes go, a plain apply keeps them in place") {
   FakeTables fake;
   // `-A PREROUTING -i eth9 -j RETURN`: what istio writes for -c eth9, without a jump.
   fake.add_foreign(Family::v4, Table::nat, "PREROUTING",

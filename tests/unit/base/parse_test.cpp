@@ -69,7 +69,7 @@ TEST_CASE("ports and ranges") {
     CHECK_FALSE(parse_port_range(bad).ok());
 }
 
-TEST_CASE("CIDRs as netip.ParsePrefix reads them; no length can overflow") {
+TEST_CASE("CIDRs as netip.ParsePrefix reads them, no length can overflow") {
   auto c = parse_cidr("10.0.0.1/8");
   REQUIRE(c.ok());
   CHECK(c.value.text == "10.0.0.1/8");  // host bits kept, as istio prints them

@@ -114,7 +114,7 @@ TEST_CASE("where istio's nftables code writes its rules differently") {
   CHECK_FALSE(has<ProtoMatch>(*first_port_rule(nft)));
 }
 
-TEST_CASE("with IPv6 off no rule is IPv6-only; exclusions keep their order after localhost") {
+TEST_CASE("with IPv6 off no rule is IPv6-only, exclusions keep their order after localhost") {
   Config c = base();
   c.outbound_cidrs_all = true;
   for (int i = 0; i < 2000; ++i)

@@ -35,7 +35,7 @@ TEST_CASE("short flags: -b value, -b=value, -bvalue") {
   CHECK(value(parse({"-b", ""}), 0) == "");
 }
 
-TEST_CASE("booleans take no separate value; attached ones are kept for the caller to parse") {
+TEST_CASE("booleans take no separate value, attached ones are kept for the caller to parse") {
   auto r = parse({"--dry-run", "-v"});
   CHECK(value(r, 1) == "true");
   CHECK(value(r, 2) == "true");
@@ -48,7 +48,7 @@ TEST_CASE("booleans take no separate value; attached ones are kept for the calle
   CHECK_FALSE(parse({"--dry-run", "false"}).error.empty());  // "false" is an argument
 }
 
-TEST_CASE("the last of a repeated flag wins; -- ends the flags") {
+TEST_CASE("the last of a repeated flag wins, -- ends the flags") {
   CHECK(value(parse({"-b", "1", "--inbound", "2"}), 0) == "2");
   CHECK(parse({"--"}).error.empty());
   CHECK_FALSE(parse({"--", "-b"}).error.empty());

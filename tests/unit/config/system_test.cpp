@@ -13,7 +13,7 @@ namespace {
 EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
 }
 
-TEST_CASE("proxy UID defaults to the istio-proxy user, else 1337; GID follows UID") {
+TEST_CASE("proxy UID defaults to the istio-proxy user, else 1337, GID follows UID") {
   FakeSystem sys;
   std::vector<std::string> w;
   Config c;

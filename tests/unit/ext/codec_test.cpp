@@ -224,7 +224,7 @@ TEST_CASE("the revisions and sizes are iptables 1.8.9's") {
   CHECK((e6.ipv6.flags & IP6T_F_PROTO) != 0);
 }
 
-TEST_CASE("addresses are stored masked; marks parse as decimal or hex") {
+TEST_CASE("addresses are stored masked, marks parse as decimal or hex") {
   std::string b;
   Rule r{Table::nat,          Scope::both, "OUTPUT", 0, {AddrMatch{false, false, "10.1.2.3/8"}},
          JumpTarget{"RETURN"}};

@@ -43,7 +43,7 @@ TEST_CASE("an insert into an empty chain, or past its end, is an append (istio #
 }
 
 TEST_CASE(
-    "chains come in istio's order per table, only those with rules; IPv6 rules with IPv6 on") {
+    "chains come in istio's order per table, only those with rules, IPv6 rules with IPv6 on") {
   Plan p;
   p.dialect = Dialect::nftables;
   p.rules = {rule("ISTIO_OUTPUT", 0, "lo"), rule("OUTPUT", 0, "lo"), rule("ISTIO_INBOUND", 0, "x")};

@@ -30,7 +30,7 @@ TEST_CASE("iptables -I N inserts before the Nth rule, and past the end appends")
   CHECK(targets(t, "OUTPUT") == std::vector<std::string>{"C", "D", "A", "B", "E"});
 }
 
-TEST_CASE("rules go after what a chain already holds; -I goes before it") {
+TEST_CASE("rules go after what a chain already holds, -I goes before it") {
   TableModel t = empty_table(Family::v4, Table::nat);
   t.find("PREROUTING")
       ->entries.push_back(
@@ -66,7 +66,7 @@ TEST_CASE("a builtin chain the table lacks is made, not dereferenced") {
   CHECK(t.find("OUTPUT")->policy == "ACCEPT");
 }
 
-TEST_CASE("a family's rules only; no IPv6 rule set with IPv6 off; nftables takes both") {
+TEST_CASE("a family's rules only, no IPv6 rule set with IPv6 off, nftables takes both") {
   Plan p;
   p.rules = {rule("OUTPUT", "BOTH"), rule("OUTPUT", "FOUR", 0, Scope::v4),
              rule("OUTPUT", "SIX", 0, Scope::v6)};

@@ -40,7 +40,7 @@ TEST_CASE("a rule: -A or -I N, matches in the builder's order, istio's spellings
         "-A ISTIO_DIVERT -j MARK --set-mark 1337");
 }
 
-TEST_CASE("tables alphabetically; chains declared in first use, then jump targets") {
+TEST_CASE("tables alphabetically, chains declared in first use, then jump targets") {
   Plan p;
   p.rules = {r(Table::raw, "OUTPUT", {}, JumpTarget{"ISTIO_OUTPUT_DNS"}),
              r(Table::nat, "ISTIO_INBOUND", {ProtoMatch{"tcp"}}, JumpTarget{"RETURN"}),
@@ -57,7 +57,7 @@ TEST_CASE("tables alphabetically; chains declared in first use, then jump target
         "-A ISTIO_OUTPUT_DNS -j CT --zone 1\nCOMMIT\n");
 }
 
-TEST_CASE("a family's text holds its rules and those for both; none with IPv6 off") {
+TEST_CASE("a family's text holds its rules and those for both, none with IPv6 off") {
   Plan p;
   p.rules = {r(Table::nat, "OUTPUT", {AddrMatch{false, false, "10.0.0.0/8"}}, JumpTarget{"RETURN"},
                0, Scope::v4),

@@ -1,0 +1,135 @@
+// The composition root of the rule commands (see composition.h): the kernel-facing parts wired
+// into the CLI's Commands. Both mains use it.
+#include "cli/composition.h"
+
+#include <fmt/format.h>
+#include <netlink/version.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "apply/fault.h"
+#include "apply/run.h"
+#include "base/parse.h"
+#include "build_info.h"
+#include "cli/proxy_main.h"
+#include "config/system.h"
+#include "kernel/nft_backend.h"
+#include "kernel/tables.h"
+#include "model/nft_form.h"
+#include "probe/validation.h"
+#include "render/save.h"
+
+namespace {
+
+// The x_tables backend; SNARE_FAULT_AFTER_COMMITS (tests only) wraps it in the fault decorator.
+std::unique_ptr<snare::TablesBackend> tables() {
+  auto backend = snare::make_iptc_backend();
+  if (auto n = snare::fault_after_commits(std::getenv("SNARE_FAULT_AFTER_COMMITS")))
+    return std::make_unique<snare::FaultInjectingTables>(std::move(backend), *n);
+  return backend;
+}
+
+// The nftables backend, likewise; in nftables mode the fault knob counts its transactions.
+std::unique_ptr<snare::NftBackend> nft() {
+  auto backend = snare::make_libnftables_backend();
+  if (auto n = snare::fault_after_commits(std::getenv("SNARE_FAULT_AFTER_COMMITS")))
+    return std::make_unique<snare::FaultInjectingNft>(std::move(backend), *n);
+  return backend;
+}
+
+// A rule command in the plan's mode: x_tables, or nftables with the legacy tables read beside.
+using IptCommand = int (*)(const snare::Config&, const snare::Plan&, snare::TablesBackend&);
+using NftCommand = int (*)(const snare::Config&, const snare::Plan&, snare::NftBackends);
+int rule_command(IptCommand ipt, NftCommand nftc, const snare::Config& c, const snare::Plan& p) {
+  if (p.dialect != snare::Dialect::nftables) return ipt(c, p, *tables());
+  auto n = nft();
+  auto legacy = snare::make_iptc_backend();
+  return nftc(c, p, {*n, *legacy});
+}
+
+// A UID/GID flag value as a number: numeric, or a name resolved in this container.
+uint32_t numeric_id(const std::string& v, bool group) {
+  if (auto n = snare::parse_u32(v); n.ok()) return n.value;
+  auto& sys = snare::real_system();
+  return (group ? sys.group_id(v) : sys.user_id(v)).value_or(1337);
+}
+
+// On a failed validation: the live rules with their counters, as iptables-save -c shows them
+// (nftables mode: as `nft list table` shows istio's tables).
+void print_live_rules(bool ipv6) {
+  auto backend = snare::make_iptc_backend();
+  for (snare::Family f : {snare::Family::v4, snare::Family::v6}) {
+    if (f == snare::Family::v6 && !ipv6) break;
+    std::fprintf(stderr, "--- live rules (%s, with [packets:bytes]) ---\n", snare::family_name(f));
+    for (snare::Table t : snare::kTables) {
+      snare::TableModel m;
+      if (snare::Status s = backend->read(f, t, m); !s.ok())
+        std::fprintf(stderr, "(cannot read: %s)\n", s.error.c_str());
+      else if (m.present)
+        std::fputs(snare::render_save_table(m, true).c_str(), stderr);
+    }
+  }
+}
+
+void print_live_nft_rules() {
+  auto backend = snare::make_libnftables_backend();
+  std::vector<std::string> names;
+  std::fprintf(stderr, "--- live rules (nftables, with counters) ---\n");
+  if (snare::Status s = backend->inet_tables(names); !s.ok())
+    return (void)std::fprintf(stderr, "(cannot read: %s)\n", s.error.c_str());
+  for (const std::string& t : snare::istio_nft_tables()) {
+    std::string text;
+    if (std::find(names.begin(), names.end(), t) == names.end()) continue;
+    if (snare::Status s = backend->list_table(t, false, text); !s.ok())
+      std::fprintf(stderr, "(cannot read %s: %s)\n", t.c_str(), s.error.c_str());
+    else
+      std::fputs(text.c_str(), stderr);
+  }
+}
+
+int validate(const snare::Config& cfg) {
+  snare::ValidationOptions o;
+  o.probe_port = cfg.probe_port;
+  o.timeout = cfg.probe_timeout;
+  o.proxy_port = snare::parse_port(cfg.proxy_port).value;
+  o.inbound_port = snare::parse_port(cfg.inbound_capture_port).value;
+  o.uid = numeric_id(cfg.proxy_uids.empty() ? "1337" : cfg.proxy_uids[0], false);
+  o.gid = numeric_id(cfg.proxy_gids.empty() ? "1337" : cfg.proxy_gids[0], true);
+  // As istio: the probe's family is that of the pod's first usable address (IPv4 for a
+  // dual-stack pod whose first address is IPv4), and IPv6 only when IPv6 rules were written.
+  bool found = false;
+  o.ipv6 = cfg.ipv6_enabled &&
+           snare::ipv6_from_addresses(snare::real_system().interface_addresses(), false, found);
+  if (geteuid() == 0 && cfg.native_nftables)
+    o.print_rules = print_live_nft_rules;
+  else if (geteuid() == 0)
+    o.print_rules = [ipv6 = cfg.ipv6_enabled] { print_live_rules(ipv6); };
+  return snare::run_validation(o);
+}
+
+}  // namespace
+
+snare::Commands snare::make_commands() {
+  snare::Commands cmds;
+  cmds.apply = [](const snare::Config& c, const snare::Plan& p) {
+    return rule_command(snare::apply_rules, snare::nft_apply_rules, c, p);
+  };
+  cmds.cleanup = [](const snare::Config& c, const snare::Plan& p) {
+    return rule_command(snare::cleanup_rules, snare::nft_cleanup_rules, c, p);
+  };
+  cmds.verify = [](const snare::Config& c, const snare::Plan& p) {
+    return rule_command(snare::verify_rules, snare::nft_verify_rules, c, p);
+  };
+  cmds.validate = validate;
+  cmds.proxy = snare::proxy_main;
+  cmds.version_details = [] {
+    return fmt::format(
+        "libiptc {} (libip4tc/libip6tc)\nlibnl {} (built with), {}.{}.{} (running)\n"
+        "libnftables {} (built with; libnftables.so.1 is loaded in --native-nftables mode)\n",
+        SNARE_IPTC_VERSION, LIBNL_VERSION, nl_ver_maj, nl_ver_min, nl_ver_mic,
+        SNARE_NFTABLES_VERSION);
+  };
+  return cmds;
+}

@@ -1,0 +1,176 @@
+// The CNI plugin (see plugin.h).
+#include "cni/plugin.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "base/parse.h"
+#include "cni/netconf.h"
+#include "cni/pod.h"
+#include "cni/redirect.h"
+
+namespace snare::cni {
+namespace {
+
+// What an ADD ends in: the result, or an error object.
+struct Outcome {
+  bool ok = true;
+  CniError error;
+};
+
+Outcome fail(std::string msg) { return {false, {kErrInternal, std::move(msg), ""}}; }
+
+// The variables the command needs (the CNI library's getCmdArgsFromEnv).
+std::string missing_env(const CniEnv& e) {
+  std::vector<std::string> missing;
+  const bool add_check = e.command == "ADD" || e.command == "CHECK";
+  if (e.container_id.empty() && e.command != "VERSION") missing.push_back("CNI_CONTAINERID");
+  if (e.netns.empty() && add_check) missing.push_back("CNI_NETNS");
+  if (e.ifname.empty() && e.command != "VERSION") missing.push_back("CNI_IFNAME");
+  if (e.path.empty() && e.command != "VERSION") missing.push_back("CNI_PATH");
+  return fmt::format("{}", fmt::join(missing, ","));
+}
+
+// The message of an API server's Status object, else the start of the body.
+std::string api_message(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) return j["message"];
+  return body.substr(0, 200);
+}
+
+// CHECK exists from spec 0.4.0, GC and STATUS from 1.1.0 (the CNI library refuses older configs).
+const char* needs_version(const std::string& command) {
+  if (command == "CHECK") return "0.4.0";
+  if (command == "GC" || command == "STATUS") return "1.1.0";
+  return nullptr;
+}
+
+// Whether spec version `v` ("" = 0.1.0) comes before `least`: the supported list is in order.
+bool older(const std::string& v, const char* least) {
+  const auto& all = supported_versions();
+  const auto at = [&](const std::string& x) {
+    return std::find(all.begin(), all.end(), x) - all.begin();
+  };
+  return at(v.empty() ? "0.1.0" : v) < at(least);
+}
+
+bool is_cni_agent_pod(const NetConf& conf, const K8sArgs& k) {
+  return k.pod_name.rfind("istio-cni-node-", 0) == 0 && k.pod_namespace == conf.pod_namespace;
+}
+
+// GET the pod, retrying transient failures; `agent` set when it is istio-cni's own agent pod
+// (let through while the API cannot be reached, as istio does).
+Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, std::string& body,
+                bool& agent) {
+  KubeConfig kc;
+  const std::string path = conf.cni_agent_run_dir + "/istio-cni-kubeconfig";
+  if (Status s = deps.load_kubeconfig(path, kc); !s.ok())
+    return fail("failed to create a Kubernetes client: " + s.error);
+  auto api = deps.make_api(kc);
+  const std::string url = fmt::format("/api/v1/namespaces/{}/pods/{}", k.pod_namespace, k.pod_name);
+  KubeResponse r;
+  for (int attempt = 1; attempt <= deps.attempts; ++attempt) {
+    r = api->get(url);
+    if (r.status == 200) return (body = r.body, Outcome{});
+    const bool transient = !r.transport_error.empty() || r.status == 429 || r.status >= 500;
+    if (!transient) break;
+    log_debug("GET {}: {} (attempt {} of {})", url,
+              r.transport_error.empty() ? std::to_string(r.status) : r.transport_error, attempt,
+              deps.attempts);
+    if ((agent = is_cni_agent_pod(conf, k))) return {};
+    if (attempt < deps.attempts) deps.sleep(deps.interval);
+  }
+  if (!r.transport_error.empty())
+    return fail(fmt::format("cannot reach the API server after {} attempts: {}", deps.attempts,
+                            r.transport_error));
+  return fail(fmt::format("GET pod {}/{}: the API server answered {}: {}{}", k.pod_namespace,
+                          k.pod_name, r.status, api_message(r.body),
+                          r.status == 401 || r.status == 403
+                              ? " (check the token in " + path + " and its RBAC: get pods)"
+                              : ""));
+}
+
+Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps) {
+  K8sArgs k;
+  if (std::string err; !parse_k8s_args(env.args, k, err)) return fail(err);
+  const std::string pod = k.pod_namespace + "/" + k.pod_name;
+  if (k.pod_name.empty() || k.pod_namespace.empty())
+    return (log_debug("not a Kubernetes pod"), Outcome{});
+  const auto& ex = conf.exclude_namespaces;
+  if (std::find(ex.begin(), ex.end(), k.pod_namespace) != ex.end())
+    return (log_info("pod {}: namespace {} excluded", pod, k.pod_namespace), Outcome{});
+  if (conf.ambient_enabled) {
+    if (is_cni_agent_pod(conf, k)) return {};
+    log_debug(
+        "ambient_enabled: ambient pods pass through untouched (snare does not notify "
+        "istio's node agent); sidecar pods get their rules");
+  }
+  std::string body, skip;
+  bool agent = false;
+  if (Outcome o = get_pod(conf, k, deps, body, agent); !o.ok || agent) return o;
+  std::vector<std::string> flags;
+  if (Status s = pod_flags(body, flags, skip); !s.ok())
+    return fail(fmt::format("pod {}: {}", pod, s.error));
+  if (!skip.empty()) return (log_info("pod {}: left alone: {}", pod, skip), Outcome{});
+  flags.insert(flags.end(), {"--network-namespace", env.netns});
+  if (conf.native_nftables) flags.push_back("--native-nftables");
+  log_info("pod {}: {} rules in {}", pod, conf.native_nftables ? "nftables" : "iptables",
+           env.netns);
+  std::string error;
+  if (int rc = deps.apply(flags, error); rc != 0)
+    return fail(
+        fmt::format("pod {}: {}", pod, error.empty() ? "applying the rules failed" : error));
+  return {};
+}
+
+}  // namespace
+
+Status pod_flags(const std::string& pod_json, std::vector<std::string>& flags, std::string& skip) {
+  PodInfo info;
+  if (Status s = parse_pod(pod_json, info); !s.ok()) return s;
+  if (!(skip = skip_reason(info)).empty()) return Status::Ok();
+  Redirect r;
+  if (Status s = redirect_flags(info, r); !s.ok()) return s;
+  for (const std::string& w : r.warnings) log_warn("{}", w);
+  flags = std::move(r.flags);
+  return Status::Ok();
+}
+
+int run_plugin(const CniEnv& env, const std::string& stdin_text, PluginDeps& deps,
+               std::string& out) {
+  auto error = [&](const CniError& e, const std::string& version) {
+    log_error("istio-cni {}: {}{}", env.command, e.msg, e.details.empty() ? "" : "; " + e.details);
+    out = error_text(e, version);
+    return 1;
+  };
+  if (env.command == "VERSION") return (out = version_text(), 0);
+  if (env.command.empty())
+    return error({kErrInvalidEnvironment, "required env variables [CNI_COMMAND] missing", ""}, "");
+  const std::vector<std::string> known = {"ADD", "DEL", "CHECK", "GC", "STATUS"};
+  if (std::find(known.begin(), known.end(), env.command) == known.end())
+    return error({kErrInvalidEnvironment, "unknown CNI_COMMAND: " + env.command, ""}, "");
+  if (const std::string m = missing_env(env);
+      !m.empty() && env.command != "GC" && env.command != "STATUS")
+    return error(
+        {kErrInvalidEnvironment, fmt::format("required env variables [{}] missing", m), ""}, "");
+  NetConf conf;
+  CniError e;
+  if (!parse_netconf(stdin_text, conf, e)) return error(e, conf.cni_version);
+  if (auto level = parse_log_level(conf.plugin_log_level);
+      !conf.plugin_log_level.empty() && level.ok())
+    log_configure(level.value, true);
+  if (const char* least = needs_version(env.command); least && older(conf.cni_version, least))
+    return error({kErrIncompatibleVersion, "config version does not allow " + env.command, ""},
+                 conf.cni_version);
+  if (env.command != "ADD") return 0;  // DEL, CHECK, GC, STATUS: nothing to do, as in istio
+  Outcome o = add(env, conf, deps);
+  if (!o.ok) return error(o.error, conf.cni_version);
+  out = result_text(conf);
+  return 0;
+}
+
+}  // namespace snare::cni

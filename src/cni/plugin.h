@@ -1,0 +1,52 @@
+// The CNI plugin: one invocation of istio-cni's sidecar plugin (istio 1.30 cni/pkg/plugin), with
+// snare's rule code behind it.
+//
+// VERSION answers with the supported spec versions. ADD reads the network configuration and the
+// pod named in CNI_ARGS; a pod in an excluded namespace, one the API server says istio-cni leaves
+// alone (redirect.h), or no pod at all passes through. Otherwise the pod's flags are applied in
+// CNI_NETNS through the same code as the init container (iptables, or nftables with
+// `native_nftables`), all or nothing. Success prints prevResult unchanged; any failure prints a
+// CNI error object and exits 1 (the runtime then fails the sandbox, and the pod never starts
+// uncaptured). DEL, CHECK, GC and STATUS succeed without output, as istio's do: the rules live and
+// die with the pod's namespace. Logs go to stderr only.
+//
+// Ambient pods are not this plugin's job: with `ambient_enabled` a pod without a sidecar passes
+// through untouched (istio's plugin would also notify its node agent, which snare does not do).
+// The API server is asked with istio's policy (30 attempts, 1 s apart), but only a transient
+// failure (no answer, 429, 5xx) is retried: a refusal (401, 403) or 404 is final at once.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cni/kube_api.h"
+
+namespace snare::cni {
+
+struct CniEnv {
+  std::string command, container_id, netns, ifname, args, path;
+};
+
+struct PluginDeps {
+  std::function<Status(const std::string& path, KubeConfig& out)> load_kubeconfig;
+  std::function<std::unique_ptr<KubeApi>(const KubeConfig&)> make_api;
+  // Applies snare flags (the pod's, --network-namespace, the mode); returns the exit code and,
+  // on failure, why.
+  std::function<int(const std::vector<std::string>& flags, std::string& error)> apply;
+  std::function<void(std::chrono::milliseconds)> sleep;
+  int attempts = 30;
+  std::chrono::milliseconds interval{1000};
+};
+
+// One invocation; the result or error object goes to `out`, the exit code is returned.
+int run_plugin(const CniEnv& env, const std::string& stdin_text, PluginDeps& deps,
+               std::string& out);
+
+// The pod's snare flags without the namespace (for `snare-cni print-flags` and the apply).
+// An empty `flags` with an ok Status: the pod is left alone, `skip` says why.
+Status pod_flags(const std::string& pod_json, std::vector<std::string>& flags, std::string& skip);
+
+}  // namespace snare::cni

@@ -1,0 +1,164 @@
+// One CNI invocation on fakes: the protocol (VERSION, errors as CNI error objects, DEL/CHECK),
+// istio-cni's flow (excluded namespaces, skipped pods, retries of transient API failures only,
+// istio's agent pod let through while the API is down) and what reaches the apply.
+#include "cni/plugin.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "fakes/fake_kube_api.h"
+
+using namespace snare;
+using namespace snare::cni;
+using snare::cni::testing::FakeKubeApi;
+
+namespace {
+
+const std::string kPath = "/api/v1/namespaces/default/pods/web";
+const std::string kPrev =
+    R"({"cniVersion":"1.0.0","interfaces":[{"name":"eth0"}],"ips":[{"address":"10.1.0.5/24"}]})";
+const std::string kPod =
+    R"({"kind":"Pod","metadata":{"annotations":{"sidecar.istio.io/status":"x"}},
+  "spec":{"containers":[{"name":"app"},{"name":"istio-proxy","args":["proxy","sidecar"]}]}})";
+
+struct Rig {
+  std::map<std::string, std::deque<KubeResponse>> answers{{kPath, {{200, kPod, ""}}}};
+  std::vector<std::string> requests;
+  std::vector<std::vector<std::string>> applied;
+  int apply_rc = 0;
+  int sleeps = 0;
+  PluginDeps deps;
+  CniEnv env{"ADD",
+             "c1",
+             "/run/netns/p1",
+             "eth0",
+             "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web",
+             "/opt/cni/bin"};
+
+  Rig() {
+    deps.load_kubeconfig = [](const std::string&, KubeConfig& k) {
+      return (k.server = "https://x", Status::Ok());
+    };
+    deps.make_api = [this](const KubeConfig&) {
+      auto api = std::make_unique<FakeKubeApi>();
+      api->answers = answers;
+      api->requests = &requests;
+      return api;
+    };
+    deps.apply = [this](const std::vector<std::string>& f, std::string& err) {
+      applied.push_back(f);
+      if (apply_rc) err = "commit nat (ipv4): Invalid argument";
+      return apply_rc;
+    };
+    deps.sleep = [this](std::chrono::milliseconds) { ++sleeps; };
+  }
+  int run(const std::string& extra, std::string& out) {
+    return run_plugin(
+        env,
+        R"({"cniVersion":"1.0.0","name":"k8s","type":"istio-cni","cni_agent_run_dir":"/r",)"
+        R"("exclude_namespaces":["kube-system"],"pod_namespace":"istio-system")" +
+            extra + R"(,"prevResult":)" + kPrev + "}",
+        deps, out);
+  }
+};
+
+nlohmann::json parsed(const std::string& s) { return nlohmann::json::parse(s); }
+
+}  // namespace
+
+TEST_CASE("ADD applies the pod's flags in CNI_NETNS and prints prevResult unchanged") {
+  Rig rig;
+  std::string out;
+  REQUIRE(rig.run(R"(,"native_nftables":true)", out) == 0);
+  CHECK(parsed(out) == parsed(kPrev));
+  CHECK(out.find(R"({"cniVersion":"1.0.0","interfaces")") == 0);  // key order kept
+  REQUIRE(rig.applied.size() == 1);
+  const auto& f = rig.applied[0];
+  CHECK(std::find(f.begin(), f.end(), "/run/netns/p1") != f.end());
+  CHECK(f.back() == "--native-nftables");
+}
+
+TEST_CASE("VERSION, DEL and CHECK; CHECK needs spec 0.4.0") {
+  Rig rig;
+  std::string out;
+  rig.env.command = "VERSION";
+  REQUIRE(rig.run("", out) == 0);
+  CHECK(parsed(out)["supportedVersions"].size() == 7);
+  for (const char* c : {"DEL", "CHECK"}) {
+    rig.env.command = c;
+    out.clear();
+    CHECK(rig.run("", out) == 0);
+    CHECK(out.empty());
+  }
+  CHECK(rig.requests.empty());
+  rig.env.command = "CHECK";
+  CHECK(run_plugin(rig.env, R"({"cniVersion":"0.3.1","name":"k8s"})", rig.deps, out) == 1);
+  CHECK(parsed(out)["code"] == 1);
+}
+
+TEST_CASE("protocol errors are CNI error objects") {
+  Rig rig;
+  std::string out;
+  CHECK(run_plugin(rig.env, "{", rig.deps, out) == 1);
+  CHECK(parsed(out)["code"] == 6);
+  CHECK(run_plugin(rig.env, R"({"cniVersion":"1.0.0"})", rig.deps, out) == 1);
+  CHECK(parsed(out)["code"] == 7);
+  CHECK(run_plugin(rig.env, R"({"cniVersion":"9.9.9","name":"k8s"})", rig.deps, out) == 1);
+  CHECK(parsed(out)["code"] == 1);
+  rig.env.netns.clear();
+  CHECK(rig.run("", out) == 1);
+  CHECK(parsed(out)["code"] == 4);
+  CHECK(parsed(out)["msg"] == "required env variables [CNI_NETNS] missing");
+  rig.env.command = "FROB";
+  CHECK(rig.run("", out) == 1);
+  CHECK(parsed(out)["code"] == 4);
+}
+
+TEST_CASE("transient API failures are retried, refusals are not") {
+  Rig rig;
+  rig.answers[kPath] = {{0, "", "connection refused"}, {503, "", ""}, {200, kPod, ""}};
+  std::string out;
+  REQUIRE(rig.run("", out) == 0);
+  CHECK(rig.requests.size() == 3);
+  CHECK(rig.sleeps == 2);
+  Rig refused;
+  refused.answers[kPath] = {{401, R"({"kind":"Status","message":"Unauthorized"})", ""}};
+  CHECK(refused.run("", out) == 1);
+  CHECK(refused.requests.size() == 1);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("401: Unauthorized"));
+  CHECK(refused.applied.empty());
+  Rig down;
+  down.answers[kPath] = {{0, "", "connection refused"}};
+  down.deps.attempts = 3;
+  CHECK(down.run("", out) == 1);
+  CHECK(down.requests.size() == 3);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("after 3 attempts"));
+}
+
+TEST_CASE("excluded namespaces, istio's agent pod, skipped pods and non-pods pass through") {
+  Rig rig;
+  std::string out;
+  rig.env.args = "K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=web";
+  REQUIRE(rig.run("", out) == 0);
+  CHECK(rig.requests.empty());
+  rig.env.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=istio-system;K8S_POD_NAME=istio-cni-node-x";
+  rig.answers.clear();
+  rig.answers["/api/v1/namespaces/istio-system/pods/istio-cni-node-x"] = {{0, "", "refused"}};
+  REQUIRE(rig.run("", out) == 0);
+  CHECK(rig.requests.size() == 1);  // let through at the first failure, as istio does
+  rig.env.args = "";
+  REQUIRE(rig.run("", out) == 0);
+  CHECK(rig.applied.empty());
+  rig.env.args = "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;Foo=bar";
+  CHECK(rig.run("", out) == 1);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("unknown args"));
+}
+
+TEST_CASE("a failed apply is a CNI error naming the pod and the reason") {
+  Rig rig;
+  rig.apply_rc = 1;
+  std::string out;
+  CHECK(rig.run("", out) == 1);
+  CHECK(parsed(out)["code"] == 999);
+  CHECK(parsed(out)["msg"] == "pod default/web: commit nat (ipv4): Invalid argument");
+}
