@@ -16,7 +16,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
       libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-      libfmt-dev catch2 libnftables-dev nlohmann-json3-dev python3 python3-yaml \
+      libfmt-dev catch2 libnftables-dev nlohmann-json3-dev libcurl4-openssl-dev libyaml-cpp-dev \
+      python3 python3-yaml \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -25,9 +26,19 @@ ARG SNARE_GIT_REV=unknown
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DSNARE_WERROR=ON -DSNARE_GIT_REV="$SNARE_GIT_REV" \
  && cmake --build /build -j"$(nproc)" \
  && cd /build && ctest --output-on-failure -L 'unit|golden' \
- && strip /build/snare \
- && /src/scripts/rootfs.sh /build/snare /rootfs
+ && strip /build/snare /build/snare-cni /build/snare-cni-launcher \
+ && /src/scripts/rootfs.sh /build/snare /rootfs \
+ && /src/scripts/rootfs.sh /build/snare /rootfs-cni /build/snare-cni /build/snare-cni-launcher
 
+# The CNI image (`--target cni`): snare-cni, for a DaemonSet that installs it on every node as
+# istio-cni's plugin (packaging/k8s/istio-cni-snare.yaml).
+FROM scratch AS cni
+COPY --from=build /rootfs-cni/ /
+USER 0:0
+ENTRYPOINT ["/usr/local/bin/snare-cni"]
+CMD ["install", "--cni-bin-dir", "/host/opt/cni/bin", "--watch"]
+
+# The init container's image (the default target).
 FROM scratch
 COPY --from=build /rootfs/ /
 # Root only because iptables needs it (with NET_ADMIN and NET_RAW; see packaging/k8s/).

@@ -2,7 +2,8 @@
 # Builds the image from the Dockerfile with a real engine (podman, from Debian) and checks it:
 # the image's dry-run equals the local build's, `snare version` carries the git revision, an apply
 # and a `verify` in a fresh network namespace with NET_ADMIN+NET_RAW succeed and leave the rules
-# the local build's save-form dry-run names (in iptables and in nftables mode), the image has no shell, and its size (reported) is
+# the local build's save-form dry-run names (in iptables and in nftables mode), the CNI image
+# (`--target cni`) installs a plugin that answers VERSION, the image has no shell, and its size (reported) is
 # under 10 MiB. CI runs it (scripts/test-all.sh); by hand, as root:
 #
 #   sudo scripts/image.sh [LOCAL_SNARE]        (default build/snare: the dry-run reference)
@@ -101,6 +102,17 @@ grep -E '(^|/)(sh|bash|dash|busybox|iptables[^/]*|nft)$' "$work/files" | grep -v
 size=$(pod image inspect --format '{{.Size}}' "$IMAGE")
 echo "image: $IMAGE is $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') MiB), $(wc -l <"$work/files") files; no shell"
 [ "$size" -lt $((10 * 1048576)) ] || fail "the image is over 10 MiB"
+# 6. The CNI image (`--target cni`, same build stage): it installs the plugin into a bin directory
+#    (mounted as the node's would be), and the installed istio-cni answers VERSION on this host.
+pod build -q --network=host "${LIMITS[@]}" --build-arg SNARE_GIT_REV="$rev" --target cni -t "$IMAGE-cni" . \
+  >"$work/build-cni.log" 2>&1 || { tail -40 "$work/build-cni.log" >&2; fail "podman build --target cni failed"; }
+mkdir -p "$work/cnibin"
+run --network=none -v "$work/cnibin:/host/opt/cni/bin" "$IMAGE-cni" install --cni-bin-dir /host/opt/cni/bin \
+  >/dev/null 2>"$work/install.log" || { cat "$work/install.log" >&2; fail "snare-cni install in the CNI image failed"; }
+CNI_COMMAND=VERSION "$work/cnibin/istio-cni" | grep -q '"1.0.0"' || fail "the installed istio-cni does not answer VERSION"
+size=$(pod image inspect --format '{{.Size}}' "$IMAGE-cni")
+echo "image: $IMAGE-cni is $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') MiB); installs $(du -sh "$work/cnibin" | cut -f1) into the bin dir"
+
 # The build stages stay behind as dangling images of several hundred MB each: drop them.
 pod image prune -f >/dev/null
 echo "image: ok"

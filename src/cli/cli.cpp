@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -28,6 +29,7 @@ const char* kUsage =
     "       snare verify [FLAGS]             compare the live rules with these flags (0 same, 1 "
     "drift, 2 trouble)\n"
     "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"
+    "       snare cni [print-flags|install]  istio-cni's plugin (snare-cni; `snare cni --help`)\n"
     "       snare version                    print version, git revision, libiptc, libnl, "
     "libnftables "
     "versions\n"
@@ -130,6 +132,22 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   return run_verb(verb, cfg, plan, cmds);
 }
 
+// `snare cni ...` is snare-cni, the CNI plugin's own binary (it links libcurl and yaml-cpp, which
+// the init container's snare should not map at every start): run it from snare's directory.
+int run_snare_cni(int argc, char** argv) {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string path = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
+  path = path.substr(0, path.find_last_of('/') + 1) + "snare-cni";
+  std::vector<char*> args = {const_cast<char*>(path.c_str())};
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execv(path.c_str(), args.data());
+  error_line(fmt::format("snare cni: cannot run {}: {} (install snare-cni next to snare)", path,
+                         errno_text(errno)));
+  return 1;
+}
+
 }  // namespace
 
 int run_apply(const std::string& command, const std::vector<std::string>& args,
@@ -166,6 +184,7 @@ int run_cli(int argc, char** argv, const Commands& cmds) {
     return run_rules(verb, "snare " + sub, args, cmds);
   }
   if (sub == "proxy") return cmds.proxy(argc - 1, argv + 1);
+  if (sub == "cni") return run_snare_cni(argc - 1, argv + 1);
   if (sub == "version") return print_version(cmds);
   if (sub == "help") {
     std::fputs(kUsage, stdout);

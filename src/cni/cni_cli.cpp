@@ -20,8 +20,11 @@ namespace {
 
 const char* kUsage =
     "usage: istio-cni                 (CNI_COMMAND and the CNI variables set: the CNI plugin)\n"
-    "       snare-cni print-flags --kubeconfig FILE --namespace NS --pod NAME\n"
-    "                                 print the snare flags this pod's rules come from\n"
+    "       snare-cni print-flags [--kubeconfig FILE] --namespace NS --pod NAME "
+    "[--native-nftables]\n"
+    "                                 print the snare flags this pod's rules come from "
+    "(kubeconfig\n"
+    "                                 default: /var/run/istio-cni/istio-cni-kubeconfig)\n"
     "       snare-cni install --cni-bin-dir DIR [--watch]\n"
     "                                 install the plugin as DIR/istio-cni (see the README)\n";
 

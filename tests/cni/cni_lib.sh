@@ -93,7 +93,7 @@ pod_new() {
 # cni_env POD-NAME COMMAND IFNAME PLUGIN [NAMESPACE]: run a plugin from the node as a runtime would.
 cni_env() {
   ip netns exec "$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$2" \
-    CNI_CONTAINERID="c-$1" CNI_NETNS="/run/netns/$POD" CNI_IFNAME="$3" CNI_PATH="$CNI_PLUGINS" \
+    CNI_CONTAINERID="${CNI_CID:-c-$1}" CNI_NETNS="/run/netns/$POD" CNI_IFNAME="$3" CNI_PATH="$CNI_PLUGINS" \
     CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=${5:-default};K8S_POD_NAME=$1;K8S_POD_INFRA_CONTAINER_ID=c-$1;K8S_POD_UID=u-$1" \
     "$4"
 }

@@ -1,13 +1,13 @@
 #!/bin/bash
 # Every Kubernetes manifest and values file under packaging/k8s parses, and the arguments it
 # gives snare are accepted: init containers' by `snare --dry-run`, the proxy's by
-# `snare proxy --check` (parse and validate, then exit). Security contexts ask for no more than
-# they need.
+# `snare proxy --check` (parse and validate, then exit), the CNI DaemonSet's `install` by
+# snare-cni installing into a scratch directory. Security contexts ask for no more than they need.
 set -euo pipefail
-exec /usr/bin/python3 - "$SNARE" "$SNARE_SOURCE_DIR/packaging/k8s" <<'PY'
-import glob, os, subprocess, sys
+exec /usr/bin/python3 - "$SNARE" "$SNARE_SOURCE_DIR/packaging/k8s" "$SNARE_CNI" <<'PY'
+import glob, os, subprocess, sys, tempfile
 import yaml
-snare, folder = sys.argv[1], sys.argv[2]
+snare, folder, snare_cni = sys.argv[1], sys.argv[2], sys.argv[3]
 passed = failed = 0
 def check(ok, what):
     global passed, failed
@@ -23,6 +23,21 @@ for path in files:
     docs = [d for d in yaml.safe_load_all(open(path)) if d]
     check(bool(docs), f"{name}: no YAML document")
     for doc in docs:
+        if doc.get("kind") == "DaemonSet":
+            for c in doc["spec"]["template"]["spec"]["containers"]:
+                args = [str(a) for a in c.get("args", [])]
+                sc = c.get("securityContext", {})
+                check(sc.get("allowPrivilegeEscalation") is False and not sc.get("privileged"),
+                      f"{name}/{c['name']}: must not escalate")
+                check(sc.get("capabilities", {}).get("drop") == ["ALL"], f"{name}/{c['name']}: must drop ALL")
+                check(args[:1] == ["install"] and "--cni-bin-dir" in args, f"{name}/{c['name']}: args {args}")
+                mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+                check(args[args.index("--cni-bin-dir") + 1] in mounts, f"{name}/{c['name']}: bin dir not mounted")
+                with tempfile.TemporaryDirectory() as d:
+                    r = subprocess.run([snare_cni, "install", "--cni-bin-dir", d], capture_output=True, text=True)
+                    check(r.returncode == 0 and os.path.exists(os.path.join(d, "istio-cni")),
+                          f"{name}: snare-cni install failed: {r.stderr.strip()}")
+            continue
         if doc.get("kind") != "Pod":
             image = doc.get("global", {}).get("proxy_init", {}).get("image", "")
             check("/" in image, f"{name}: global.proxy_init.image must be a full image name (with '/')")
