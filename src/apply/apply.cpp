@@ -68,13 +68,8 @@ Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRepor
   std::vector<TableWork*> done;
   if (s = commit_or_roll_back(in_order(work, false), *env.tables, rep, done); !s.ok()) return s;
   if (!env.routes) return Status::Ok();
-  t = Clock::now();
-  RouteChanges changes;
-  s = set_up_routes(cfg, plan, *env.routes, cfg.reconcile || cfg.force_apply, changes);
-  rep.routes_ms = ms_since(t);
-  rep.changed |= changes.any();
+  s = apply_routes_step(cfg, plan, *env.routes, cfg.reconcile || cfg.force_apply, rep);
   if (s.ok()) return s;
-  undo_routes(*env.routes, changes);
   const std::string rb = roll_back(done, *env.tables, rep);
   return Status::Fail(s.error + rb + (done.empty() ? "" : "; tables restored"));
 }
@@ -95,12 +90,8 @@ Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRep
   if (Status s = commit_or_roll_back(in_order(work, true), *env.tables, rep, done); !s.ok())
     return s;
   if (!env.routes) return Status::Ok();
-  t = Clock::now();
-  RouteChanges changes;
-  Status s = remove_routes(cfg, plan, *env.routes, changes);
-  rep.routes_ms = ms_since(t);
-  rep.changed |= changes.any();
-  if (!s.ok()) return Status::Fail("rules removed, but " + s.error);
+  if (Status s = cleanup_routes_step(cfg, plan, *env.routes, rep); !s.ok())
+    return Status::Fail("rules removed, but " + s.error);
   return Status::Ok();
 }
 

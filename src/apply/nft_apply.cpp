@@ -151,14 +151,9 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   }
   rep.changed |= nft_done;
   if (!env.routes) return Status::Ok();
-  t = Clock::now();
-  RouteChanges changes;
   // Earlier TPROXY routes go too: a re-run replaces what earlier flags set up, like the tables.
-  Status s = set_up_routes(cfg, plan, *env.routes, true, changes);
-  rep.routes_ms = ms_since(t);
-  rep.changed |= changes.any();
+  Status s = apply_routes_step(cfg, plan, *env.routes, true, rep);
   if (s.ok()) return s;
-  undo_routes(*env.routes, changes);
   std::string rb = env.legacy ? roll_back(done, *env.legacy, rep) : "";
   if (nft_done) rb += restore_nft(*env.nft, before, rep);
   return Status::Fail(s.error + rb);
@@ -181,12 +176,8 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
   }
   rep.commit_ms = ms_since(t);
   if (!env.routes) return Status::Ok();
-  t = Clock::now();
-  RouteChanges changes;
-  Status s = remove_routes(cfg, plan, *env.routes, changes);
-  rep.routes_ms = ms_since(t);
-  rep.changed |= changes.any();
-  if (!s.ok()) return Status::Fail("tables removed, but " + s.error);
+  if (Status s = cleanup_routes_step(cfg, plan, *env.routes, rep); !s.ok())
+    return Status::Fail("tables removed, but " + s.error);
   return Status::Ok();
 }
 

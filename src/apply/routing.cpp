@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/log.h"
 
@@ -109,6 +110,33 @@ Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, Rout
       note(fmt::format("remove ::6/128 from lo: {}", s.error));
   if (!errors.empty()) return Status::Fail(errors);
   return Status::Ok();
+}
+
+namespace {
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+Status apply_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes, bool remove_stale,
+                         ApplyReport& rep) {
+  const auto t = std::chrono::steady_clock::now();
+  RouteChanges changes;
+  Status s = set_up_routes(cfg, plan, routes, remove_stale, changes);
+  rep.routes_ms = ms_since(t);
+  rep.changed |= changes.any();
+  if (!s.ok()) undo_routes(routes, changes);
+  return s;
+}
+
+Status cleanup_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes,
+                           ApplyReport& rep) {
+  const auto t = std::chrono::steady_clock::now();
+  RouteChanges changes;
+  Status s = remove_routes(cfg, plan, routes, changes);
+  rep.routes_ms = ms_since(t);
+  rep.changed |= changes.any();
+  return s;
 }
 
 Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff) {

@@ -42,6 +42,14 @@ void undo_routes(RouteOps& routes, const RouteChanges& changes);
 // Cleanup's part: the flags' routes, earlier istio routes, and ::6 when the flags use IPv6.
 Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, RouteChanges& changes);
 
+// The routes step of an apply, timed into the report: set up what the flags need and, on failure,
+// undo what this run changed before returning the error.
+Status apply_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes, bool remove_stale,
+                         ApplyReport& report);
+// The routes step of a cleanup, timed into the report.
+Status cleanup_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes,
+                           ApplyReport& report);
+
 // verify's part: "+" lines for missing routes and ::6, "-" lines for earlier istio routes.
 Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff);
 

@@ -13,12 +13,15 @@ mount namespace can be made (a container engine's default capabilities lack SYS_
 checks are skipped with the reason and the script exits 77 (CTest: skipped) after running all the
 others; under CI=true a skip is a failure.
 """
-import json
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
+
+# The listing comparison shared with the root tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "root"))
+from nft_same import differences, tables as nft_tables  # noqa: E402
 
 
 def rules(text, golden):
@@ -64,27 +67,10 @@ def tables(lines):
     return {t: l for t, l in out.items() if any(x.startswith("-A") for x in l)}
 
 
-def nft_tables(text):
-    """A JSON listing -> {table: {chain: (attributes, [rule expressions])}}, handles and counters
-    left out. Chains are compared by name; rules in their order."""
-    out = {}
-    for item in json.loads(text)["nftables"]:
-        if "table" in item:
-            out.setdefault(item["table"]["name"], {})
-        elif "chain" in item:
-            c = {k: v for k, v in item["chain"].items() if k != "handle"}
-            out.setdefault(c["table"], {})[c["name"]] = (c, [])
-        elif "rule" in item:
-            r = item["rule"]
-            expr = [{"counter": {"packets": 0, "bytes": 0}} if "counter" in e else e for e in r["expr"]]
-            out[r["table"]][r["chain"]][1].append(expr)
-    return out
-
-
 def check_nft_save(snare, root, name, golden, argv, need_groups):
     case = os.path.basename(golden).replace(".golden", "")
     r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
-    want = nft_tables(open(os.path.join(root, "nftables-kernel-form", f"{case}.json")).read())
+    want = nft_tables(os.path.join(root, "nftables-kernel-form", f"{case}.json"))
     try:
         got = nft_tables(r.stdout) if r.returncode == 0 else None
     except (ValueError, KeyError) as e:
@@ -93,11 +79,7 @@ def check_nft_save(snare, root, name, golden, argv, need_groups):
         return True
     print(f"FAIL save {name}: exit {r.returncode} {r.stderr.strip()[:300]}")
     if isinstance(got, dict):
-        for t in sorted(set(want) | set(got)):
-            for c in sorted(set(want.get(t, {})) | set(got.get(t, {}))):
-                w, g = want.get(t, {}).get(c), got.get(t, {}).get(c)
-                if w != g:
-                    print(f"  {t} {c}:\n    want {w}\n    got  {g}")
+        print("\n".join(differences(want, got)))
     return False
 
 

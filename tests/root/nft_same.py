@@ -7,9 +7,11 @@ import json
 import sys
 
 
-def tables(path):
+def tables(path_or_text):
+    """A JSON listing (a file, or the text itself) -> {table: {chain: (attributes, [rules])}}."""
+    text = path_or_text if path_or_text.lstrip().startswith("{") else open(path_or_text).read()
     out = {}
-    for item in json.load(open(path))["nftables"]:
+    for item in json.loads(text)["nftables"]:
         if "table" in item:
             out.setdefault(item["table"]["name"], {})
         elif "chain" in item:
@@ -22,12 +24,19 @@ def tables(path):
     return out
 
 
-want, have = tables(sys.argv[1]), tables(sys.argv[2])
-if want == have:
-    sys.exit(0)
-for t in sorted(set(want) | set(have)):
-    for c in sorted(set(want.get(t, {})) | set(have.get(t, {}))):
-        w, h = want.get(t, {}).get(c), have.get(t, {}).get(c)
-        if w != h:
-            print(f"{t} {c}:\n  want {w}\n  have {h}")
-sys.exit(1)
+def differences(want, have):
+    """Lines naming each chain that differs."""
+    out = []
+    for t in sorted(set(want) | set(have)):
+        for c in sorted(set(want.get(t, {})) | set(have.get(t, {}))):
+            w, h = want.get(t, {}).get(c), have.get(t, {}).get(c)
+            if w != h:
+                out.append(f"{t} {c}:\n  want {w}\n  have {h}")
+    return out
+
+
+if __name__ == "__main__":
+    diff = differences(tables(sys.argv[1]), tables(sys.argv[2]))
+    if diff:
+        print("\n".join(diff))
+    sys.exit(1 if diff else 0)
