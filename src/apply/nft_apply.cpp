@@ -122,8 +122,8 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   t = Clock::now();
   // Why only with tables there: the kernel form of thousands of rules costs more than reading
   // them, and against no istio table at all the answer is known.
-  const bool same = !st.present.empty() &&
-                    nft_form_lines(st.current) == nft_form_lines(nft_expected_form(plan));
+  const bool same =
+      !st.present.empty() && nft_form_lines(st.current) == nft_form_lines(nft_expected_form(plan));
   std::string before;
   if (!same || cfg.force_apply)
     if (Status s = snapshot(*env.nft, st.present, before); !s.ok()) return s;
