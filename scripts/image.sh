@@ -59,7 +59,7 @@ pod build -q --network=host "${LIMITS[@]}" --build-arg SNARE_GIT_REV="$rev" -t "
 echo "image: built in $(($(date +%s) - start)) s"
 
 # 3. What it prints: the version with the revision, and the same dry-run as the local build.
-run --network=none "$IMAGE" version | grep -q "git $rev" || fail "snare version in the image lacks git $rev"
+grep -q "git $rev" <<<"$(run --network=none "$IMAGE" version)" || fail "snare version in the image lacks git $rev"
 FLAGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
 run --network=none "$IMAGE" istio-iptables --dry-run "${FLAGS[@]}" >"$work/image.dry" 2>/dev/null
 "$LOCAL" --dry-run "${FLAGS[@]}" >"$work/local.dry" 2>/dev/null
@@ -109,7 +109,7 @@ pod build -q --network=host "${LIMITS[@]}" --build-arg SNARE_GIT_REV="$rev" --ta
 mkdir -p "$work/cnibin"
 run --network=none -v "$work/cnibin:/host/opt/cni/bin" "$IMAGE-cni" install --cni-bin-dir /host/opt/cni/bin \
   >/dev/null 2>"$work/install.log" || { cat "$work/install.log" >&2; fail "snare-cni install in the CNI image failed"; }
-CNI_COMMAND=VERSION "$work/cnibin/istio-cni" | grep -q '"1.0.0"' || fail "the installed istio-cni does not answer VERSION"
+grep -q '"1.0.0"' <<<"$(CNI_COMMAND=VERSION "$work/cnibin/istio-cni")" || fail "the installed istio-cni does not answer VERSION"
 size=$(pod image inspect --format '{{.Size}}' "$IMAGE-cni")
 echo "image: $IMAGE-cni is $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }') MiB); installs $(du -sh "$work/cnibin" | cut -f1) into the bin dir"
 

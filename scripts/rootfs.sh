@@ -17,7 +17,7 @@ chmod 1777 "$out/tmp"
 install -m 0755 "$bin" "$out/usr/local/bin/snare"
 ln -sf snare "$out/usr/local/bin/istio-iptables"
 # libnftables.so.1 where the loader finds it (ldconfig's cache), for dlopen.
-nftables=$(ldconfig -p | awk '$1 == "libnftables.so.1" && /x86-64|x86_64|64bit/ {print $NF; exit}')
+nftables=$(ldconfig -p | awk '$1 == "libnftables.so.1" && /x86-64|x86_64|64bit/ && !found {print $NF; found = 1}')
 [ -n "$nftables" ] || { echo "rootfs.sh: libnftables.so.1 not found (Debian: libnftables1)" >&2; exit 1; }
 if [ -n "$cni" ]; then
   install -m 0755 "$cni" "$out/usr/local/bin/snare-cni"

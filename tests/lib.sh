@@ -49,7 +49,7 @@ read -r -a SNARE_RULE_FLAGS <<< "${SNARE_RULE_FLAGS:-}"
 expect_backend() {
   local ns=$1
   if [[ " ${SNARE_RULE_FLAGS[*]:-} " == *" --native-nftables "* ]]; then
-    ip netns exec "$ns" nft list tables | grep -q "inet istio-proxy-nat" || fail "$ns: no nftables table"
+    grep -q "inet istio-proxy-nat" <<<"$(ip netns exec "$ns" nft list tables)" || fail "$ns: no nftables table"
     [ -z "$(ip netns exec "$ns" iptables-legacy-save | grep '^-A' || true)" ] ||
       fail "$ns: nftables mode wrote legacy iptables rules"
   else

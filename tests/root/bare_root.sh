@@ -17,7 +17,7 @@ out=$(chroot "$root" /usr/local/bin/snare --dry-run "${args[@]}") || fail "dry-r
 diff <(echo "$out") "$SNARE_SOURCE_DIR/rules/sidecar-default.restore" || fail "dry-run differs from rules/sidecar-default.restore"
 out=$(chroot "$root" /usr/local/bin/istio-iptables --dry-run "${args[@]}") || fail "istio-iptables link failed"
 diff <(echo "$out") "$SNARE_SOURCE_DIR/rules/sidecar-default.restore" || fail "istio-iptables dry-run differs"
-chroot "$root" /usr/local/bin/snare version | grep -q libiptc || fail "snare version failed in the bare root"
+grep -q libiptc <<<"$(chroot "$root" /usr/local/bin/snare version)" || fail "snare version failed in the bare root"
 # istio-proxy resolves from the image's /etc/passwd (as in istio's proxyv2 image)
 out=$(chroot "$root" /usr/local/bin/snare --dry-run -b '*' -i '*' --enable-ipv6=false)
 grep -q -- "--uid-owner 1337" <<< "$out" || fail "default proxy UID did not resolve to 1337"

@@ -36,7 +36,7 @@ for mode in iptables nftables; do
   pod_new basic
   istio_add basic "$extra" || fail "$mode: ADD exited $?: $(cat "$CNI_WORK/basic.out" "$CNI_WORK/basic.err")"
   if [ $mode = nftables ]; then
-    ip netns exec "$POD" nft list tables | grep -q 'inet istio-proxy-nat' || fail "nftables mode: no table"
+    grep -q 'inet istio-proxy-nat' <<<"$(ip netns exec "$POD" nft list tables)" || fail "nftables mode: no table"
     [ -z "$(ip netns exec "$POD" iptables-legacy-save | grep '^-A' || true)" ] || fail "nftables mode wrote legacy rules"
   fi
   flags=$(ip netns exec "$NODE" "$SNARE_CNI" print-flags --kubeconfig "$RUN_DIR/istio-cni-kubeconfig" \

@@ -107,7 +107,7 @@ new_ns nx
 "$SNARE" "${REDIRECT[@]}" --network-namespace "/run/netns/$NS" --log_as_json 2>"$work_log" ||
   fail "--network-namespace apply"
 grep -q '"backend":"nftables"' "$work_log" && grep -q '"commit_ms"' "$work_log" || fail "JSON log: $(cat "$work_log")"
-ip netns exec "$NS" nft list tables | grep -q istio-proxy-nat || fail "--network-namespace: no table there"
+grep -q istio-proxy-nat <<<"$(ip netns exec "$NS" nft list tables)" || fail "--network-namespace: no table there"
 [ -z "$(nft list tables | grep istio-proxy || true)" ] || fail "--network-namespace wrote into this namespace"
 ip netns exec "$NS" sleep 30 &
 holder=$!

@@ -61,7 +61,7 @@ grep -q mangle <<<"$(ip netns exec "$NS" cat /proc/net/ip_tables_names /proc/net
 SNARE_FAULT_AFTER_COMMITS=3 run_in "$NS" --reconcile "${TPROXY46[@]}" 2>/dev/null && fail "fault 3 applied"
 [ "$(snapshot "$NS")" = "$before" ] || fail "the rollback changed the rules: $(diff <(echo "$before") <(snapshot "$NS"))"
 for t in $(ip netns exec "$NS" cat /proc/net/ip6_tables_names); do
-  ip netns exec "$NS" ip6tables-legacy-save -t "$t" | grep -q '^-A\|^:ISTIO' && [ "$t" != nat ] &&
+  grep -q '^-A\|^:ISTIO' <<<"$(ip netns exec "$NS" ip6tables-legacy-save -t "$t")" && [ "$t" != nat ] &&
     fail "table $t was left with rules"
 done
 

@@ -19,7 +19,7 @@ for bad in "--workers 0" "--idle-timeout 5" "--splice sometimes" "--outbound-por
   [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "$bad: more than one line: $err"
   [[ "$err" == *"$flag"* && "$err" == *"\"$value\""* ]] || fail "$bad: error does not name both: $err"
 done
-"$SNARE" proxy --help | grep -q -- --drain-timeout || fail "--help lacks --drain-timeout"
+grep -q -- --drain-timeout <<<"$("$SNARE" proxy --help)" || fail "--help lacks --drain-timeout"
 
 pair_new
 work=$(mktemp -d)

@@ -27,7 +27,7 @@ grep -q "dir=inbound client=$IP4C:[0-9]* dst=$IP4S:7000 dst_from=nat bytes_up=30
 grep -q "dir=outbound client=\[$IP6C\]:[0-9]* dst=\[$IP6S\]:7000" "$work/cli.log" ||
   fail "no IPv6 outbound log line"
 # The proxies' own upstream sockets belong to uid 1337 (not captured again).
-ip netns exec "$CLI" ss -tnep | grep -q "uid:1337" || true
+grep -q "uid:1337" <<<"$(ip netns exec "$CLI" ss -tnep)" || true
 n=$(grep -c "msg=connection\| connection " "$work/cli.log" || true)
 [ "$n" -ge 6 ] || fail "expected >= 6 outbound connection log lines, got $n"
 echo "PASS proxy_relay"
