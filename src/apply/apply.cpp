@@ -103,13 +103,7 @@ int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string&
     s = plan_table(plan, false, *env.tables, work[i].tp);
     if (s.ok() && !work[i].tp.same) diff += diff_tables(work[i].tp.current, work[i].tp.desired);
   }
-  // The routing half of the apply: TPROXY's rule and route, ::6 on lo, earlier istio routes.
-  if (s.ok() && env.routes) s = routes_drift(cfg, plan, *env.routes, diff);
-  if (!s.ok()) {
-    error = s.error;
-    return 2;
-  }
-  return diff.empty() ? 0 : 1;
+  return verify_outcome(s, cfg, plan, env.routes, diff, error);
 }
 
 }  // namespace snare

@@ -195,12 +195,7 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
             "# legacy iptables: istio rules next to the nftables ones (--reconcile moves them)\n" +
             diff_tables(w.tp.current, w.tp.desired);
   }
-  if (s.ok() && env.routes) s = routes_drift(cfg, plan, *env.routes, diff);
-  if (!s.ok()) {
-    error = s.error;
-    return 2;
-  }
-  return diff.empty() ? 0 : 1;
+  return verify_outcome(s, cfg, plan, env.routes, diff, error);
 }
 
 }  // namespace snare
