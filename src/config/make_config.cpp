@@ -224,11 +224,12 @@ Status unsupported(const Config& c) {
   if (c.force_iptables_binary == "nft")
     return Status::Fail(
         "--force-iptables-binary: \"nft\" is not supported yet: snare writes legacy iptables "
-        "through libiptc and needs no binary; drop the flag or use \"legacy\"");
+        "through libiptc and needs no binary; on nftables nodes use --native-nftables instead");
   if (c.cni_mode)
     return Status::Fail(
-        "--cni-mode: not supported yet (istio CNI links its own rule code); run snare as the init "
-        "container, or with --network-namespace from the host");
+        "--cni-mode: not supported yet (istio's plugin calls its own rule code with it); snare's "
+        "CNI "
+        "plugin is snare-cni (istio-cni, `snare cni`), which needs no such flag");
   return Status::Ok();
 }
 
