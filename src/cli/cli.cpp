@@ -69,14 +69,16 @@ int parse_config(const std::vector<std::string>& args, const std::string& comman
 }
 
 // Enters the pod's namespace first: IPv6 detection reads its addresses, and every libiptc or
-// netlink handle must be opened inside it. A dry-run goes on where it is, with a warning.
-int enter_namespace(const Config& cfg, std::vector<std::string>& warnings) {
+// netlink handle must be opened inside it. A dry-run goes on where it is, with a warning. A
+// namespace that cannot be entered is a failure for apply and clean and trouble for verify (2: it
+// could not read the rules, which is not drift).
+int enter_namespace(Verb verb, const Config& cfg, std::vector<std::string>& warnings) {
   if (cfg.network_namespace.empty() && cfg.netns_pid <= 0) return -1;
   Status s = enter_netns(cfg.network_namespace, cfg.netns_pid);
   if (s.ok()) return -1;
   if (!cfg.dry_run) {
     error_line(s.error);
-    return 1;
+    return verb == Verb::verify ? 2 : 1;
   }
   warnings.push_back(s.error + " (dry-run goes on in the current namespace)");
   return -1;
@@ -109,7 +111,7 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   std::vector<std::string> warnings;
   if (int rc = parse_config(args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
   if (verb == Verb::apply && cfg.cleanup_only) verb = Verb::clean;
-  if (int rc = enter_namespace(cfg, warnings); rc >= 0) return rc;
+  if (int rc = enter_namespace(verb, cfg, warnings); rc >= 0) return rc;
   System& sys = real_system();
   if (Status s = fill_config(cfg, sys, env, warnings); !s.ok()) {
     error_line(s.error);
