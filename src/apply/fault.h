@@ -47,6 +47,10 @@ class FaultInjectingNft : public NftBackend {
     return inner_.list_table(table, json, out);
   }
   Status run(const std::string& commands, bool& committed) override;
+  Status ip_tables(std::vector<std::string>& names) override { return inner_.ip_tables(names); }
+  Status list_ip_table(const std::string& table, std::string& json) override {
+    return inner_.list_ip_table(table, json);
+  }
 
  private:
   std::unique_ptr<NftBackend> owned_;  // null when the caller owns the inner backend

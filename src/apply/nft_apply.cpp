@@ -9,6 +9,7 @@
 
 #include "apply/routing.h"
 #include "apply/tables.h"
+#include "apply/xt_nft.h"
 #include "model/nft_form.h"
 #include "model/nft_layout.h"
 #include "render/diff.h"
@@ -72,17 +73,21 @@ std::string restore_nft(NftBackend& nft, const std::string& before, ApplyReport&
                 : "; restoring the nftables tables failed too: " + s.error;
 }
 
-// Legacy x_tables state: istio's part of each table, which --reconcile removes.
+// Earlier istio state of the other back-ends: istio's part of each legacy x_tables table, and its
+// chains in iptables-nft's ip/ip6 tables, which --reconcile removes.
 struct LegacyState {
   std::vector<TableWork> work;
   std::vector<std::string> found;  // "ipv4 nat (ISTIO_INBOUND, ISTIO_OUTPUT)"
+  XtIstio xt;
 };
 
-Status read_legacy(TablesBackend& legacy, LegacyState& out) {
-  if (Status s = read_tables(legacy, out.work); !s.ok()) return s;
+Status read_legacy(NftBackend& nft, TablesBackend* legacy, LegacyState& out) {
+  if (Status s = read_xt_istio(nft, out.xt); !s.ok()) return s;
+  if (!legacy) return Status::Ok();
+  if (Status s = read_tables(*legacy, out.work); !s.ok()) return s;
   const Plan none;  // no rules: what stays of a table is everything that is not istio's
   for (TableWork& w : out.work) {
-    if (Status s = plan_table(none, true, legacy, w.tp); !s.ok()) return s;
+    if (Status s = plan_table(none, true, *legacy, w.tp); !s.ok()) return s;
     w.commit = !w.tp.same;
     if (!w.tp.residue) continue;
     std::vector<std::string> chains;
@@ -95,12 +100,18 @@ Status read_legacy(TablesBackend& legacy, LegacyState& out) {
 }
 
 Status refuse_legacy(const LegacyState& legacy) {
+  std::string where;
+  if (!legacy.found.empty())
+    where = fmt::format("the legacy iptables back-end holds istio rules ({})",
+                        fmt::join(legacy.found, "; "));
+  if (!legacy.xt.empty())
+    where += fmt::format("{}iptables-nft's tables hold istio rules ({})", where.empty() ? "" : "; ",
+                         fmt::join(legacy.xt.found, "; "));
   return Status::Fail(fmt::format(
-      "the legacy iptables back-end holds istio rules ({}); nftables rules next to them would be "
-      "a second capture rule set on every packet. Rerun with --reconcile to move to nftables "
-      "(removes istio's legacy rules only, all or nothing), or remove them first with `snare "
-      "clean` and the old flags, without --native-nftables",
-      fmt::join(legacy.found, "; ")));
+      "{}; nftables rules next to them would be a second capture rule set on every packet. Rerun "
+      "with --reconcile to move to nftables (removes istio's earlier rules only, all or nothing), "
+      "or remove them first with `snare clean` and the old flags, without --native-nftables",
+      where));
 }
 
 size_t rule_count(const Plan& plan) {
@@ -115,10 +126,19 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   NftRead st;
   LegacyState legacy;
   if (Status s = read_istio_tables(*env.nft, st); !s.ok()) return s;
-  if (env.legacy)
-    if (Status s = read_legacy(*env.legacy, legacy); !s.ok()) return s;
+  if (Status s = read_legacy(*env.nft, env.legacy, legacy); !s.ok()) return s;
   rep.read_ms = ms_since(t);
-  if (!legacy.found.empty() && !cfg.reconcile) return refuse_legacy(legacy);
+  if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile) return refuse_legacy(legacy);
+  // iptables-nft's chains go in the nftables transaction, and nft cannot write them back (its
+  // language has no xtables matches): so the routes, the one step that could fail after it, come
+  // first, and are undone if the transaction fails.
+  RouteChanges early;
+  const bool routes_first = !legacy.xt.empty() && env.routes;
+  if (routes_first)
+    if (Status s = set_up_routes(cfg, plan, *env.routes, true, early); !s.ok()) {
+      undo_routes(*env.routes, early);
+      return s;
+    }
   t = Clock::now();
   // Why only with tables there: the kernel form of thousands of rules costs more than reading
   // them, and against no istio table at all the answer is known.
@@ -130,9 +150,11 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   rep.build_ms = ms_since(t);
   t = Clock::now();
   bool nft_done = false;
-  if (!same || cfg.force_apply) {
-    Status s = env.nft->run(delete_tables(st.present) + render_nft(plan), nft_done);
+  if (!same || cfg.force_apply || !legacy.xt.empty()) {
+    Status s =
+        env.nft->run(delete_tables(st.present) + render_nft(plan) + legacy.xt.removal, nft_done);
     rep.commit_ms = ms_since(t);
+    if (!s.ok() && routes_first) undo_routes(*env.routes, early);
     if (!s.ok())
       return Status::Fail("nftables transaction: " + s.error +
                           (nft_done ? restore_nft(*env.nft, before, rep) : ""));
@@ -145,12 +167,16 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   if (!legacy.found.empty()) {
     std::vector<TableWork*> order;  // nat first, as a cleanup: capture stops before its helpers
     for (auto it = legacy.work.rbegin(); it != legacy.work.rend(); ++it) order.push_back(&*it);
-    if (Status s = commit_or_roll_back(order, *env.legacy, rep, done); !s.ok())
+    if (Status s = commit_or_roll_back(order, *env.legacy, rep, done); !s.ok()) {
+      if (routes_first) undo_routes(*env.routes, early);
+      // The one case that cannot be put back whole: nft cannot write iptables-nft's rules.
       return Status::Fail("removing istio's legacy rules: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, rep) : ""));
+                          (nft_done ? restore_nft(*env.nft, before, rep) : "") +
+                          (legacy.xt.empty() ? "" : "; istio's iptables-nft chains stay removed"));
+    }
   }
-  rep.changed |= nft_done;
-  if (!env.routes) return Status::Ok();
+  rep.changed |= nft_done || early.any();
+  if (!env.routes || routes_first) return Status::Ok();
   // Earlier TPROXY routes go too: a re-run replaces what earlier flags set up, like the tables.
   Status s = apply_routes_step(cfg, plan, *env.routes, true, rep);
   if (s.ok()) return s;
@@ -165,11 +191,13 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
   if (Status s = env.nft->inet_tables(names); !s.ok()) return s;
   for (const std::string& n : istio_nft_tables())
     if (std::find(names.begin(), names.end(), n) != names.end()) present.push_back(n);
+  XtIstio xt;  // istio's iptables-nft chains capture too: clean takes them in the same transaction
+  if (Status s = read_xt_istio(*env.nft, xt); !s.ok()) return s;
   rep.read_ms = ms_since(t);
   t = Clock::now();
-  if (!present.empty()) {
+  if (!present.empty() || !xt.empty()) {
     bool committed = false;
-    if (Status s = env.nft->run(delete_tables(present), committed); !s.ok())
+    if (Status s = env.nft->run(delete_tables(present) + xt.removal, committed); !s.ok())
       return Status::Fail("nftables transaction: " + s.error);
     rep.committed.push_back("inet/istio-proxy-*");
     rep.changed = true;
@@ -186,9 +214,9 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
   NftRead st;
   LegacyState legacy;
   Status s = read_istio_tables(*env.nft, st);
-  if (s.ok() && env.legacy) s = read_legacy(*env.legacy, legacy);
+  if (s.ok()) s = read_legacy(*env.nft, env.legacy, legacy);
   if (s.ok()) {
-    diff += diff_nft_forms(st.current, nft_expected_form(plan));
+    diff += diff_nft_forms(st.current, nft_expected_form(plan)) + legacy.xt.drift;
     for (const TableWork& w : legacy.work)
       if (w.tp.residue)
         diff +=

@@ -110,6 +110,26 @@ class LibNftables : public NftBackend {
     return Status::Ok();
   }
 
+  Status ip_tables(std::vector<std::string>& names) override {
+    std::vector<NftTableInfo> all;
+    if (Status s = list_nft_tables(all); !s.ok()) return s;
+    names.clear();
+    for (const NftTableInfo& t : all)
+      if (t.family == "ip" || t.family == "ip6") names.push_back(t.family + " " + t.name);
+    return Status::Ok();
+  }
+
+  Status list_ip_table(const std::string& table, std::string& out) override {
+    if (Status s = open(); !s.ok()) return s;
+    api_.set_flags(ctx_, static_cast<unsigned>(NFT_CTX_OUTPUT_JSON));
+    const std::string cmd = "list table " + table;
+    const int rc = api_.run_buffer(ctx_, cmd.c_str());
+    api_.set_flags(ctx_, 0u);
+    if (rc != 0) return Status::Fail(fmt::format("{}: {}", cmd, one_line(api_.error(ctx_))));
+    out = api_.output(ctx_);
+    return Status::Ok();
+  }
+
   Status run(const std::string& commands, bool& committed) override {
     committed = false;
     if (Status s = open(); !s.ok()) return s;

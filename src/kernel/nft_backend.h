@@ -29,6 +29,10 @@ class NftBackend {
   // failure nothing changed (the error quotes nft's message with the line of the transaction);
   // an injected fault (apply/fault.h) fails after the commit.
   virtual Status run(const std::string& commands, bool& committed) = 0;
+  // The namespace's `ip` and `ip6` tables (where iptables-nft writes), as "ip nat", "ip6 raw".
+  virtual Status ip_tables(std::vector<std::string>& names) = 0;
+  // `list table ip nat` (a name as ip_tables gives it): libnftables' JSON listing.
+  virtual Status list_ip_table(const std::string& table, std::string& json) = 0;
 };
 
 std::unique_ptr<NftBackend> make_libnftables_backend();

@@ -221,3 +221,75 @@ TEST_CASE("cleanup deletes the istio tables there are, and nothing else") {
   CHECK(rig.nft.runs.size() == 1);
   CHECK_FALSE(again.changed);
 }
+
+namespace {
+
+// iptables-nft's nat table with istio's jump and chain, as `nft -j list table ip nat` shows it.
+const std::string kXtNat =
+    R"({"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 2}},
+    {"chain": {"family": "ip", "table": "nat", "name": "OUTPUT", "handle": 1, "type": "nat",
+               "hook": "output", "prio": -100, "policy": "accept"}},
+    {"chain": {"family": "ip", "table": "nat", "name": "ISTIO_OUTPUT", "handle": 2}},
+    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 9,
+              "expr": [{"jump": {"target": "ISTIO_OUTPUT"}}]}}]})";
+const std::string kXtRemoval =
+    "delete rule ip nat OUTPUT handle 9\nflush chain ip nat ISTIO_OUTPUT\n"
+    "delete chain ip nat ISTIO_OUTPUT\n";
+
+}  // namespace
+
+TEST_CASE(
+    "iptables-nft istio chains: refused by name, --reconcile removes them in the same "
+    "transaction, even when the nftables tables are already right") {
+  Rig rig;
+  rig.nft.ip_listings["ip nat"] = kXtNat;
+  Config cfg = config_of(kEmpty);
+  rig.nft.set_ruleset(kernel_form("empty"));
+  ApplyReport rep;
+  Status s = apply(rig, cfg, rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("iptables-nft's tables hold istio rules (ip nat "
+                                      "(ISTIO_OUTPUT))") &&
+                          Catch::Contains("--reconcile"));
+  CHECK(rig.nft.runs.empty());
+  cfg.reconcile = true;
+  rig.nft.after_commit = kernel_form("empty");
+  REQUIRE(apply(rig, cfg, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 1);
+  CHECK_THAT(rig.nft.runs[0], Catch::Contains(golden_text("empty")) && Catch::EndsWith(kXtRemoval));
+  CHECK(rig.nft.ip_listings.empty());
+  std::string diff, err;
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 0);
+}
+
+TEST_CASE("iptables-nft migration: the routes come first, and go again if the transaction fails") {
+  Rig rig;
+  rig.nft.ip_listings["ip nat"] = kXtNat;
+  Config cfg = config_of(kTproxy);
+  cfg.reconcile = true;
+  rig.nft.fail_run_at = 1;
+  ApplyReport rep;
+  REQUIRE_FALSE(apply(rig, cfg, rep).ok());
+  REQUIRE_FALSE(rig.routes.calls.empty());
+  CHECK_THAT(rig.routes.calls[0], Catch::StartsWith("add_tproxy_routes"));
+  CHECK(rig.routes.empty());  // undone
+  // A route failure: nothing was sent to nftables at all.
+  Rig routes_fail;
+  routes_fail.nft.ip_listings["ip nat"] = kXtNat;
+  routes_fail.routes.fail_at = "add_tproxy_routes ipv6";
+  REQUIRE_FALSE(apply(routes_fail, cfg, rep).ok());
+  CHECK(routes_fail.nft.runs.empty());
+  CHECK(routes_fail.routes.empty());
+  CHECK(routes_fail.nft.ip_listings.size() == 1);
+}
+
+TEST_CASE("cleanup removes istio's iptables-nft chains with the istio tables") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("tproxy"));
+  rig.nft.ip_listings["ip nat"] = kXtNat;
+  ApplyReport rep;
+  REQUIRE(nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 1);
+  CHECK_THAT(rig.nft.runs[0], Catch::EndsWith(kXtRemoval));
+  CHECK(rig.nft.ip_listings.empty());
+}

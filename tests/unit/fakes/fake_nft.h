@@ -27,6 +27,9 @@ class FakeNft : public NftBackend {
   std::vector<std::string> runs;  // every transaction, failed ones included
   int fail_run_at = 0;
   std::string after_commit;  // a whole-ruleset JSON listing; empty: only the deletions
+  // iptables-nft's tables ("ip nat" -> its JSON listing); a committed `delete chain ip nat ...`
+  // drops the table's listing (the test then checks the transaction's commands).
+  std::map<std::string, std::string> ip_listings;
 
   std::string name() const override { return "fake-nft"; }
 
@@ -50,9 +53,25 @@ class FakeNft : public NftBackend {
       return Status::Fail("transaction line 3: Error: injected");
     std::istringstream in(commands);
     for (std::string line; std::getline(in, line);)
-      if (line.rfind("delete table inet ", 0) == 0) tables.erase(line.substr(18));
+      if (line.rfind("delete table inet ", 0) == 0)
+        tables.erase(line.substr(18));
+      else if (line.rfind("delete chain ", 0) == 0)
+        ip_listings.erase(line.substr(13, line.find(' ', line.find(' ', 13) + 1) - 13));
     if (!after_commit.empty()) set_ruleset(after_commit);
     committed = true;
+    return Status::Ok();
+  }
+
+  Status ip_tables(std::vector<std::string>& names) override {
+    names.clear();
+    for (const auto& [name, listing] : ip_listings) names.push_back(name);
+    return Status::Ok();
+  }
+
+  Status list_ip_table(const std::string& table, std::string& json) override {
+    auto it = ip_listings.find(table);
+    if (it == ip_listings.end()) return Status::Fail("list table " + table + ": No such file");
+    json = it->second;
     return Status::Ok();
   }
 
