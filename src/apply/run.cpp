@@ -1,18 +1,14 @@
-// The rule commands against the kernel (see run.h).
+// One rule command against the kernel (see run.h).
 #include "apply/run.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <chrono>
 #include <cstdio>
-#include <functional>
 
 #include "apply/apply.h"
 #include "apply/nft_apply.h"
-#include "base/log.h"
-#include "kernel/nft_detect.h"
-#include "kernel/privileges.h"
-#include "kernel/routes.h"
+#include "apply/xt_nft.h"
 #include "kernel/xtables_lock.h"
 
 namespace snare {
@@ -20,6 +16,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kLockTimeout = std::chrono::seconds(30);
+
+const char* verb_name(RuleVerb v) {
+  return v == RuleVerb::apply ? "apply" : v == RuleVerb::clean ? "cleanup" : "verify";
+}
+
+bool nftables_mode(const Plan& plan) { return plan.dialect == Dialect::nftables; }
 
 std::string ms_text(double ms) { return fmt::format("{:.2f}", ms); }
 
@@ -34,49 +36,47 @@ void log_failure(const Config& cfg, const std::string& what, const std::string& 
   std::fputs(diff.c_str(), stderr);
 }
 
-// iptables mode's refusal of a namespace with nftables state: true when it must stop.
-bool nftables_state_present(const char* verb) {
-  bool has_nft = false;
-  std::string what;
-  if (Status s = detect_nftables(has_nft, what); !s.ok()) {
+// iptables mode's apply next to nftables state: true when it must stop. Only the apply: a clean
+// writes no second rule set, and it is what the refusals ask for (legacy istio rules must go
+// whatever nftables holds).
+bool refused_for_nftables(const RunSeams& seams) {
+  std::vector<NftTableInfo> tables;
+  if (Status s = seams.nft_tables(tables); !s.ok()) {
     log_warn("could not check for nftables state ({}); going on with legacy iptables", s.error);
     return false;
   }
-  if (has_nft)
-    log_error(
-        "{}: this network namespace already holds nftables state ({}). snare's iptables mode "
-        "programs the legacy back-end, which would run as a second, parallel rule set next to it; "
-        "use --native-nftables on nodes that use nftables, or remove the nftables state first "
-        "(nft delete table FAMILY NAME)",
-        verb, what);
-  return has_nft;
+  if (tables.empty()) return false;
+  log_error("apply: {}", nftables_refusal(tables));
+  return true;
 }
 
-// What apply and cleanup check before they touch anything. False (after logging) when they must
-// not go on. nftables mode has no nftables-state refusal (that state is its own) and takes the
-// xtables lock only when it may write legacy tables (--reconcile's migration).
-bool preflight(const char* verb, XtablesLock& lock, const Config& cfg) {
-  if (Status s = check_net_admin(); !s.ok()) {
-    log_error("{}: {}", verb, s.error);
-    return false;
-  }
-  if (cfg.native_nftables && !cfg.reconcile) return true;
-  if (!cfg.native_nftables && nftables_state_present(verb)) return false;
+// Whether the command writes legacy tables, and so takes the xtables lock.
+bool writes_legacy(RuleVerb verb, const Config& cfg, const Plan& plan) {
+  if (!nftables_mode(plan)) return true;
+  return verb == RuleVerb::apply && cfg.reconcile;  // the migration
+}
+
+// What apply and clean check and take before they touch anything. False (after logging) when
+// they must not go on.
+bool preflight(RuleVerb verb, const Config& cfg, const Plan& plan, const RunSeams& seams,
+               double& waited_ms) {
+  if (!nftables_mode(plan) && verb == RuleVerb::apply && refused_for_nftables(seams)) return false;
+  if (!writes_legacy(verb, cfg, plan)) return true;
   const std::string path = xtables_lock_path(cfg.network_namespace, cfg.netns_pid);
-  if (Status s = lock.acquire(path, kLockTimeout); !s.ok()) {
-    log_error("{}: xtables lock {}: {}", verb, path, s.error);
+  if (Status s = seams.lock(path, kLockTimeout, waited_ms); !s.ok()) {
+    log_error("{}: xtables lock {}: {}", verb_name(verb), path, s.error);
     return false;
   }
   return true;
 }
 
-LogFields timing_fields(const std::string& backend, const XtablesLock& lock, const ApplyReport& rep,
+LogFields timing_fields(const std::string& backend, double waited_ms, const ApplyReport& rep,
                         Clock::time_point start) {
   return {
       {"backend", backend},
       {"tables", rep.committed.empty() ? "none" : fmt::format("{}", fmt::join(rep.committed, ","))},
       {"rules", std::to_string(rep.rules)},
-      {"lock_wait_ms", ms_text(lock.waited_ms())},
+      {"lock_wait_ms", ms_text(waited_ms)},
       {"read_ms", ms_text(rep.read_ms)},
       {"build_ms", ms_text(rep.build_ms)},
       {"commit_ms", ms_text(rep.commit_ms)},
@@ -85,96 +85,101 @@ LogFields timing_fields(const std::string& backend, const XtablesLock& lock, con
        ms_text(std::chrono::duration<double, std::milli>(Clock::now() - start).count())}};
 }
 
-using Step = std::function<Status(RouteOps*, ApplyReport&)>;
-
-// apply and cleanup alike: preflight and lock, the step against the kernel, one log line.
-int run_locked(const char* verb, const Config& cfg, const std::string& backend, const Step& step,
-               const char* changed_msg, const char* unchanged_msg) {
-  const auto start = Clock::now();
-  XtablesLock lock;
-  if (!preflight(verb, lock, cfg)) return 1;
-  auto routes = make_netlink_route_ops();
-  ApplyReport rep;
-  Status s = step(routes.get(), rep);
-  lock.release();
-  LogFields fields = timing_fields(backend, lock, rep, start);
-  if (!s.ok()) {
-    log_failure(cfg, fmt::format("{} failed: {}", verb, s.error), rep.diff);
-    return 1;
-  }
-  log_line(LogLevel::info, rep.changed ? changed_msg : unchanged_msg, fields);
-  return 0;
+// iptables mode's clean, after the legacy tables: istio's chains that iptables-nft wrote capture
+// just the same, so they go too (one transaction; libnftables is loaded only when there are any).
+Status clean_iptables_nft(NftBackend* nft, ApplyReport& rep) {
+  if (!nft) return Status::Ok();
+  XtIstio xt;
+  if (Status s = read_xt_istio(*nft, xt); !s.ok())
+    return Status::Fail("legacy tables cleaned, but reading iptables-nft's: " + s.error);
+  if (xt.empty()) return Status::Ok();
+  bool committed = false;
+  if (Status s = nft->run(xt.removal, committed); !s.ok())
+    return Status::Fail("legacy tables cleaned, but removing istio's iptables-nft chains (" +
+                        fmt::format("{}", fmt::join(xt.found, "; ")) + "): " + s.error);
+  rep.committed.push_back("iptables-nft/ISTIO_*");
+  rep.changed = true;
+  return Status::Ok();
 }
 
-int run_verify(const std::function<int(RouteOps*, std::string&, std::string&)>& step) {
-  if (Status s = check_net_admin(); !s.ok()) {
-    log_error("verify: {}", s.error);
-    return 2;
+Status step(RuleVerb verb, const Config& cfg, const Plan& plan, RuleBackends b, RouteOps* routes,
+            ApplyReport& rep) {
+  if (nftables_mode(plan)) {
+    NftEnv env{b.nft, verb == RuleVerb::apply ? b.tables : nullptr, routes};
+    return verb == RuleVerb::apply ? nft_apply_plan(cfg, plan, env, rep)
+                                   : nft_cleanup_plan(cfg, plan, env, rep);
   }
-  auto routes = make_netlink_route_ops();
+  ApplyEnv env{b.tables, routes};
+  if (verb == RuleVerb::apply) return apply_plan(cfg, plan, env, rep);
+  Status s = cleanup_plan(cfg, plan, env, rep);
+  return s.ok() ? clean_iptables_nft(b.nft, rep) : s;
+}
+
+int verify(const Config& cfg, const Plan& plan, const RunSeams& seams, RuleBackends b) {
+  auto routes = seams.routes();
   std::string diff, error;
-  const int rc = step(routes.get(), diff, error);
+  int rc = 2;
+  if (nftables_mode(plan)) {
+    NftEnv env{b.nft, b.tables, routes.get()};
+    rc = nft_verify_plan(cfg, plan, env, diff, error);
+  } else {
+    ApplyEnv env{b.tables, routes.get()};
+    rc = verify_plan(cfg, plan, env, diff, error);
+  }
   if (rc == 2) {
     log_error("verify: {}", error);
     return 2;
   }
   std::fputs(diff.c_str(), stdout);
   std::fflush(stdout);
-  log_info("{}", rc == 0 ? "verify: the tables hold exactly what these flags create"
-                         : "verify: drift found");
+  seams.done_line(
+      rc == 0 ? "verify: the tables hold exactly what these flags create" : "verify: drift found",
+      {});
   return rc;
 }
 
 }  // namespace
 
-int apply_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
-  auto step = [&](RouteOps* routes, ApplyReport& rep) {
-    ApplyEnv env{&tables, routes};
-    return apply_plan(cfg, plan, env, rep);
-  };
-  return run_locked("apply", cfg, tables.name(), step, "applied rules",
-                    "rules already in place, nothing committed");
+std::string nftables_refusal(const std::vector<NftTableInfo>& tables) {
+  std::vector<std::string> deletes;
+  for (const NftTableInfo& t : tables)
+    deletes.push_back(fmt::format("`nft delete table {} {}`", t.family, t.name));
+  return fmt::format(
+      "this network namespace already holds nftables state ({}). snare's iptables mode programs "
+      "the legacy back-end, which would run as a second, parallel rule set next to it. On a node "
+      "that uses nftables run snare with --native-nftables (add --reconcile to move istio's "
+      "rules from iptables-nft's tables to it); `snare clean` with these flags removes istio's "
+      "rules from both; leftover tables go with {}",
+      describe_nft_tables(tables), fmt::join(deletes, ", "));
 }
 
-int cleanup_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
-  auto step = [&](RouteOps* routes, ApplyReport& rep) {
-    ApplyEnv env{&tables, routes};
-    return cleanup_plan(cfg, plan, env, rep);
-  };
-  return run_locked("cleanup", cfg, tables.name(), step, "removed rules",
-                    "nothing of these flags' rules found");
-}
-
-int verify_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
-  return run_verify([&](RouteOps* routes, std::string& diff, std::string& error) {
-    ApplyEnv env{&tables, routes};
-    return verify_plan(cfg, plan, env, diff, error);
-  });
-}
-
-int nft_apply_rules(const Config& cfg, const Plan& plan, NftBackends b) {
-  auto step = [&](RouteOps* routes, ApplyReport& rep) {
-    NftEnv env{&b.nft, &b.legacy, routes};
-    return nft_apply_plan(cfg, plan, env, rep);
-  };
-  return run_locked("apply", cfg, b.nft.name(), step, "applied rules",
-                    "rules already in place, nothing committed");
-}
-
-int nft_cleanup_rules(const Config& cfg, const Plan& plan, NftBackends b) {
-  auto step = [&](RouteOps* routes, ApplyReport& rep) {
-    NftEnv env{&b.nft, nullptr, routes};
-    return nft_cleanup_plan(cfg, plan, env, rep);
-  };
-  return run_locked("cleanup", cfg, b.nft.name(), step, "removed rules",
-                    "nothing of these flags' rules found");
-}
-
-int nft_verify_rules(const Config& cfg, const Plan& plan, NftBackends b) {
-  return run_verify([&](RouteOps* routes, std::string& diff, std::string& error) {
-    NftEnv env{&b.nft, &b.legacy, routes};
-    return nft_verify_plan(cfg, plan, env, diff, error);
-  });
+int run_rule_command(RuleVerb verb, const Config& cfg, const Plan& plan, const RunSeams& seams,
+                     RuleBackends b) {
+  const char* name = verb_name(verb);
+  if (Status s = seams.check_capability(); !s.ok()) {
+    log_error("{}: {}", name, s.error);
+    return verb == RuleVerb::verify ? 2 : 1;
+  }
+  if (verb == RuleVerb::verify) return verify(cfg, plan, seams, b);
+  const auto start = Clock::now();
+  double waited_ms = 0;
+  if (!preflight(verb, cfg, plan, seams, waited_ms)) return 1;
+  auto routes = seams.routes();
+  ApplyReport rep;
+  Status s = step(verb, cfg, plan, b, routes.get(), rep);
+  seams.unlock();
+  const std::string backend = nftables_mode(plan) ? b.nft->name() : b.tables->name();
+  LogFields fields = timing_fields(backend, waited_ms, rep, start);
+  if (!s.ok()) {
+    log_failure(cfg, fmt::format("{} failed: {}", name, s.error), rep.diff);
+    return 1;
+  }
+  const bool apply = verb == RuleVerb::apply;
+  seams.done_line(rep.changed ? (apply ? "applied rules" : "removed rules")
+                              : (apply ? "rules already in place, nothing committed"
+                                       : "nothing of these flags' rules found"),
+                  fields);
+  return 0;
 }
 
 }  // namespace snare

@@ -1,28 +1,60 @@
-// The rule commands against the real kernel: the checks before anything is touched (privileges,
-// nftables state in iptables mode), the xtables lock (not for nftables: a transaction is atomic),
-// the libiptc backend the composition root hands in, libnl routes, and one log line with the
-// per-phase times. Exit codes: apply/cleanup 0 ok, 1 failure; verify 0 equal, 1 drift, 2 trouble.
+// One rule command (apply, clean, verify) against the kernel, in either mode: the checks before
+// anything is touched (privileges; in iptables mode's apply, nftables state), the xtables lock
+// (for legacy writes: iptables mode, and nftables mode's --reconcile migration; an nftables
+// transaction is atomic on its own), the step over the backends, one log line with the per-phase
+// times. Everything after the plan is shared: a command only picks the builder that makes it.
+//
+// The OS parts besides the backends come in as RunSeams, made by the composition root
+// (cli/composition.cpp), so that the order and the exit codes are unit-tested with fakes.
+// Exit codes: apply and clean 0 done, 1 failure or refusal; verify 0 equal, 1 drift, 2 trouble
+// (it could not check: no privilege, a backend that cannot read).
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
 #include "config/config.h"
 #include "kernel/nft_backend.h"
+#include "kernel/nft_detect.h"
+#include "kernel/routes.h"
 #include "kernel/tables.h"
 #include "model/rule.h"
 
 namespace snare {
 
-int apply_rules(const Config& cfg, const Plan& plan, TablesBackend& tables);
-int cleanup_rules(const Config& cfg, const Plan& plan, TablesBackend& tables);
-int verify_rules(const Config& cfg, const Plan& plan, TablesBackend& tables);
+enum class RuleVerb { apply, clean, verify };
 
-// Native nftables mode (apply/nft_apply.h): `legacy` is read for istio's legacy rules (and
-// written only by --reconcile's migration, under the xtables lock).
-struct NftBackends {
-  NftBackend& nft;
-  TablesBackend& legacy;
+struct RunSeams {
+  std::function<Status()> check_capability;                      // CAP_NET_ADMIN
+  std::function<Status(std::vector<NftTableInfo>&)> nft_tables;  // the namespace's nf_tables
+  // The xtables lock at `path`, waiting up to `timeout`; `waited_ms` how long it waited. unlock()
+  // releases it (and does nothing when it is not held).
+  std::function<Status(const std::string& path, std::chrono::milliseconds timeout,
+                       double& waited_ms)>
+      lock;
+  std::function<void()> unlock;
+  std::function<std::unique_ptr<RouteOps>()> routes;
+  // The command's closing info line (log_line by default).
+  std::function<void(std::string_view, const LogFields&)> done_line;
 };
-int nft_apply_rules(const Config& cfg, const Plan& plan, NftBackends backends);
-int nft_cleanup_rules(const Config& cfg, const Plan& plan, NftBackends backends);
-int nft_verify_rules(const Config& cfg, const Plan& plan, NftBackends backends);
+
+// The backends of both modes. iptables mode writes `tables` and, in clean, removes istio's
+// iptables-nft chains through `nft` (xt_nft.h); nftables mode writes `nft` and reads `tables` for
+// istio's legacy rules (written only by --reconcile's migration). Either may be null: not used.
+struct RuleBackends {
+  TablesBackend* tables = nullptr;
+  NftBackend* nft = nullptr;
+};
+
+int run_rule_command(RuleVerb verb, const Config& cfg, const Plan& plan, const RunSeams& seams,
+                     RuleBackends backends);
+
+// iptables mode's refusal of an apply next to nftables state: the message, naming every table
+// and what to run (empty list: "").
+std::string nftables_refusal(const std::vector<NftTableInfo>& tables);
 
 }  // namespace snare

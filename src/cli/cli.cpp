@@ -25,7 +25,8 @@ enum class Verb { apply, clean, verify };
 
 const char* kUsage =
     "usage: snare [istio-iptables] [FLAGS]   write the capture rules (istio-iptables' flags)\n"
-    "       snare clean [FLAGS]              remove what these flags create\n"
+    "       snare clean [FLAGS]              remove what these flags create (and istio's "
+    "iptables-nft chains)\n"
     "       snare verify [FLAGS]             compare the live rules with these flags (0 same, 1 "
     "drift, 2 trouble)\n"
     "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"

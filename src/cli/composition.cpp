@@ -11,12 +11,17 @@
 
 #include "apply/fault.h"
 #include "apply/run.h"
+#include "base/log.h"
 #include "base/parse.h"
 #include "build_info.h"
 #include "cli/proxy_main.h"
 #include "config/system.h"
 #include "kernel/nft_backend.h"
+#include "kernel/nft_detect.h"
+#include "kernel/privileges.h"
+#include "kernel/routes.h"
 #include "kernel/tables.h"
+#include "kernel/xtables_lock.h"
 #include "model/nft_form.h"
 #include "probe/validation.h"
 #include "render/save.h"
@@ -39,14 +44,34 @@ std::unique_ptr<snare::NftBackend> nft() {
   return backend;
 }
 
-// A rule command in the plan's mode: x_tables, or nftables with the legacy tables read beside.
-using IptCommand = int (*)(const snare::Config&, const snare::Plan&, snare::TablesBackend&);
-using NftCommand = int (*)(const snare::Config&, const snare::Plan&, snare::NftBackends);
-int rule_command(IptCommand ipt, NftCommand nftc, const snare::Config& c, const snare::Plan& p) {
-  if (p.dialect != snare::Dialect::nftables) return ipt(c, p, *tables());
-  auto n = nft();
-  auto legacy = snare::make_iptc_backend();
-  return nftc(c, p, {*n, *legacy});
+// The OS parts of a rule command besides its backends: capabilities, nftables detection, the
+// xtables lock, libnl.
+snare::RunSeams seams() {
+  auto lock = std::make_shared<snare::XtablesLock>();
+  snare::RunSeams s;
+  s.check_capability = [] { return snare::check_net_admin(); };
+  s.nft_tables = snare::list_nft_tables;
+  s.lock = [lock](const std::string& path, std::chrono::milliseconds timeout, double& waited) {
+    snare::Status st = lock->acquire(path, timeout);
+    waited = lock->waited_ms();
+    return st;
+  };
+  s.unlock = [lock] { lock->release(); };
+  s.routes = snare::make_netlink_route_ops;
+  s.done_line = [](std::string_view msg, const snare::LogFields& f) {
+    snare::log_line(snare::LogLevel::info, msg, f);
+  };
+  return s;
+}
+
+// A rule command in the plan's mode, with the fault decorator around the mode's own backend: the
+// x_tables backend (and libnftables for clean's removal of istio's iptables-nft chains: it is
+// loaded only when iptables-nft's tables exist), or nftables with the legacy tables read beside.
+int rule_command(snare::RuleVerb verb, const snare::Config& c, const snare::Plan& p) {
+  const bool nftables = p.dialect == snare::Dialect::nftables;
+  auto t = nftables ? snare::make_iptc_backend() : tables();
+  auto n = nftables ? nft() : snare::make_libnftables_backend();
+  return snare::run_rule_command(verb, c, p, seams(), {t.get(), n.get()});
 }
 
 // A UID/GID flag value as a number: numeric, or a name resolved in this container.
@@ -114,13 +139,13 @@ int validate(const snare::Config& cfg) {
 snare::Commands snare::make_commands() {
   snare::Commands cmds;
   cmds.apply = [](const snare::Config& c, const snare::Plan& p) {
-    return rule_command(snare::apply_rules, snare::nft_apply_rules, c, p);
+    return rule_command(snare::RuleVerb::apply, c, p);
   };
   cmds.cleanup = [](const snare::Config& c, const snare::Plan& p) {
-    return rule_command(snare::cleanup_rules, snare::nft_cleanup_rules, c, p);
+    return rule_command(snare::RuleVerb::clean, c, p);
   };
   cmds.verify = [](const snare::Config& c, const snare::Plan& p) {
-    return rule_command(snare::verify_rules, snare::nft_verify_rules, c, p);
+    return rule_command(snare::RuleVerb::verify, c, p);
   };
   cmds.validate = validate;
   cmds.proxy = snare::proxy_main;
