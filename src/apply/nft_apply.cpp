@@ -129,6 +129,16 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   if (Status s = read_legacy(*env.nft, env.legacy, legacy); !s.ok()) return s;
   rep.read_ms = ms_since(t);
   if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile) return refuse_legacy(legacy);
+  t = Clock::now();
+  // Why only with tables there: the kernel form of thousands of rules costs more than reading
+  // them, and against no istio table at all the answer is known.
+  const bool same =
+      !st.present.empty() && nft_form_lines(st.current) == nft_form_lines(nft_expected_form(plan));
+  const bool write = !same || cfg.force_apply || !legacy.xt.empty();
+  std::string before;
+  if (write)
+    if (Status s = snapshot(*env.nft, st.present, before); !s.ok()) return s;
+  rep.build_ms = ms_since(t);
   // iptables-nft's chains go in the nftables transaction, and nft cannot write them back (its
   // language has no xtables matches): so the routes, the one step that could fail after it, come
   // first, and are undone if the transaction fails.
@@ -140,17 +150,8 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
       return s;
     }
   t = Clock::now();
-  // Why only with tables there: the kernel form of thousands of rules costs more than reading
-  // them, and against no istio table at all the answer is known.
-  const bool same =
-      !st.present.empty() && nft_form_lines(st.current) == nft_form_lines(nft_expected_form(plan));
-  std::string before;
-  if (!same || cfg.force_apply)
-    if (Status s = snapshot(*env.nft, st.present, before); !s.ok()) return s;
-  rep.build_ms = ms_since(t);
-  t = Clock::now();
   bool nft_done = false;
-  if (!same || cfg.force_apply || !legacy.xt.empty()) {
+  if (write) {
     Status s =
         env.nft->run(delete_tables(st.present) + render_nft(plan) + legacy.xt.removal, nft_done);
     rep.commit_ms = ms_since(t);

@@ -293,3 +293,19 @@ TEST_CASE("cleanup removes istio's iptables-nft chains with the istio tables") {
   CHECK_THAT(rig.nft.runs[0], Catch::EndsWith(kXtRemoval));
   CHECK(rig.nft.ip_listings.empty());
 }
+
+TEST_CASE(
+    "iptables-nft migration with the tables already right: a failure after the commit "
+    "still puts the istio tables back") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("empty"));
+  rig.nft.ip_listings["ip nat"] = kXtNat;
+  FaultInjectingNft faulty(rig.nft, 1);
+  rig.env.nft = &faulty;
+  Config cfg = config_of(kEmpty);
+  cfg.reconcile = true;
+  ApplyReport rep;
+  REQUIRE_FALSE(apply(rig, cfg, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 2);
+  CHECK_THAT(rig.nft.runs[1], Catch::Contains("table inet istio-proxy-nat { # as listed before }"));
+}
