@@ -13,7 +13,11 @@
 // Between the two backends. Legacy ISTIO_* rules next to nftables ones would be two capture rule
 // sets on every packet: the apply refuses, naming them, and changes nothing. With --reconcile it
 // migrates: after the nftables commit, istio's part of every legacy table goes (reconcile.h's
-// ownership rules, foreign rules kept), all or nothing with the nftables transaction. No xtables
+// ownership rules, foreign rules kept), all or nothing with the nftables transaction. istio's
+// chains in iptables-nft's ip/ip6 tables (apply/xt_nft.h) are refused alike and, with
+// --reconcile, removed in the nftables transaction itself; then the routes come before it, since
+// nft cannot write those chains back. (When both back-ends hold istio rules and the legacy commit
+// fails, the iptables-nft chains stay removed: the error says so.) No xtables
 // lock is taken for nftables: a transaction is atomic on its own (apply/run.cpp takes the lock only
 // for --reconcile, which may write legacy tables).
 #pragma once
