@@ -131,7 +131,8 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   t = Clock::now();
   bool nft_done = false;
   if (!same || cfg.force_apply) {
-    Status s = env.nft->run(delete_tables(st.present) + render_nft(plan), nft_done);
+    Status s =
+        env.nft->run(delete_tables(st.present) + render_nft(plan, /*numeric_ids=*/true), nft_done);
     rep.commit_ms = ms_since(t);
     if (!s.ok())
       return Status::Fail("nftables transaction: " + s.error +

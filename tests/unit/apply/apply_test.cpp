@@ -18,8 +18,8 @@ namespace {
 
 Config tproxy_config() {
   Config c;
-  c.proxy_uids = {"1337"};
-  c.proxy_gids = {"1337"};
+  c.proxy_uids = {{"1337", 1337}};
+  c.proxy_gids = {{"1337", 1337}};
   c.mode = InterceptMode::tproxy;
   c.inbound_ports_all = true;
   c.outbound_cidrs_all = true;
