@@ -152,8 +152,9 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   t = Clock::now();
   bool nft_done = false;
   if (write) {
-    Status s =
-        env.nft->run(delete_tables(st.present) + render_nft(plan) + legacy.xt.removal, nft_done);
+    Status s = env.nft->run(
+        delete_tables(st.present) + render_nft(plan, /*numeric_ids=*/true) + legacy.xt.removal,
+        nft_done);
     rep.commit_ms = ms_since(t);
     if (!s.ok() && routes_first) undo_routes(*env.routes, early);
     if (!s.ok())

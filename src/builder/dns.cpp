@@ -37,8 +37,8 @@ void dns_redirects(const Config& cfg, Emitter& e) {
 
 // raw: the proxy's own DNS (to upstream resolvers: zone 1; its answers from 15053: zone 2).
 void proxy_zones(const Config& cfg, Emitter& e) {
-  auto zones = [&](bool is_gid, const std::string& id) {
-    OwnerMatch o{is_gid, false, id, /*nft_meta=*/true};
+  auto zones = [&](bool is_gid, const OwnerId& id) {
+    OwnerMatch o{is_gid, false, id.spelling, id.number, /*nft_meta=*/true};
     e.both(Table::raw, "ISTIO_OUTPUT_DNS",
            e.pick({proto("udp"), dport("udp", "53"), o}, {dport("udp", "53"), o}), CtZoneTarget{1});
     e.both(Table::raw, "ISTIO_OUTPUT_DNS",

@@ -32,8 +32,8 @@ inline Match dport(const char* p, std::string port, bool inv = false) {
 inline Match sport(const char* p, std::string port) {
   return PortMatch{p, true, false, std::move(port)};
 }
-inline Match owner(bool gid, std::string id, bool inv = false) {
-  return OwnerMatch{gid, inv, std::move(id)};
+inline Match owner(bool gid, const OwnerId& id, bool inv = false) {
+  return OwnerMatch{gid, inv, id.spelling, id.number};
 }
 inline Match mark(std::string m, bool inv = false) { return MarkMatch{inv, std::move(m)}; }
 inline Match ctstate(std::vector<std::string> states) { return ConntrackMatch{std::move(states)}; }

@@ -9,7 +9,7 @@ namespace {
 // through the inbound listener; (b) other lo traffic is not captured (unless -i names a
 // loopback CIDR); (c) all other proxy traffic leaves uncaptured. With DNS capture, port 53 is
 // left out of (a) and (b); istio writes (a) with the multiport form only for UIDs.
-void proxy_identity(const Config& cfg, bool dns, bool is_gid, const std::string& id, Emitter& e) {
+void proxy_identity(const Config& cfg, bool dns, bool is_gid, const OwnerId& id, Emitter& e) {
   const std::string& tun = cfg.inbound_tunnel_port;
   e.versioned(cfg.ipv4_loopback_cidr, kLoopback6, [&](const std::string& lo) {
     Match ports = dport("tcp", tun, true);

@@ -25,7 +25,7 @@ void tproxy_marks(const Config& cfg, Emitter& e) {
   e.both(Table::mangle, "OUTPUT",
          e.pick({proto("tcp"), out_if("lo"), mark(t)}, {out_if("lo"), proto("tcp"), mark(t)}),
          jump("RETURN"));
-  auto out_mark = [&](bool is_gid, const std::string& id) {
+  auto out_mark = [&](bool is_gid, const OwnerId& id) {
     e.versioned(cfg.ipv4_loopback_cidr, kLoopback6, [&](const std::string& lo) {
       return Spec{Table::mangle, "OUTPUT",
                   e.pick({dst(lo, true), proto("tcp"), out_if("lo"), owner(is_gid, id)},

@@ -120,14 +120,6 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   }
   for (const auto& w : warnings) log_warn("{}", w);
   Plan plan = build_plan(cfg);
-  // The kernel stores numbers: names must resolve for the save form and for anything applied.
-  // A restore-form dry-run keeps them as given, as istio's does.
-  if (cfg.output_format == OutputFormat::save || !cfg.dry_run) {
-    if (Status s = resolve_names(plan, sys, cfg); !s.ok()) {
-      error_line(s.error);
-      return 2;
-    }
-  }
   if (cfg.dry_run) {
     std::fputs(render_dry_run(cfg, plan).c_str(), stdout);
     return 0;

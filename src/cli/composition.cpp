@@ -74,13 +74,6 @@ int rule_command(snare::RuleVerb verb, const snare::Config& c, const snare::Plan
   return snare::run_rule_command(verb, c, p, seams(), {t.get(), n.get()});
 }
 
-// A UID/GID flag value as a number: numeric, or a name resolved in this container.
-uint32_t numeric_id(const std::string& v, bool group) {
-  if (auto n = snare::parse_u32(v); n.ok()) return n.value;
-  auto& sys = snare::real_system();
-  return (group ? sys.group_id(v) : sys.user_id(v)).value_or(1337);
-}
-
 // On a failed validation: the live rules with their counters, as iptables-save -c shows them
 // (nftables mode: as `nft list table` shows istio's tables).
 void print_live_rules(bool ipv6) {
@@ -120,8 +113,9 @@ int validate(const snare::Config& cfg) {
   o.timeout = cfg.probe_timeout;
   o.proxy_port = snare::parse_port(cfg.proxy_port).value;
   o.inbound_port = snare::parse_port(cfg.inbound_capture_port).value;
-  o.uid = numeric_id(cfg.proxy_uids.empty() ? "1337" : cfg.proxy_uids[0], false);
-  o.gid = numeric_id(cfg.proxy_gids.empty() ? "1337" : cfg.proxy_gids[0], true);
+  // The proxy's first identity, as config resolved it (an apply has every id resolved).
+  if (!cfg.proxy_uids.empty() && cfg.proxy_uids[0].number) o.uid = *cfg.proxy_uids[0].number;
+  if (!cfg.proxy_gids.empty() && cfg.proxy_gids[0].number) o.gid = *cfg.proxy_gids[0].number;
   // As istio: the probe's family is that of the pod's first usable address (IPv4 for a
   // dual-stack pod whose first address is IPv4), and IPv6 only when IPv6 rules were written.
   bool found = false;

@@ -18,14 +18,23 @@ enum class InterceptMode { redirect, tproxy };
 enum class Ipv6Mode { automatic, on, off };
 enum class OutputFormat { restore, save };
 
+// A UID or GID from a flag: its spelling (a number or a name, pasted into rules as istio does)
+// and its number (what the kernel gets). make_config fills the number of a numeric spelling,
+// fill_config resolves a name; only a restore-form dry-run may leave one unresolved.
+struct OwnerId {
+  std::string spelling;
+  std::optional<uint32_t> number;
+  bool operator==(const OwnerId&) const = default;
+};
+
 struct Config {
   // capture ports
   std::string proxy_port = "15001";            // -p
   std::string inbound_capture_port = "15006";  // -z
   std::string inbound_tunnel_port = "15008";   // -e
   // identity of the proxy
-  std::vector<std::string> proxy_uids;  // -u (empty flag: ENVOY_USER lookup, else 1337)
-  std::vector<std::string> proxy_gids;  // -g (empty flag: same as -u)
+  std::vector<OwnerId> proxy_uids;  // -u (empty flag: ENVOY_USER lookup, else 1337)
+  std::vector<OwnerId> proxy_gids;  // -g (empty flag: same as -u)
   // inbound
   InterceptMode mode = InterceptMode::redirect;  // -m
   std::string tproxy_mark = "1337";              // -t, as given
@@ -47,9 +56,9 @@ struct Config {
   std::vector<std::string> outbound_ports_exclude;  // -o
   std::vector<std::string> reroute_interfaces;      // -k
   // owner groups (ISTIO_OUTBOUND_OWNER_GROUPS[_EXCLUDE])
-  bool owner_groups_all = true;                   // include == "*"
-  std::vector<std::string> owner_groups_include;  // include list (may be empty but set)
-  std::vector<std::string> owner_groups_exclude;
+  bool owner_groups_all = true;               // include == "*"
+  std::vector<OwnerId> owner_groups_include;  // include list (may be empty but set)
+  std::vector<OwnerId> owner_groups_exclude;
   std::string ipv4_loopback_cidr = "127.0.0.1/32";  // --host-ipv4-loopback-cidr
   // DNS
   bool redirect_dns = false;

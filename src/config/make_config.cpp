@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "base/parse.h"
 #include "config/flags.h"
@@ -44,6 +45,19 @@ class Checker {
     auto list = split_list(str(f));
     for (const auto& v : list) take(f, parse(v));
     return list;
+  }
+  // -u, -g, owner groups: each spelling checked; a numeric one is its own number, a name is
+  // resolved by fill_config (it needs the System seam).
+  std::vector<OwnerId> owner_ids(Flag f) {
+    std::vector<OwnerId> ids;
+    for (auto& v : list_of(f, parse_owner_id)) {
+      // A checked spelling is all digits (below 2^32 - 1) or a name, which starts with a letter.
+      uint32_t n = 0;
+      const bool numeric =
+          std::from_chars(v.data(), v.data() + v.size(), n).ptr == v.data() + v.size();
+      ids.push_back({std::move(v), numeric ? std::optional<uint32_t>(n) : std::nullopt});
+    }
+    return ids;
   }
   // -i / -x: CIDRs split by family, in istio's spelling.
   void cidrs(Flag f, std::vector<std::string>& v4, std::vector<std::string>& v6, bool& loopback) {
@@ -137,13 +151,13 @@ void destinations(Checker& k, Config& c) {
 }
 
 void identities(Checker& k, Config& c, std::vector<std::string>& warnings) {
-  c.proxy_uids = k.list_of(Flag::proxy_uid, parse_owner_id);
-  c.proxy_gids = k.list_of(Flag::proxy_gid, parse_owner_id);
+  c.proxy_uids = k.owner_ids(Flag::proxy_uid);
+  c.proxy_gids = k.owner_ids(Flag::proxy_gid);
   if (k.str(Flag::outbound_owner_groups) == "*") {
     c.owner_groups_all = true;
   } else {
     c.owner_groups_all = false;
-    c.owner_groups_include = k.list_of(Flag::outbound_owner_groups, parse_owner_id);
+    c.owner_groups_include = k.owner_ids(Flag::outbound_owner_groups);
     if (c.owner_groups_include.size() > 64)
       k.fail(Flag::outbound_owner_groups,
              fmt::format("{} groups given; at most 64 fit in one rule (istio's limit)",
@@ -153,7 +167,7 @@ void identities(Checker& k, Config& c, std::vector<std::string>& warnings) {
           "outbound owner groups is set but empty: no outbound traffic will be captured (as in "
           "istio); use '*' to capture every group");
   }
-  c.owner_groups_exclude = k.list_of(Flag::outbound_owner_groups_exclude, parse_owner_id);
+  c.owner_groups_exclude = k.owner_ids(Flag::outbound_owner_groups_exclude);
   if (!c.owner_groups_all && !c.owner_groups_exclude.empty())
     warnings.push_back(
         "--outbound-owner-groups-exclude is ignored because --outbound-owner-groups is not '*' "

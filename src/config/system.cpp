@@ -62,11 +62,6 @@ class RealSystem : public System {
   }
 };
 
-bool all_digits(const std::string& s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 }  // namespace
 
 System& real_system() {
@@ -140,6 +135,46 @@ void parse_resolv_conf(const std::string& text, std::vector<std::string>& v4,
   }
 }
 
+namespace {
+
+// Resolves each user and group name of the owner flags to its number, once: the kernel stores
+// numbers, and iptables would resolve them at insert time. An unknown name is an error naming
+// its flag. A restore-form dry-run reaches no kernel and prints names as given (as istio's
+// does), so there an unknown name stays unresolved. -g defaults to -u's values, looked up as
+// groups.
+Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
+  struct List {
+    std::vector<OwnerId>* ids;
+    bool group;
+    const char* flag;
+  };
+  const List lists[] = {
+      {&cfg.proxy_uids, false, "--proxy-uid"},
+      {&cfg.proxy_gids, true,
+       gids_from_uids ? "--proxy-gid (which defaults to --proxy-uid)" : "--proxy-gid"},
+      {&cfg.owner_groups_include, true, "--outbound-owner-groups"},
+      // Ignored (with a warning) unless the include list is '*': nothing to resolve then.
+      {cfg.owner_groups_all ? &cfg.owner_groups_exclude : nullptr, true,
+       "--outbound-owner-groups-exclude"}};
+  const bool keep_unknown = cfg.dry_run && cfg.output_format == OutputFormat::restore;
+  for (const List& l : lists) {
+    if (!l.ids) continue;
+    for (OwnerId& o : *l.ids) {
+      if (o.number) continue;
+      o.number = l.group ? sys.group_id(o.spelling) : sys.user_id(o.spelling);
+      if (o.number || keep_unknown) continue;
+      return Status::Fail(fmt::format(
+          "{}: {} \"{}\" does not exist in this container's /etc/{}: use a numeric {} or add the "
+          "name to the image",
+          l.flag, l.group ? "group" : "user", o.spelling, l.group ? "group" : "passwd",
+          l.group ? "GID" : "UID"));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
                    std::vector<std::string>& warnings) {
   if (cfg.proxy_uids.empty()) {
@@ -147,9 +182,11 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
     std::string user = env("ENVOY_USER").value_or("istio-proxy");
     if (user.empty()) user = "istio-proxy";
     auto id = sys.user_id(user);
-    cfg.proxy_uids = {id ? std::to_string(*id) : "1337"};
+    cfg.proxy_uids = {OwnerId{id ? std::to_string(*id) : "1337", id.value_or(1337)}};
   }
-  if (cfg.proxy_gids.empty()) cfg.proxy_gids = cfg.proxy_uids;
+  const bool gids_from_uids = cfg.proxy_gids.empty();
+  if (gids_from_uids) cfg.proxy_gids = cfg.proxy_uids;
+  if (Status s = resolve_owner_ids(cfg, sys, gids_from_uids); !s.ok()) return s;
 
   switch (cfg.ipv6) {
     case Ipv6Mode::on:
@@ -188,39 +225,6 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
   }
   if (!cfg.ipv6_enabled && (!cfg.outbound_cidrs_v6.empty() || !cfg.exclude_cidrs_v6.empty())) {
     warnings.push_back("IPv6 is off: the IPv6 CIDRs of -i/-x are not used (as in istio)");
-  }
-  return Status::Ok();
-}
-
-namespace {
-
-// The flag a user or group name came from, for the error line.
-std::string flag_of_name(const Config& cfg, const std::string& id, bool gid) {
-  auto in = [&](const std::vector<std::string>& v) {
-    return std::find(v.begin(), v.end(), id) != v.end();
-  };
-  if (!gid) return "--proxy-uid";
-  if (in(cfg.owner_groups_include)) return "--outbound-owner-groups";
-  if (in(cfg.owner_groups_exclude)) return "--outbound-owner-groups-exclude";
-  return "--proxy-gid";
-}
-
-}  // namespace
-
-Status resolve_names(Plan& plan, System& sys, const Config& cfg) {
-  for (Rule& r : plan.rules) {
-    for (Match& m : r.matches) {
-      auto* o = std::get_if<OwnerMatch>(&m);
-      if (!o || all_digits(o->id)) continue;
-      auto id = o->gid ? sys.group_id(o->id) : sys.user_id(o->id);
-      if (!id)
-        return Status::Fail(fmt::format(
-            "{}: {} \"{}\" does not exist in this container's /etc/{}: use a numeric {} or add "
-            "the name to the image",
-            flag_of_name(cfg, o->id, o->gid), o->gid ? "group" : "user", o->id,
-            o->gid ? "group" : "passwd", o->gid ? "GID" : "UID"));
-      o->id = std::to_string(*id);
-    }
   }
   return Status::Ok();
 }

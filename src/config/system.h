@@ -11,7 +11,6 @@
 #include "base/status.h"
 #include "config/config.h"
 #include "config/flags.h"
-#include "model/rule.h"
 
 namespace snare {
 
@@ -28,7 +27,8 @@ class System {
 // The real one: getpwnam_r/getgrnam_r, getifaddrs, files.
 System& real_system();
 
-// istio's FillConfigFromEnvironment: default proxy UID/GID, IPv6 on or off, DNS servers.
+// istio's FillConfigFromEnvironment: default proxy UID/GID, IPv6 on or off, DNS servers; and
+// snare's one resolution of the owner flags' user and group names to numbers.
 Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
                    std::vector<std::string>& warnings);
 
@@ -39,9 +39,5 @@ bool ipv6_from_addresses(const std::vector<std::string>& addrs, bool dual_stack,
 // Nameservers from resolv.conf text.
 void parse_resolv_conf(const std::string& text, std::vector<std::string>& v4,
                        std::vector<std::string>& v6);
-
-// Replaces user and group names in owner matches with their numbers (the kernel stores numbers;
-// iptables resolves them at insert time). An unknown name is an error that names it.
-Status resolve_names(Plan& plan, System& sys, const Config& cfg);
 
 }  // namespace snare

@@ -46,6 +46,7 @@ struct SaveContext {
 // or `tproxy ip6`).
 struct NftContext {
   Scope scope = Scope::both;
+  bool numeric_ids = false;  // owner ids as numbers (an apply's transaction), not as spelled
 };
 
 // A rule's expressions as libnftables lists them in JSON: an array of statement objects.

@@ -6,7 +6,6 @@
 
 #include <cstring>
 
-#include "base/parse.h"
 #include "ext/nft_json.h"
 
 namespace snare {
@@ -16,19 +15,22 @@ void Ext<OwnerMatch>::restore(const OwnerMatch& m, std::string& out) {
                  m.gid ? "--gid-owner" : "--uid-owner", m.id);
 }
 
-void Ext<OwnerMatch>::save(const OwnerMatch& m, SaveContext&, std::string& out) { restore(m, out); }
+// iptables-save prints the number the kernel holds; an unresolved name (never applied) as given.
+void Ext<OwnerMatch>::save(const OwnerMatch& m, SaveContext&, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "-m owner {}{} {}", m.invert ? "! " : "",
+                 m.gid ? "--gid-owner" : "--uid-owner",
+                 m.number ? std::to_string(*m.number) : m.id);
+}
 
 Status Ext<OwnerMatch>::encode(const OwnerMatch& m, EntryWriter& w) {
-  // Names were resolved before the apply (System::resolve_names): the kernel stores numbers.
-  auto id = parse_u32(m.id);
-  if (!id.ok() || m.id.rfind("0x", 0) == 0)
-    return Status::Fail(fmt::format("owner id '{}' is not numeric", m.id));
+  // The kernel stores numbers; config resolved every name of a run that reaches it.
+  if (!m.number) return Status::Fail(fmt::format("owner '{}' was not resolved to a number", m.id));
   xt_owner_match_info info{};
   const uint8_t bit = m.gid ? XT_OWNER_GID : XT_OWNER_UID;
   if (m.gid)
-    info.gid_min = info.gid_max = id.value;
+    info.gid_min = info.gid_max = *m.number;
   else
-    info.uid_min = info.uid_max = id.value;
+    info.uid_min = info.uid_max = *m.number;
   info.match = bit;
   info.invert = m.invert ? bit : 0;
   std::memcpy(w.add_match("owner", 1, sizeof info), &info, sizeof info);
@@ -40,24 +42,29 @@ bool Ext<OwnerMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
   xt_owner_match_info o;
   std::memcpy(&o, xt.data, sizeof o);
   if (o.match == XT_OWNER_UID && o.uid_min == o.uid_max && (o.invert & ~XT_OWNER_UID) == 0) {
-    d.rule.matches.push_back(OwnerMatch{false, o.invert != 0, std::to_string(o.uid_min)});
+    d.rule.matches.push_back(
+        OwnerMatch{false, o.invert != 0, std::to_string(o.uid_min), o.uid_min});
     return true;
   }
   if (o.match == XT_OWNER_GID && o.gid_min == o.gid_max && (o.invert & ~XT_OWNER_GID) == 0) {
-    d.rule.matches.push_back(OwnerMatch{true, o.invert != 0, std::to_string(o.gid_min)});
+    d.rule.matches.push_back(OwnerMatch{true, o.invert != 0, std::to_string(o.gid_min), o.gid_min});
     return true;
   }
   return false;
 }
 
 // nftables: `skuid 1337`, `skgid != java` (nft resolves names), `meta skuid` in istio's raw rules.
-void Ext<OwnerMatch>::nft(const OwnerMatch& m, const NftContext&, std::string& out) {
+// An apply's transaction gives nft the number config resolved, so that nft resolves nothing.
+void Ext<OwnerMatch>::nft(const OwnerMatch& m, const NftContext& ctx, std::string& out) {
   fmt::format_to(std::back_inserter(out), "{}{}{} {}", m.nft_meta ? "meta " : "",
-                 m.gid ? "skgid" : "skuid", m.invert ? " !=" : "", m.id);
+                 m.gid ? "skgid" : "skuid", m.invert ? " !=" : "",
+                 ctx.numeric_ids && m.number ? std::to_string(*m.number) : m.id);
 }
 
+// The kernel form holds the number; an unresolved name (a restore-form dry-run only) its text.
 void Ext<OwnerMatch>::nft_expr(const OwnerMatch& m, const NftContext&, Json& out) {
-  out.push_back(nft::match(m.invert, nft::meta(m.gid ? "skgid" : "skuid"), nft::number(m.id)));
+  Json id = m.number ? Json(*m.number) : Json(m.id);
+  out.push_back(nft::match(m.invert, nft::meta(m.gid ? "skgid" : "skuid"), std::move(id)));
 }
 
 }  // namespace snare

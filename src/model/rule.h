@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -72,13 +73,18 @@ struct MultiportMatch {
 };
 
 // `-m owner [!] --uid-owner X` / `[!] --gid-owner X` (nftables: `skuid X`, `skgid X`).
+// `id` is the spelling the flags gave (a number or a user/group name: what restore and nft text
+// print); `number` is what config resolved it to (what the kernel gets). Only a restore-form
+// dry-run leaves a name that does not exist here unresolved.
 struct OwnerMatch {
   bool gid = false;
   bool invert = false;
-  std::string id;         // a number, or a user/group name (resolved to a number before an apply)
+  std::string id;
+  std::optional<uint32_t> number;
   bool nft_meta = false;  // spelling only: istio writes `meta skuid` in its raw DNS rules
+  // The kernel tells rules apart by number; an unresolved name only by its spelling.
   bool operator==(const OwnerMatch& o) const {
-    return gid == o.gid && invert == o.invert && id == o.id;
+    return gid == o.gid && invert == o.invert && number == o.number && (number || id == o.id);
   }
 };
 

@@ -8,8 +8,8 @@
 
 namespace snare {
 
-std::string render_nft_statements(const Rule& rule) {
-  const NftContext ctx{rule.scope};
+std::string render_nft_statements(const Rule& rule, bool numeric_ids) {
+  const NftContext ctx{rule.scope, numeric_ids};
   std::string out;
   for (const Match& m : rule.matches) {
     nft_text(m, ctx, out);
@@ -19,13 +19,13 @@ std::string render_nft_statements(const Rule& rule) {
   return out;
 }
 
-std::string render_nft_op(const NftTable& table, const NftOp& op) {
+std::string render_nft_op(const NftTable& table, const NftOp& op, bool numeric_ids) {
   const std::string chain = nft::chain_name(op.rule->chain);
   if (op.index < 0)
     return fmt::format("add rule inet {} {} {}", table.name, chain,
-                       render_nft_statements(*op.rule));
+                       render_nft_statements(*op.rule, numeric_ids));
   return fmt::format("insert rule inet {} {} index {} {}", table.name, chain, op.index,
-                     render_nft_statements(*op.rule));
+                     render_nft_statements(*op.rule, numeric_ids));
 }
 
 std::string render_nft_chain(const NftTable& table, const NftChain& chain) {
@@ -34,13 +34,13 @@ std::string render_nft_chain(const NftTable& table, const NftChain& chain) {
                      chain.name, chain.hook->type, chain.hook->hook, chain.hook->priority);
 }
 
-std::string render_nft(const Plan& plan) {
+std::string render_nft(const Plan& plan, bool numeric_ids) {
   std::string out;
   for (const NftTable& t : nft_layout(plan)) {
     fmt::format_to(std::back_inserter(out), "add table inet {}\nflush table inet {}\n", t.name,
                    t.name);
     for (const NftChain& c : t.chains) out += render_nft_chain(t, c) + '\n';
-    for (const NftOp& op : t.ops) out += render_nft_op(t, op) + '\n';
+    for (const NftOp& op : t.ops) out += render_nft_op(t, op, numeric_ids) + '\n';
   }
   return out;
 }

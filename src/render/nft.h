@@ -11,16 +11,17 @@
 namespace snare {
 
 // `add rule inet istio-proxy-nat istio-output oifname lo ... counter return`, or `insert rule ...
-// index N ...`.
-std::string render_nft_op(const NftTable& table, const NftOp& op);
+// index N ...`. Owner matches keep their spelling (`skgid java`), or with `numeric_ids` give the
+// number config resolved (what an apply sends, so that nft resolves no name again).
+std::string render_nft_op(const NftTable& table, const NftOp& op, bool numeric_ids = false);
 
 // One rule's statements alone: `oifname lo ... counter return`.
-std::string render_nft_statements(const Rule& rule);
+std::string render_nft_statements(const Rule& rule, bool numeric_ids = false);
 
 // `add chain inet istio-proxy-nat prerouting { type nat hook prerouting priority -100 ; }`.
 std::string render_nft_chain(const NftTable& table, const NftChain& chain);
 
 // The whole transaction for the plan's tables (empty for a plan without rules).
-std::string render_nft(const Plan& plan);
+std::string render_nft(const Plan& plan, bool numeric_ids = false);
 
 }  // namespace snare

@@ -47,6 +47,27 @@ accepted "$SNARE" proxy --check --drain-timeout 1.5s --idle-timeout 1m30s
 refused "--probe-timeout: \"5\"" "$SNARE" --dry-run --probe-timeout 5
 refused "--drain-timeout: \"5\"" "$SNARE" proxy --check --drain-timeout 5
 
+# User and group names are resolved once, when the flags are read: an unknown one is refused in
+# every subcommand, naming its flag; only the restore-form dry-run (istio's) prints it as given.
+# A known one keeps its spelling in that text, and the kernel's form shows its number.
+for sub in "" clean verify; do
+  refused '--outbound-owner-groups: group "no-such-group-snare"' "$SNARE" $sub \
+    --outbound-owner-groups no-such-group-snare
+  refused '--proxy-uid: user "no-such-user-snare"' "$SNARE" $sub -u no-such-user-snare
+done
+refused '--outbound-owner-groups: group "no-such-group-snare"' "$SNARE" --dry-run \
+  --output-format=save --outbound-owner-groups no-such-group-snare
+out=$("$SNARE" --dry-run --enable-ipv6=false --outbound-owner-groups no-such-group-snare)
+[[ "$out" == *"! --gid-owner no-such-group-snare"* ]] || fail "restore dry-run lost the name: $out"
+out=$("$SNARE" --dry-run --enable-ipv6=false -u root)
+[[ "$out" == *"--uid-owner root"* && "$out" == *"--gid-owner root"* ]] ||
+  fail "restore dry-run does not spell root as given: $out"
+out=$("$SNARE" --dry-run --enable-ipv6=false --output-format=save -u root)
+[[ "$out" == *"--uid-owner 0"* && "$out" == *"--gid-owner 0"* && "$out" != *"-owner root"* ]] ||
+  fail "save dry-run does not show root's number: $out"
+out=$("$SNARE" --dry-run --native-nftables --enable-ipv6=false -u root)
+[[ "$out" == *"skuid root"* ]] || fail "nftables dry-run does not spell root as given: $out"
+
 # What snare proxy would refuse at start, --check refuses too.
 refused "--stats-port: \"15001\"" "$SNARE" proxy --check --stats-port 15001
 refused "--stats-port: \"15006\"" "$SNARE" proxy --check --stats-port 15006

@@ -6,8 +6,9 @@
   netprobe.py echo HOST PORT SIZE  send SIZE random bytes, half-close, read the echo to EOF,
                                    compare (the echo of the tail arrives after our FIN)
   netprobe.py whoami HOST PORT     print what PORT+1 says
-  netprobe.py hold HOST PORT N     open N connections at once, one round trip each, hold them
-                                   until all are up, then close all
+  netprobe.py hold HOST PORT N [S] open N connections at once, one round trip each, hold them
+                                   until all are up and S seconds more (default 0.5), then
+                                   close all
   netprobe.py seq HOST PORT N [C]  N connections, C in flight (default 16), one round trip each
   netprobe.py refused HOST PORT    exit 0 if the connection ends without an echo (reset or EOF)
 Exit status 0 = all checks passed.
@@ -101,7 +102,7 @@ async def echo(host, port, size):
     return 0
 
 
-async def hold(host, port, n):
+async def hold(host, port, n, seconds=0.5):
     keep = []
     sem = asyncio.Semaphore(256)
 
@@ -114,7 +115,7 @@ async def hold(host, port, n):
     print(f"held {len(keep)} connections open at once, {len(errors)} errors", flush=True)
     if errors:
         print(f"first error: {errors[0]!r}", file=sys.stderr)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(seconds)
     for w in keep:
         w.close()
     await asyncio.sleep(0.5)
@@ -181,7 +182,8 @@ def main(argv):
             print(s.makefile().readline().strip())
         return 0
     if cmd == "hold":
-        return bounded(hold(argv[2], int(argv[3]), int(argv[4])))
+        seconds = float(argv[5]) if len(argv) > 5 else 0.5
+        return bounded(hold(argv[2], int(argv[3]), int(argv[4]), seconds))
     if cmd == "seq":
         conc = int(argv[5]) if len(argv) > 5 else 16
         return bounded(seq(argv[2], int(argv[3]), int(argv[4]), conc), 300)

@@ -1,8 +1,11 @@
-# Helpers for the `snare proxy` root tests (sourced after tests/lib.sh).
+# Helpers for the `snare proxy` root tests (sourced instead of tests/lib.sh, which it sources;
+# every one of them needs root).
 #
 # pair_new makes two namespaces joined by a veth: $CLI ("client pod", 10.251.0.1, fd51::1) and
 # $SRV ("server pod", 10.251.0.2, fd51::2). Rules come from snare itself: `snare <flags>` when
 # SNARE_PROXY_TEST_APPLY=1, else `snare --dry-run <flags>` piped into iptables-legacy-restore.
+source "$SNARE_SOURCE_DIR/tests/lib.sh"
+require_root
 NETPROBE="$SNARE_SOURCE_DIR/tests/proxy/netprobe.py"
 IP4C=10.251.0.1
 IP4S=10.251.0.2
@@ -22,6 +25,7 @@ proxy_cleanup() {
   # ns_new runs in $(...), a subshell, so lib.sh's list misses these names: delete them here.
   [ -n "${CLI:-}" ] && ip netns del "$CLI" 2>/dev/null
   [ -n "${SRV:-}" ] && ip netns del "$SRV" 2>/dev/null
+  [ -n "${work:-}" ] && rm -rf "$work"
   ns_cleanup
 }
 trap proxy_cleanup EXIT
@@ -72,6 +76,28 @@ tproxy_routes() {
   ip -n "$1" route add local default dev lo table 133
   ip -n "$1" -6 rule add fwmark 1337 lookup 133
   ip -n "$1" -6 route add local default dev lo table 133
+}
+
+# pods_new [TPROXY]: pair_new, a scratch directory $work, istio's REDIRECT rules in $CLI, and in
+# $SRV REDIRECT's or (with TPROXY) TPROXY's rules and routes.
+pods_new() {
+  pair_new
+  work=$(mktemp -d)
+  rules_on "$CLI" "${ISTIO_REDIRECT_FLAGS[@]}"
+  if [ "${1:-}" = TPROXY ]; then
+    rules_on "$SRV" "${ISTIO_TPROXY_FLAGS[@]}"
+    tproxy_routes "$SRV"
+  else
+    rules_on "$SRV" "${ISTIO_REDIRECT_FLAGS[@]}"
+  fi
+}
+
+# proxies_start: a proxy in each pod (logs $work/cli.log, $work/srv.log) and the echo server on
+# port 7000 in $SRV.
+proxies_start() {
+  proxy_start "$CLI" "$work/cli.log"
+  proxy_start "$SRV" "$work/srv.log"
+  server_start "$SRV" 7000
 }
 
 # proxy_start NS LOG ARGS...: snare proxy in NS; sets PROXY_PID and waits for its listeners.

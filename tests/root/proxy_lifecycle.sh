@@ -2,9 +2,7 @@
 # The proxy process: bad flags give one line naming flag and value; as root it runs as 1337 with
 # CAP_NET_ADMIN only; --stats-port serves Prometheus text over IPv4 and IPv6; SIGTERM stops accepting, lets an open
 # connection finish, then exits 0; a connection still open at --drain-timeout is closed.
-source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
-require_root
 
 for bad in "--workers 0" "--idle-timeout 5" "--splice sometimes" "--outbound-port 70000" \
            "--inbound-source-ipv4 ::6"; do

@@ -2,13 +2,8 @@
 # Connections that must not be relayed: straight to the listener (not redirected), to one of the
 # proxy's own listeners by way of the rules, and a capture loop (a proxy running as root under
 # rules that exclude uid 1337 only), which is cut after one re-capture hop.
-source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
-require_root
-pair_new
-work=$(mktemp -d)
-rules_on "$CLI" "${ISTIO_REDIRECT_FLAGS[@]}"
-rules_on "$SRV" "${ISTIO_REDIRECT_FLAGS[@]}"
+pods_new
 proxy_start "$SRV" "$work/srv.log"
 server_start "$SRV" 7000
 

@@ -1,13 +1,8 @@
 #!/bin/bash
 # 2,000 connections open at once and 20,000 one after another through both proxies (outbound
 # and inbound); afterwards both proxies hold exactly the fds they held before.
-source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
-require_root
-pair_new
-work=$(mktemp -d)
-rules_on "$CLI" "${ISTIO_REDIRECT_FLAGS[@]}"
-rules_on "$SRV" "${ISTIO_REDIRECT_FLAGS[@]}"
+pods_new
 proxy_start "$CLI" "$work/cli.log" --access-log=false --stats-port 15090
 cli_pid=$PROXY_PID
 proxy_start "$SRV" "$work/srv.log" --access-log=false

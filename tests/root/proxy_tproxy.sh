@@ -2,17 +2,9 @@
 # Inbound under istio's TPROXY rules: the server pod's proxy (the same default `snare proxy`)
 # takes the original destination from its transparent socket, IPv4 and IPv6, and the app sees
 # 127.0.0.6 / ::6. The client pod keeps REDIRECT rules.
-source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
-require_root
-pair_new
-work=$(mktemp -d)
-rules_on "$CLI" "${ISTIO_REDIRECT_FLAGS[@]}"
-rules_on "$SRV" "${ISTIO_TPROXY_FLAGS[@]}"
-tproxy_routes "$SRV"
-proxy_start "$CLI" "$work/cli.log"
-proxy_start "$SRV" "$work/srv.log"
-server_start "$SRV" 7000
+pods_new TPROXY
+proxies_start
 
 for dst in $IP4S "$IP6S"; do
   probe "$CLI" echo "$dst" 7000 2000000 || fail "2 MB echo (half-closed) to $dst"

@@ -1,9 +1,7 @@
 #!/bin/bash
 # --run-validation: passes with istio's default rules; exits 126 naming the stage when the rules
 # are missing (refused) or send the probe to a listener that is not validation's own.
-source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/proxy/proxy_lib.sh"
-require_root
 pair_new
 work=$(mktemp -d)
 VFLAGS=("${SNARE_RULE_FLAGS[@]}" -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x "" -b '*' --skip-rule-apply --run-validation)

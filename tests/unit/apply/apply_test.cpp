@@ -18,8 +18,8 @@ namespace {
 
 Config tproxy_config() {
   Config c;
-  c.proxy_uids = {"1337"};
-  c.proxy_gids = {"1337"};
+  c.proxy_uids = {{"1337", 1337}};
+  c.proxy_gids = {{"1337", 1337}};
   c.mode = InterceptMode::tproxy;
   c.inbound_ports_all = true;
   c.outbound_cidrs_all = true;
@@ -58,14 +58,37 @@ struct Rig {
   ApplyEnv env{&tables, &routes};
 };
 
+// The tables a fresh apply of `cfg` makes over add_foreign's rules: what a --reconcile run
+// over earlier state must leave.
+std::string fresh_dump(const Config& cfg) {
+  Rig fresh;
+  add_foreign(fresh.tables);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, build_plan(cfg), fresh.env, rep).ok());
+  return fresh.tables.dump();
+}
+
+// The start most tests share (TEST_CASE_METHOD): fresh fakes, then apply_fresh applies one
+// Config's plan to them and requires success, keeping the Config, plan and report.
+class Applied {
+ protected:
+  Rig rig;
+  Config cfg;
+  Plan plan;
+  ApplyReport rep;
+
+  void apply_fresh(Config c) {
+    cfg = std::move(c);
+    plan = build_plan(cfg);
+    REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  }
+};
+
 }  // namespace
 
-TEST_CASE("apply commits raw, mangle, nat in that order, a second apply commits nothing") {
-  Rig rig;
-  Config cfg = tproxy_config();
-  Plan plan = build_plan(cfg);
-  ApplyReport rep;
-  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+TEST_CASE_METHOD(Applied,
+                 "apply commits raw, mangle, nat in that order, a second apply commits nothing") {
+  apply_fresh(tproxy_config());
   CHECK(rep.committed == std::vector<std::string>{"ipv4/raw", "ipv6/raw", "ipv4/mangle",
                                                   "ipv6/mangle", "ipv4/nat", "ipv6/nat"});
   CHECK(rig.routes.rules.size() == 2);
@@ -148,12 +171,9 @@ TEST_CASE("a rollback keeps the TPROXY rule or route that was there before the a
   CHECK(rig.routes.routes.empty());
 }
 
-TEST_CASE("different istio state: refused with a diff, replaced with --reconcile") {
-  Rig rig;
+TEST_CASE_METHOD(Applied, "different istio state: refused with a diff, replaced with --reconcile") {
   add_foreign(rig.tables);
-  Config tp = tproxy_config();
-  ApplyReport rep;
-  REQUIRE(apply_plan(tp, build_plan(tp), rig.env, rep).ok());
+  apply_fresh(tproxy_config());
   const std::string applied = rig.tables.dump();
 
   Config rd = redirect_config();
@@ -168,19 +188,12 @@ TEST_CASE("different istio state: refused with a diff, replaced with --reconcile
   ApplyReport replaced;
   REQUIRE(apply_plan(rd, build_plan(rd), rig.env, replaced).ok());
   // Equal to a fresh apply of the same flags over the same foreign rules.
-  Rig fresh;
-  add_foreign(fresh.tables);
-  ApplyReport r2;
-  REQUIRE(apply_plan(rd, build_plan(rd), fresh.env, r2).ok());
-  CHECK(rig.tables.dump() == fresh.tables.dump());
+  CHECK(rig.tables.dump() == fresh_dump(rd));
 }
 
-TEST_CASE("force-apply (--force-apply) rewrites the tables even when nothing differs") {
-  Rig rig;
-  Config cfg = redirect_config();
-  Plan plan = build_plan(cfg);
-  ApplyReport rep;
-  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+TEST_CASE_METHOD(Applied,
+                 "force-apply (--force-apply) rewrites the tables even when nothing differs") {
+  apply_fresh(redirect_config());
   const std::string after = rig.tables.dump();
   cfg.force_apply = true;
   ApplyReport forced;
@@ -189,14 +202,11 @@ TEST_CASE("force-apply (--force-apply) rewrites the tables even when nothing dif
   CHECK(rig.tables.dump() == after);
 }
 
-TEST_CASE("cleanup removes what the flags create, routes and ::6 too, and keeps foreign rules") {
-  Rig rig;
+TEST_CASE_METHOD(
+    Applied, "cleanup removes what the flags create, routes and ::6 too, and keeps foreign rules") {
   add_foreign(rig.tables);
   const std::string before = rig.tables.dump();
-  Config cfg = tproxy_config();
-  Plan plan = build_plan(cfg);
-  ApplyReport rep;
-  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  apply_fresh(tproxy_config());
   ApplyReport clean;
   REQUIRE(cleanup_plan(cfg, plan, rig.env, clean).ok());
   CHECK(clean.committed.front() == "ipv6/nat");  // reverse order: the capture goes first
@@ -207,12 +217,8 @@ TEST_CASE("cleanup removes what the flags create, routes and ::6 too, and keeps 
   CHECK_THAT(diff, Catch::Contains("+-A ISTIO_TPROXY"));
 }
 
-TEST_CASE("verify reports a manual change as drift in iptables-save form") {
-  Rig rig;
-  Config cfg = redirect_config();
-  Plan plan = build_plan(cfg);
-  ApplyReport rep;
-  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+TEST_CASE_METHOD(Applied, "verify reports a manual change as drift in iptables-save form") {
+  apply_fresh(redirect_config());
   TableModel& nat = rig.tables.tables[{Family::v4, Table::nat}];
   Chain* out = nat.find("ISTIO_OUTPUT");
   REQUIRE(out);
@@ -224,12 +230,8 @@ TEST_CASE("verify reports a manual change as drift in iptables-save form") {
   CHECK_THAT(diff, Catch::Contains("*nat"));
 }
 
-TEST_CASE("verify reports a missing TPROXY route and ::6 as drift") {
-  Rig rig;
-  Config cfg = tproxy_config();
-  Plan plan = build_plan(cfg);
-  ApplyReport rep;
-  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+TEST_CASE_METHOD(Applied, "verify reports a missing TPROXY route and ::6 as drift") {
+  apply_fresh(tproxy_config());
   std::string diff, err;
   REQUIRE(verify_plan(cfg, plan, rig.env, diff, err) == 0);
   CHECK(diff.empty());
@@ -241,13 +243,12 @@ TEST_CASE("verify reports a missing TPROXY route and ::6 as drift") {
   CHECK_THAT(diff, !Catch::Contains("+ip rule"));
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    Applied,
     "istio state in the family the flags leave out is drift, --reconcile and clean remove it") {
-  Rig rig;
   add_foreign(rig.tables);
-  Config dual = tproxy_config();
-  ApplyReport rep;
-  REQUIRE(apply_plan(dual, build_plan(dual), rig.env, rep).ok());
+  apply_fresh(tproxy_config());
+  const Config dual = cfg;
   Config v4 = redirect_config();
   v4.ipv6 = Ipv6Mode::off;
   v4.ipv6_enabled = false;
@@ -263,11 +264,7 @@ TEST_CASE(
   CHECK(rig.routes.rules.empty());
   CHECK(rig.routes.routes.empty());
   // Equal to a fresh apply of the IPv4-only flags over the same foreign rules.
-  Rig fresh;
-  add_foreign(fresh.tables);
-  ApplyReport r2;
-  REQUIRE(apply_plan(v4, build_plan(v4), fresh.env, r2).ok());
-  CHECK(rig.tables.dump() == fresh.tables.dump());
+  CHECK(rig.tables.dump() == fresh_dump(v4));
   CHECK(verify_plan(v4, build_plan(v4), rig.env, diff = "", err) == 0);
 
   // clean with IPv6 off over a dual-stack apply takes the IPv6 istio part too (in IPv4 it
@@ -282,12 +279,8 @@ TEST_CASE(
   CHECK(again.routes.rules.empty());
 }
 
-TEST_CASE("a TPROXY route of another mark and table is earlier istio state") {
-  Rig rig;
-  Config cfg = redirect_config();
-  Plan plan = build_plan(cfg);
-  ApplyReport rep;
-  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+TEST_CASE_METHOD(Applied, "a TPROXY route of another mark and table is earlier istio state") {
+  apply_fresh(redirect_config());
   RouteOps::Added a;
   REQUIRE(rig.routes.add_tproxy_routes(Family::v4, 0x777, 150, a).ok());
   std::string diff, err;

@@ -14,6 +14,7 @@
 #include "fakes/fake_routes.h"
 #include "fakes/fake_system.h"
 #include "fakes/fake_tables.h"
+#include "render/nft.h"
 
 using namespace snare;
 using snare::testing::FakeNft;
@@ -26,7 +27,7 @@ namespace {
 const std::string kGolden = std::string(SNARE_SOURCE_DIR) + "/tests/golden/istio/";
 
 // The Config the flags make, as the CLI makes it (no environment, a fake system).
-Config config_of(std::vector<std::string> args) {
+Config config_of(std::vector<std::string> args, snare::testing::FakeSystem sys = {}) {
   args.push_back("--native-nftables");
   EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   RawFlags raw;
@@ -34,7 +35,6 @@ Config config_of(std::vector<std::string> args) {
   Config c;
   std::vector<std::string> w;
   REQUIRE(make_config(raw, c, w).ok());
-  snare::testing::FakeSystem sys;
   REQUIRE(fill_config(c, sys, no_env, w).ok());
   return c;
 }
@@ -91,6 +91,20 @@ TEST_CASE("a fresh apply sends istio's transaction alone, and the same flags aga
   REQUIRE(apply(rig, cfg, again).ok());
   CHECK(rig.nft.runs.size() == 1);
   CHECK_FALSE(again.changed);
+}
+
+TEST_CASE("an apply gives nft the numbers config resolved; the dry-run text keeps the names") {
+  snare::testing::FakeSystem sys;
+  sys.groups["java"] = 2020;
+  Config cfg = config_of({"--outbound-owner-groups", "java,202", "--enable-ipv6=false"}, sys);
+  Rig rig;
+  ApplyReport rep;
+  (void)apply(rig, cfg, rep);  // only the transaction sent matters here
+  REQUIRE(!rig.nft.runs.empty());
+  CHECK_THAT(rig.nft.runs[0], Catch::Contains("skgid != 2020 skgid != 202 counter return") &&
+                                  !Catch::Contains("java"));
+  CHECK_THAT(render_nft(build_plan(cfg)),
+             Catch::Contains("skgid != java skgid != 202 counter return"));
 }
 
 TEST_CASE("earlier istio tables are deleted in the same transaction that writes the new ones") {

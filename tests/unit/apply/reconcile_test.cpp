@@ -16,8 +16,8 @@ namespace {
 
 Config redirect_config() {
   Config c;
-  c.proxy_uids = {"1337"};
-  c.proxy_gids = {"1337"};
+  c.proxy_uids = {{"1337", 1337}};
+  c.proxy_gids = {{"1337", 1337}};
   c.inbound_ports_all = true;
   c.outbound_cidrs_all = true;
   return c;
@@ -193,7 +193,7 @@ TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are n
                             "OUTPUT",
                             0,
                             {AddrMatch{false, true, "127.0.0.1/32"}, IfaceMatch{true, false, "lo"},
-                             ProtoMatch{"tcp"}, OwnerMatch{false, false, "1"}},
+                             ProtoMatch{"tcp"}, OwnerMatch{false, false, "1", 1}},
                             MarkTarget{"0x53a"}})));
   CHECK(!is_istio_shape(Table::mangle, "OUTPUT",
                         entry({Table::mangle,

@@ -10,8 +10,8 @@ namespace {
 
 Config base() {
   Config c;
-  c.proxy_uids = {"1337"};
-  c.proxy_gids = {"1337"};
+  c.proxy_uids = {{"1337", 1337}};
+  c.proxy_gids = {{"1337", 1337}};
   return c;
 }
 
@@ -62,7 +62,7 @@ TEST_CASE("kube-virt interfaces return at the head of nat PREROUTING, and captur
 TEST_CASE("an owner-group include list is one rule of negated GIDs") {
   Config c = base();
   c.owner_groups_all = false;
-  c.owner_groups_include = {"java", "202"};
+  c.owner_groups_include = {{"java", 2020}, {"202", 202}};
   Plan p = build_plan(c);
   int found = 0;
   for (const Rule* r : in_chain(p, Table::nat, "ISTIO_OUTPUT")) {
@@ -70,7 +70,10 @@ TEST_CASE("an owner-group include list is one rule of negated GIDs") {
     const auto* a = std::get_if<OwnerMatch>(&r->matches[0]);
     const auto* b = std::get_if<OwnerMatch>(&r->matches[1]);
     if (!a || !b) continue;
-    if (a->gid && a->invert && a->id == "java" && b->gid && b->invert && b->id == "202") ++found;
+    // The spelling as given (restore prints it) and the number config resolved (the kernel's).
+    if (a->gid && a->invert && a->id == "java" && a->number == 2020u && b->gid && b->invert &&
+        b->id == "202" && b->number == 202u)
+      ++found;
   }
   CHECK(found == 1);
 }

@@ -58,7 +58,7 @@ TEST_CASE("the injector's arguments parse, empty -x included") {
   CHECK(p.cfg.exclude_cidrs_v4.empty());
   CHECK(p.cfg.inbound_ports_all);
   CHECK(p.cfg.inbound_exclude == std::vector<std::string>{"15090", "15021", "15020"});
-  CHECK(p.cfg.proxy_uids == std::vector<std::string>{"1337"});
+  CHECK(p.cfg.proxy_uids == std::vector<OwnerId>{{"1337", 1337}});
 }
 
 TEST_CASE("pflag spellings: -x=value, -xvalue, --flag=, --flag=value, bool=false") {
@@ -110,7 +110,7 @@ TEST_CASE("precedence: CLI > alias env > primary env > default") {
                         {"ENABLE_INBOUND_IPV6", "true"}});
     REQUIRE(p.status.ok());
     CHECK_FALSE(p.cfg.owner_groups_all);
-    CHECK(p.cfg.owner_groups_include == std::vector<std::string>{"java", "202"});
+    CHECK(p.cfg.owner_groups_include == std::vector<OwnerId>{{"java", std::nullopt}, {"202", 202}});
     CHECK(p.cfg.ipv4_loopback_cidr == "127.0.0.1/8");
     CHECK(p.cfg.ipv6 == Ipv6Mode::on);
   }

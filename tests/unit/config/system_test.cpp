@@ -3,7 +3,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "builder/builder.h"
 #include "fakes/fake_system.h"
 
 using namespace snare;
@@ -19,13 +18,13 @@ TEST_CASE("proxy UID defaults to the istio-proxy user, else 1337, GID follows UI
   Config c;
   c.ipv6 = Ipv6Mode::off;
   REQUIRE(fill_config(c, sys, no_env, w).ok());
-  CHECK(c.proxy_uids == std::vector<std::string>{"1337"});
-  CHECK(c.proxy_gids == std::vector<std::string>{"1337"});
+  CHECK(c.proxy_uids == std::vector<OwnerId>{{"1337", 1337}});
+  CHECK(c.proxy_gids == std::vector<OwnerId>{{"1337", 1337}});
   sys.users["istio-proxy"] = 1234;
   Config d;
   d.ipv6 = Ipv6Mode::off;
   REQUIRE(fill_config(d, sys, no_env, w).ok());
-  CHECK(d.proxy_uids == std::vector<std::string>{"1234"});
+  CHECK(d.proxy_uids == std::vector<OwnerId>{{"1234", 1234}});
   sys.users["envoy"] = 99;
   Config e;
   e.ipv6 = Ipv6Mode::off;
@@ -34,7 +33,7 @@ TEST_CASE("proxy UID defaults to the istio-proxy user, else 1337, GID follows UI
     return std::nullopt;
   };
   REQUIRE(fill_config(e, sys, env, w).ok());
-  CHECK(e.proxy_uids == std::vector<std::string>{"99"});
+  CHECK(e.proxy_uids == std::vector<OwnerId>{{"99", 99}});
 }
 
 TEST_CASE("IPv6 auto-detection follows istio's getLocalIP") {
@@ -77,26 +76,85 @@ TEST_CASE("DNS servers come from resolv.conf unless --dns-servers or capture-all
   CHECK_FALSE(fill_config(d, none, no_env, w).ok());
 }
 
-TEST_CASE("names resolve to numbers, and an unknown one is an error that names it") {
+TEST_CASE("fill_config resolves owner names once, keeping their spelling") {
   FakeSystem sys;
+  sys.users["envoy"] = 101;
+  sys.groups["envoy"] = 102;
   sys.groups["java"] = 2020;
   Config c;
   c.ipv6 = Ipv6Mode::off;
+  c.proxy_uids = {{"envoy", std::nullopt}};
   c.owner_groups_all = false;
-  c.owner_groups_include = {"java", "202"};
+  c.owner_groups_include = {{"java", std::nullopt}, {"202", 202}};
   std::vector<std::string> w;
   REQUIRE(fill_config(c, sys, no_env, w).ok());
-  Plan p = build_plan(c);
-  REQUIRE(resolve_names(p, sys, c).ok());
-  bool saw = false;
-  for (const auto& r : p.rules)
-    for (const auto& m : r.matches)
-      if (auto* o = std::get_if<OwnerMatch>(&m); o && o->id == "2020") saw = true;
-  CHECK(saw);
-  c.owner_groups_include = {"nosuchgroup"};
-  Plan q = build_plan(c);
-  Status s = resolve_names(q, sys, c);
-  REQUIRE_FALSE(s.ok());
-  CHECK(s.error.find("nosuchgroup") != std::string::npos);
-  CHECK(s.error.rfind("--outbound-owner-groups:", 0) == 0);
+  CHECK(c.proxy_uids == std::vector<OwnerId>{{"envoy", 101}});
+  // -g defaults to -u's values, looked up as groups.
+  CHECK(c.proxy_gids == std::vector<OwnerId>{{"envoy", 102}});
+  CHECK(c.owner_groups_include == std::vector<OwnerId>{{"java", 2020}, {"202", 202}});
+}
+
+namespace {
+// fill_config's error for a Config with `set` applied, or "" when it succeeds.
+template <typename Set>
+std::string fill_error(Set set) {
+  FakeSystem sys;
+  sys.users["envoy"] = 101;
+  Config c;
+  c.ipv6 = Ipv6Mode::off;
+  set(c);
+  std::vector<std::string> w;
+  Status s = fill_config(c, sys, no_env, w);
+  return s.ok() ? "" : s.error;
+}
+}  // namespace
+
+TEST_CASE("an unknown owner name is one line naming its flag; no fallback number") {
+  auto starts = [](const std::string& e, const std::string& flag) {
+    INFO(e);
+    CHECK(e.rfind(flag + ": ", 0) == 0);
+    CHECK(e.find('\n') == std::string::npos);
+  };
+  starts(fill_error([](Config& c) {
+           c.proxy_uids = {{"nosuchuser", std::nullopt}};
+         }),
+         "--proxy-uid");
+  starts(fill_error([](Config& c) {
+           c.proxy_uids = {{"1", 1}};
+           c.proxy_gids = {{"nosuchgroup", std::nullopt}};
+         }),
+         "--proxy-gid");
+  // -u envoy exists as a user, not as a group: -g's default names both flags.
+  starts(fill_error([](Config& c) {
+           c.proxy_uids = {{"envoy", std::nullopt}};
+         }),
+         "--proxy-gid (which defaults to --proxy-uid)");
+  const std::string e = fill_error([](Config& c) {
+    c.owner_groups_all = false;
+    c.owner_groups_include = {{"nosuchgroup", std::nullopt}};
+  });
+  starts(e, "--outbound-owner-groups");
+  CHECK_THAT(e, Catch::Contains("\"nosuchgroup\""));
+  starts(fill_error([](Config& c) {
+           c.owner_groups_exclude = {{"nosuchgroup", std::nullopt}};
+         }),
+         "--outbound-owner-groups-exclude");
+  // An exclude list that is ignored (the include list is not '*') is not looked up, as before.
+  CHECK(fill_error([](Config& c) {
+          c.owner_groups_all = false;
+          c.owner_groups_exclude = {{"nosuchgroup", std::nullopt}};
+        }) == "");
+}
+
+TEST_CASE("a restore-form dry-run prints an unknown name as given; the save form needs numbers") {
+  auto dry_run = [](OutputFormat f) {
+    return fill_error([f](Config& c) {
+      c.dry_run = true;
+      c.output_format = f;
+      c.owner_groups_all = false;
+      c.owner_groups_include = {{"nosuchgroup", std::nullopt}};
+    });
+  };
+  CHECK(dry_run(OutputFormat::restore) == "");
+  CHECK(dry_run(OutputFormat::save).rfind("--outbound-owner-groups: ", 0) == 0);
 }

@@ -11,6 +11,7 @@
 #include "base/parse.h"
 #include "ext/forms.h"
 #include "ext/mark.h"
+#include "render/restore.h"
 #include "render/save.h"
 
 using namespace snare;
@@ -81,20 +82,20 @@ std::vector<Rule> nat_rules(Family f) {
        "ISTIO_OUTPUT",
        0,
        {IfaceMatch{true, false, "lo"}, AddrMatch{false, true, lo}, ProtoMatch{"tcp"},
-        PortMatch{"tcp", false, true, "15008"}, OwnerMatch{false, false, "1337"}},
+        PortMatch{"tcp", false, true, "15008"}, OwnerMatch{false, false, "1337", 1337}},
        JumpTarget{"ISTIO_IN_REDIRECT"}},
       {Table::nat,
        Scope::both,
        "ISTIO_OUTPUT",
        0,
-       {IfaceMatch{true, false, "lo"}, OwnerMatch{true, true, "1337"}},
+       {IfaceMatch{true, false, "lo"}, OwnerMatch{true, true, "1337", 1337}},
        JumpTarget{"RETURN"}},
       {Table::nat,
        Scope::both,
        "ISTIO_OUTPUT",
        0,
        {IfaceMatch{true, false, "lo"}, AddrMatch{false, true, lo}, ProtoMatch{"tcp"},
-        MultiportMatch{"tcp", true, {"53", "15008"}}, OwnerMatch{false, false, "1337"}},
+        MultiportMatch{"tcp", true, {"53", "15008"}}, OwnerMatch{false, false, "1337", 1337}},
        JumpTarget{"ISTIO_IN_REDIRECT"}},
       {Table::nat,
        Scope::both,
@@ -148,7 +149,8 @@ std::vector<Rule> raw_mangle_rules(Family f) {
        Scope::both,
        "ISTIO_OUTPUT_DNS",
        0,
-       {ProtoMatch{"udp"}, PortMatch{"udp", true, false, "15053"}, OwnerMatch{true, false, "1337"}},
+       {ProtoMatch{"udp"}, PortMatch{"udp", true, false, "15053"},
+        OwnerMatch{true, false, "1337", 1337}},
        CtZoneTarget{2}},
       {Table::mangle,
        Scope::both,
@@ -205,7 +207,7 @@ TEST_CASE("the revisions and sizes are iptables 1.8.9's") {
          Scope::both,
          "OUTPUT",
          0,
-         {ProtoMatch{"tcp"}, OwnerMatch{false, false, "1337"}},
+         {ProtoMatch{"tcp"}, OwnerMatch{false, false, "1337", 1337}},
          ConnmarkTarget{true}};
   REQUIRE(encode_rule(Family::v4, r, b).ok());
   auto x = entry_extensions(Family::v4, b);
@@ -240,9 +242,29 @@ TEST_CASE("addresses are stored masked, marks parse as decimal or hex") {
   CHECK(format_mark(1338, 0xffffffff) == "0x53a");
 }
 
+TEST_CASE("a named owner keeps its spelling in restore text; the kernel gets its number") {
+  const Rule r{
+      Table::nat,          Scope::both, "OUTPUT", 0, {OwnerMatch{true, false, "java", 2020}},
+      JumpTarget{"RETURN"}};
+  std::string b;
+  REQUIRE(encode_rule(Family::v4, r, b).ok());
+  const std::string k = as_kernel_returns(Family::v4, b, true);
+  DecodedRule d = decode_entry(Family::v4, k.data(), "RETURN");
+  REQUIRE(d.rule.matches.size() == 1);
+  CHECK(std::get<OwnerMatch>(d.rule.matches[0]).id == "2020");
+  CHECK(d.rule.matches[0] == r.matches[0]);  // the same number, spelled otherwise
+  CHECK_THAT(render_restore_rule(r), Catch::Contains("-m owner --gid-owner java"));
+  CHECK_THAT(render_save_rule(r, Family::v4), Catch::Contains("-m owner --gid-owner 2020"));
+}
+
 TEST_CASE("bad values are refused with the value named") {
   std::string b;
-  Rule r{Table::nat,          Scope::both, "OUTPUT", 0, {OwnerMatch{false, false, "envoy"}},
+  // A name config left unresolved (only a restore-form dry-run does) never reaches the kernel.
+  Rule r{Table::nat,
+         Scope::both,
+         "OUTPUT",
+         0,
+         {OwnerMatch{false, false, "envoy", std::nullopt}},
          JumpTarget{"RETURN"}};
   Status s = encode_rule(Family::v4, r, b);
   CHECK(!s.ok());

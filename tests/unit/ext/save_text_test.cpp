@@ -20,7 +20,7 @@ TEST_CASE("rule text puts addresses, interfaces and protocol first, marks in hex
          "ISTIO_OUTPUT",
          0,
          {IfaceMatch{true, false, "lo"}, AddrMatch{false, true, "127.0.0.1/32"}, ProtoMatch{"tcp"},
-          PortMatch{"tcp", false, true, "15008"}, OwnerMatch{false, false, "1337"}},
+          PortMatch{"tcp", false, true, "15008"}, OwnerMatch{false, false, "1337", 1337}},
          JumpTarget{"ISTIO_IN_REDIRECT"}};
   CHECK(render_save_rule(r, Family::v4) ==
         "-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport 15008 -m owner "

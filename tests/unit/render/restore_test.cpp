@@ -21,7 +21,7 @@ TEST_CASE("a rule: -A or -I N, matches in the builder's order, istio's spellings
       render_restore_rule(r(
           Table::nat, "ISTIO_OUTPUT",
           {IfaceMatch{true, false, "lo"}, AddrMatch{false, true, "127.0.0.1/32"}, ProtoMatch{"tcp"},
-           PortMatch{"tcp", false, true, "15008"}, OwnerMatch{false, false, "1337"}},
+           PortMatch{"tcp", false, true, "15008"}, OwnerMatch{false, false, "1337", 1337}},
           JumpTarget{"ISTIO_IN_REDIRECT"})) ==
       "-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -p tcp ! --dport 15008 -m owner --uid-owner 1337 "
       "-j ISTIO_IN_REDIRECT");
