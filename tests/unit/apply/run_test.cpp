@@ -174,6 +174,20 @@ TEST_CASE("run: verify exits 0 equal, 1 drift, 2 when it cannot read") {
   CHECK(xt.run(RuleVerb::verify, config_of(kNftFlags)) == 1);
 }
 
+TEST_CASE("run: iptables mode's verify: istio's iptables-nft chains are drift, unless unreadable") {
+  Rig rig;
+  Config cfg = config_of(kFlags);
+  REQUIRE(rig.run(RuleVerb::apply, cfg) == 0);
+  rig.nft.ip_listings["ip nat"] = kIstioNat;
+  CHECK(rig.run(RuleVerb::verify, cfg) == 1);
+  CHECK(rig.fake.events.back() == "done verify: drift found");
+  rig.nft.open_result = Status::Fail("cannot load libnftables");  // an image without it
+  CHECK(rig.run(RuleVerb::verify, cfg) == 0);
+  rig.nft.open_result = Status::Ok();
+  rig.nft.ip_listings["ip nat"] = "not json";  // loaded, but unreadable: trouble
+  CHECK(rig.run(RuleVerb::verify, cfg) == 2);
+}
+
 TEST_CASE("run: iptables mode's clean goes on when iptables-nft's tables cannot be read") {
   Rig rig;
   rig.nft.ip_listings["ip nat"] = "not json";  // as if libnftables could not list it
