@@ -9,6 +9,7 @@
 
 #include "apply/routing.h"
 #include "apply/tables.h"
+#include "apply/verify.h"
 #include "apply/xt_nft.h"
 #include "base/log.h"
 #include "render/diff.h"

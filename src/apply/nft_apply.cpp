@@ -9,6 +9,7 @@
 
 #include "apply/routing.h"
 #include "apply/tables.h"
+#include "apply/verify.h"
 #include "apply/xt_nft.h"
 #include "model/nft_form.h"
 #include "model/nft_layout.h"
