@@ -24,19 +24,12 @@ ruleset() { ip netns exec "$1" nft list ruleset | sed 's/packets [0-9]* bytes [0
 istio_nft() {
   ip netns exec "$1" iptables-nft-restore <"$K/inbound-ports-tproxy.v4.save"
   ip netns exec "$1" ip6tables-nft-restore <"$K/dns-uid-gid.v6.save"
-  local c
-  for c in iptables-nft ip6tables-nft; do
-    ip netns exec "$1" $c -t nat -A OUTPUT -p udp --dport 9999 -j RETURN
-    ip netns exec "$1" $c -t nat -N FOREIGN_CHAIN
-    ip netns exec "$1" $c -t nat -A FOREIGN_CHAIN -m comment --comment "not snare" -j RETURN
-    ip netns exec "$1" $c -t nat -I PREROUTING 1 -p tcp --dport 7777 -j FOREIGN_CHAIN
-    ip netns exec "$1" $c -t raw -A OUTPUT -p udp --dport 5353 -j NOTRACK
-  done
+  add_foreign "$1" nft
 }
 foreign_kept() {  # NS WHAT: the foreign iptables-nft rules are all there
   local have
   have=$(ruleset "$1")
-  for r in 'FOREIGN_CHAIN' 'dport 9999' 'dport 7777' 'dport 5353'; do
+  for r in 'FOREIGN_CHAIN' 'dport 9999' 'dport 7777' 'dport 5353' 'dport 8888'; do
     [ "$(grep -c -- "$r" <<<"$have")" -ge 2 ] || fail "$2: foreign rule '$r' lost: $have"
   done
 }

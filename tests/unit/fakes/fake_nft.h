@@ -101,6 +101,21 @@ class FakeNft : public NftBackend {
   }
 };
 
+// iptables-nft's nat table with istio's jump (handle 9) and chain and a foreign rule (handle 7), as
+// `nft -j list table ip nat` shows it; and the transaction that removes istio's part of it.
+inline const std::string kXtIstioNat =
+    R"({"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 2}},
+    {"chain": {"family": "ip", "table": "nat", "name": "OUTPUT", "handle": 1, "type": "nat",
+               "hook": "output", "prio": -100, "policy": "accept"}},
+    {"chain": {"family": "ip", "table": "nat", "name": "ISTIO_OUTPUT", "handle": 2}},
+    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 7,
+              "expr": [{"xt": {"type": "match", "name": "comment"}}, {"accept": null}]}},
+    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 9,
+              "expr": [{"jump": {"target": "ISTIO_OUTPUT"}}]}}]})";
+inline const std::string kXtIstioNatRemoval =
+    "delete rule ip nat OUTPUT handle 9\nflush chain ip nat ISTIO_OUTPUT\n"
+    "delete chain ip nat ISTIO_OUTPUT\n";
+
 // A file's contents (the golden listings).
 inline std::string read_file(const std::string& path) {
   std::ifstream f(path);
