@@ -109,7 +109,10 @@ int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string&
   std::string not_checked;
   if (s.ok() && env.nft) s = xt_istio_drift(*env.nft, diff, not_checked);
   if (!not_checked.empty())
-    log_warn("verify: iptables-nft's tables were not checked for istio chains ({})", not_checked);
+    log_warn(
+        "verify: iptables-nft's tables were not checked for istio chains, so the result speaks "
+        "for the legacy tables only ({})",
+        not_checked);
   return verify_outcome(s, cfg, plan, env.routes, diff, error);
 }
 
