@@ -9,6 +9,9 @@
 
 #include "apply/routing.h"
 #include "apply/tables.h"
+#include "apply/verify.h"
+#include "apply/xt_nft.h"
+#include "base/log.h"
 #include "render/diff.h"
 
 namespace snare {
@@ -103,6 +106,13 @@ int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string&
     s = plan_table(plan, false, *env.tables, work[i].tp);
     if (s.ok() && !work[i].tp.same) diff += diff_tables(work[i].tp.current, work[i].tp.desired);
   }
+  std::string not_checked;
+  if (s.ok() && env.nft) s = xt_istio_drift(*env.nft, diff, not_checked);
+  if (!not_checked.empty())
+    log_warn(
+        "verify: iptables-nft's tables were not checked for istio chains, so the result speaks "
+        "for the legacy tables only ({})",
+        not_checked);
   return verify_outcome(s, cfg, plan, env.routes, diff, error);
 }
 

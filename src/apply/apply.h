@@ -1,5 +1,6 @@
-// Apply, cleanup and verify: the plan into the kernel, all or nothing, over the two seams
-// (TablesBackend, RouteOps), so that unit tests run them on fakes.
+// Apply, cleanup and verify: the plan into the kernel, all or nothing, over the seams
+// (TablesBackend, RouteOps; verify also reads iptables-nft's tables through NftBackend), so that
+// unit tests run them on fakes.
 //
 // apply_plan reads every table istio writes (raw, mangle, nat) in both families, computes what
 // each must become (apply/reconcile.h), and commits only the tables that change, one atomic
@@ -26,6 +27,7 @@
 
 #include "base/status.h"
 #include "config/config.h"
+#include "kernel/nft_backend.h"
 #include "kernel/routes.h"
 #include "kernel/tables.h"
 #include "model/rule.h"
@@ -35,6 +37,9 @@ namespace snare {
 struct ApplyEnv {
   TablesBackend* tables = nullptr;
   RouteOps* routes = nullptr;  // null: leave routes alone (apply, cleanup) or unchecked (verify)
+  // verify: iptables-nft's tables, where istio's chains capture next to the legacy rules and so
+  // are drift (apply/xt_nft.h). Null: not checked.
+  NftBackend* nft = nullptr;
 };
 
 struct ApplyReport {
@@ -51,7 +56,8 @@ bool plan_needs_tproxy_routes(const Config& cfg);
 
 Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyReport& report);
 Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyReport& report);
-// 0 equal, 1 drift (diff filled), 2 trouble (error filled).
+// 0 equal, 1 drift (diff filled), 2 trouble (error filled). When libnftables cannot be loaded,
+// iptables-nft's tables go unchecked with a warning, not trouble.
 int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string& diff,
                 std::string& error);
 

@@ -51,6 +51,7 @@ class FaultInjectingNft : public NftBackend {
   Status list_ip_table(const std::string& table, std::string& json) override {
     return inner_.list_ip_table(table, json);
   }
+  Status open() override { return inner_.open(); }
 
  private:
   std::unique_ptr<NftBackend> owned_;  // null when the caller owns the inner backend

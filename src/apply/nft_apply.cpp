@@ -9,6 +9,7 @@
 
 #include "apply/routing.h"
 #include "apply/tables.h"
+#include "apply/verify.h"
 #include "apply/xt_nft.h"
 #include "model/nft_form.h"
 #include "model/nft_layout.h"
@@ -218,7 +219,10 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
   Status s = read_istio_tables(*env.nft, st);
   if (s.ok()) s = read_legacy(*env.nft, env.legacy, legacy);
   if (s.ok()) {
-    diff += diff_nft_forms(st.current, nft_expected_form(plan)) + legacy.xt.drift;
+    diff += diff_nft_forms(st.current, nft_expected_form(plan));
+    if (!legacy.xt.empty())
+      diff += "# iptables-nft: istio rules next to these (--reconcile or clean removes them)\n" +
+              legacy.xt.drift;
     for (const TableWork& w : legacy.work)
       if (w.tp.residue)
         diff +=

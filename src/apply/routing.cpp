@@ -139,16 +139,6 @@ Status cleanup_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes
   return s;
 }
 
-int verify_outcome(Status s, const Config& cfg, const Plan& plan, RouteOps* routes,
-                   std::string& diff, std::string& error) {
-  if (s.ok() && routes) s = routes_drift(cfg, plan, *routes, diff);
-  if (!s.ok()) {
-    error = s.error;
-    return 2;
-  }
-  return diff.empty() ? 0 : 1;
-}
-
 Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff) {
   for (const auto& [f, r] : needed_routes(cfg, plan)) {
     RouteOps::Added present;

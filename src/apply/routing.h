@@ -50,12 +50,6 @@ Status apply_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes, 
 Status cleanup_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes,
                            ApplyReport& report);
 
-// The end of either backend's verify: after the tables' part (`tables` its status), the routing
-// half (TPROXY's rule and route, ::6 on lo, earlier istio routes) when `routes` is given; then the
-// exit code: 0 same, 1 drift (in `diff`), 2 trouble (in `error`).
-int verify_outcome(Status tables, const Config& cfg, const Plan& plan, RouteOps* routes,
-                   std::string& diff, std::string& error);
-
 // verify's part: "+" lines for missing routes and ::6, "-" lines for earlier istio routes.
 Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff);
 

@@ -128,7 +128,7 @@ int verify(const Config& cfg, const Plan& plan, const RunSeams& seams, RuleBacke
     NftEnv env{b.nft, b.tables, routes.get()};
     rc = nft_verify_plan(cfg, plan, env, diff, error);
   } else {
-    ApplyEnv env{b.tables, routes.get()};
+    ApplyEnv env{b.tables, routes.get(), b.nft};
     rc = verify_plan(cfg, plan, env, diff, error);
   }
   if (rc == 2) {

@@ -42,9 +42,10 @@ struct RunSeams {
   std::function<void(std::string_view, const LogFields&)> done_line;
 };
 
-// The backends of both modes. iptables mode writes `tables` and, in clean, removes istio's
-// iptables-nft chains through `nft` (xt_nft.h); nftables mode writes `nft` and reads `tables` for
-// istio's legacy rules (written only by --reconcile's migration). Either may be null: not used.
+// The backends of both modes. iptables mode writes `tables` and, through `nft`, removes istio's
+// iptables-nft chains in clean and reports them as drift in verify (xt_nft.h); nftables mode writes
+// `nft` and reads `tables` for istio's legacy rules (written only by --reconcile's migration).
+// Either may be null: not used.
 struct RuleBackends {
   TablesBackend* tables = nullptr;
   NftBackend* nft = nullptr;

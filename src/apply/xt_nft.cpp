@@ -69,20 +69,61 @@ Status xt_istio_from_listing(const std::string& family, const std::string& table
   return Status::Ok();
 }
 
-Status read_xt_istio(NftBackend& nft, XtIstio& out) {
+namespace {
+
+struct IpTable {
+  const char* family;
+  const char* table;
+};
+
+// The namespace's ip/ip6 raw, mangle and nat tables: where iptables-nft puts istio's rules. Table
+// names come over netlink, without libnftables.
+Status istio_ip_tables(NftBackend& nft, std::vector<IpTable>& out) {
   std::vector<std::string> names;
   if (Status s = nft.ip_tables(names); !s.ok()) return s;
   for (const char* family : {"ip", "ip6"})
-    for (const char* table : {"raw", "mangle", "nat"}) {
-      const std::string name = fmt::format("{} {}", family, table);
-      if (std::find(names.begin(), names.end(), name) == names.end()) continue;
-      std::string listing;
-      if (Status s = nft.list_ip_table(name, listing); !s.ok()) return s;
-      if (Status s = xt_istio_from_listing(family, table, listing, out); !s.ok()) return s;
-    }
-  if (!out.drift.empty())
-    out.drift = "# iptables-nft: istio rules next to these (--reconcile or clean removes them)\n" +
-                out.drift;
+    for (const char* table : {"raw", "mangle", "nat"})
+      if (std::find(names.begin(), names.end(), fmt::format("{} {}", family, table)) != names.end())
+        out.push_back({family, table});
+  return Status::Ok();
+}
+
+Status read_listings(NftBackend& nft, const std::vector<IpTable>& tables, XtIstio& out) {
+  for (const IpTable& t : tables) {
+    std::string listing;
+    if (Status s = nft.list_ip_table(fmt::format("{} {}", t.family, t.table), listing); !s.ok())
+      return s;
+    if (Status s = xt_istio_from_listing(t.family, t.table, listing, out); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status read_xt_istio(NftBackend& nft, XtIstio& out) {
+  std::vector<IpTable> tables;
+  if (Status s = istio_ip_tables(nft, tables); !s.ok()) return s;
+  return read_listings(nft, tables, out);
+}
+
+Status xt_istio_drift(NftBackend& nft, std::string& diff, std::string& not_checked) {
+  std::vector<IpTable> tables;
+  if (Status s = istio_ip_tables(nft, tables); !s.ok()) return s;
+  if (tables.empty()) return Status::Ok();
+  // libnftables loaded on its own first: failing to load it is an image without it (no trouble,
+  // iptables mode needs none of its own); failing after it is trouble like any unreadable table.
+  if (Status s = nft.open(); !s.ok()) {
+    not_checked = s.error;
+    return Status::Ok();
+  }
+  XtIstio xt;
+  if (Status s = read_listings(nft, tables, xt); !s.ok()) return s;
+  if (!xt.empty())
+    diff +=
+        "# iptables-nft: istio chains in nftables' ip/ip6 tables, a second capture rule set next "
+        "to the legacy one; `snare clean` with these flags removes them (and the legacy rules), "
+        "or run with --native-nftables --reconcile to move istio's rules to nftables\n" +
+        xt.drift;
   return Status::Ok();
 }
 

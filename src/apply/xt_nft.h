@@ -23,12 +23,18 @@ namespace snare {
 struct XtIstio {
   std::vector<std::string> found;  // "ip nat (ISTIO_INBOUND, ISTIO_OUTPUT)"
   std::string removal;             // nft commands: the jumps by handle, then the chains
-  std::string drift;               // verify's lines for them
+  std::string drift;               // verify's lines for them (the caller puts a heading above)
   bool empty() const { return found.empty(); }
 };
 
 // Reads the namespace's ip/ip6 nat, mangle and raw tables for istio's chains and jumps.
 Status read_xt_istio(NftBackend& nft, XtIstio& out);
+
+// iptables mode's verify: istio's chains in iptables-nft's tables, as drift lines under one saying
+// what they are and what to run, appended to `diff`. Reading them needs libnftables once those
+// tables exist; when it cannot be loaded (an image without it) nothing is added and `not_checked`
+// says why, so the caller can say in a log line that they were not checked.
+Status xt_istio_drift(NftBackend& nft, std::string& diff, std::string& not_checked);
 
 // The same from one table's JSON listing (`list table ip nat`), appended to `out`; for tests.
 Status xt_istio_from_listing(const std::string& family, const std::string& table,

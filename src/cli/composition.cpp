@@ -65,8 +65,9 @@ snare::RunSeams seams() {
 }
 
 // A rule command in the plan's mode, with the fault decorator around the mode's own backend: the
-// x_tables backend (and libnftables for clean's removal of istio's iptables-nft chains: it is
-// loaded only when iptables-nft's tables exist), or nftables with the legacy tables read beside.
+// x_tables backend (and libnftables for istio's iptables-nft chains, which clean removes and
+// verify reports: it is loaded only when iptables-nft's tables exist), or nftables with the legacy
+// tables read beside.
 int rule_command(snare::RuleVerb verb, const snare::Config& c, const snare::Plan& p) {
   const bool nftables = p.dialect == snare::Dialect::nftables;
   auto t = nftables ? snare::make_iptc_backend() : tables();

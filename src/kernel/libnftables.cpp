@@ -148,8 +148,7 @@ class LibNftables : public NftBackend {
     return Status::Ok();
   }
 
- private:
-  Status open() {
+  Status open() override {
     if (ctx_) return Status::Ok();
     if (Status s = load(api_); !s.ok()) return s;
     ctx_ = api_.ctx_new(NFT_CTX_DEFAULT);
@@ -159,6 +158,7 @@ class LibNftables : public NftBackend {
     return Status::Ok();
   }
 
+ private:
   NftApi api_;
   nft_ctx* ctx_ = nullptr;
 };

@@ -33,6 +33,9 @@ class NftBackend {
   virtual Status ip_tables(std::vector<std::string>& names) = 0;
   // `list table ip nat` (a name as ip_tables gives it): libnftables' JSON listing.
   virtual Status list_ip_table(const std::string& table, std::string& json) = 0;
+  // Loads libnftables (once): listing and run() need it, the table names do not. Its failure
+  // means an image without libnftables, which iptables mode may be (it needs none of its own).
+  virtual Status open() = 0;
 };
 
 std::unique_ptr<NftBackend> make_libnftables_backend();

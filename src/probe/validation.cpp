@@ -17,7 +17,7 @@
 #include "proxy/original_dst.h"
 #include "proxy/privilege.h"
 #include "proxy/sock_addr.h"
-#include "proxy/sys.h"
+#include "proxy/socket_calls.h"
 
 namespace snare {
 namespace validation {
@@ -148,7 +148,8 @@ class Watch {
       spec.direction = Direction::validation;
       spec.reuseport = true;  // as istio: may share the port with a proxy of the same uid
       Listener l;
-      if (Status st = proxy::open_listener(proxy::real_sys(), spec, &l, nullptr); !st.ok()) {
+      if (Status st = proxy::open_listener(proxy::real_socket_calls(), spec, &l, nullptr);
+          !st.ok()) {
         log_warn("validation: {}", st.error);
         continue;
       }
@@ -212,8 +213,8 @@ class Watch {
 
   // One accepted probe: the right original destination passes.
   void judge(const Listener& l, int fd) {
-    proxy::OriginalDst od =
-        proxy::original_dst(proxy::real_sys(), fd, l.spec.addr.family(), l.spec.addr.port(), false);
+    proxy::OriginalDst od = proxy::original_dst(proxy::real_socket_calls(), fd,
+                                                l.spec.addr.family(), l.spec.addr.port(), false);
     // As istio: answer with the original port.
     std::string port = std::to_string(od.addr.port());
     (void)!::send(fd, port.data(), port.size(), MSG_NOSIGNAL);

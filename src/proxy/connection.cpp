@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "proxy/sys.h"
+#include "proxy/socket_calls.h"
 
 namespace snare::proxy {
 namespace {

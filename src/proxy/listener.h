@@ -11,7 +11,7 @@
 
 #include "base/status.h"
 #include "proxy/sock_addr.h"
-#include "proxy/sys.h"
+#include "proxy/socket_calls.h"
 
 namespace snare::proxy {
 
@@ -36,6 +36,7 @@ struct alignas(8) Listener {
 // Opens, binds and listens. When `spec.transparent` is asked but refused with EPERM (not root, no
 // CAP_NET_ADMIN), the listener still opens without it and `warning` says so: REDIRECT rules keep
 // working, TPROXY rules would not.
-Status open_listener(Sys& sys, const ListenerSpec& spec, Listener* out, std::string* warning);
+Status open_listener(SocketCalls& calls, const ListenerSpec& spec, Listener* out,
+                     std::string* warning);
 
 }  // namespace snare::proxy

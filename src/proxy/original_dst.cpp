@@ -18,16 +18,17 @@ const char* dst_source_name(DstSource s) {
   return "none";
 }
 
-OriginalDst original_dst(Sys& sys, int fd, int family, uint16_t listener_port, bool transparent) {
+OriginalDst original_dst(SocketCalls& calls, int fd, int family, uint16_t listener_port,
+                         bool transparent) {
   OriginalDst out;
   sockaddr_in6 raw{};  // large enough for both families
   socklen_t len = sizeof raw;
   SysResult r;
   if (family == AF_INET6) {
-    r = sys.getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &raw, &len);
+    r = calls.getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &raw, &len);
   } else {
     len = sizeof(sockaddr_in);
-    r = sys.getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &raw, &len);
+    r = calls.getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &raw, &len);
   }
   SockAddr got;
   if (r.ok()) got = SockAddr::from(reinterpret_cast<const sockaddr*>(&raw), len);
@@ -38,7 +39,7 @@ OriginalDst original_dst(Sys& sys, int fd, int family, uint16_t listener_port, b
   }
   sockaddr_in6 local_raw{};
   socklen_t local_len = sizeof local_raw;
-  SysResult n = sys.getsockname(fd, reinterpret_cast<sockaddr*>(&local_raw), &local_len);
+  SysResult n = calls.getsockname(fd, reinterpret_cast<sockaddr*>(&local_raw), &local_len);
   SockAddr local;
   if (n.ok()) local = SockAddr::from(reinterpret_cast<const sockaddr*>(&local_raw), local_len);
   // Conntrack tracks connections it did not NAT too: then the "original" destination equals the

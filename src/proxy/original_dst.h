@@ -8,7 +8,7 @@
 #pragma once
 
 #include "proxy/sock_addr.h"
-#include "proxy/sys.h"
+#include "proxy/socket_calls.h"
 
 namespace snare::proxy {
 
@@ -29,6 +29,7 @@ struct OriginalDst {
 // whether that listener has IP_TRANSPARENT set. Costs one getsockopt in the common REDIRECT case
 // (the original port differs from the listener's, so it cannot be the listener), plus one
 // getsockname otherwise.
-OriginalDst original_dst(Sys& sys, int fd, int family, uint16_t listener_port, bool transparent);
+OriginalDst original_dst(SocketCalls& calls, int fd, int family, uint16_t listener_port,
+                         bool transparent);
 
 }  // namespace snare::proxy

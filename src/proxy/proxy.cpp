@@ -95,7 +95,7 @@ Status open_listeners(const std::vector<ListenerSpec>& specs, int workers,
     for (const ListenerSpec& s : specs) {
       Listener l;
       std::string warning;
-      if (Status st = open_listener(real_sys(), s, &l, &warning); !st.ok()) {
+      if (Status st = open_listener(real_socket_calls(), s, &l, &warning); !st.ok()) {
         for (auto& v : out)
           for (Listener& x : v) ::close(x.fd);
         return st;

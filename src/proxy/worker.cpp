@@ -37,11 +37,11 @@ void set_linger0(int fd) {
 
 }  // namespace
 
-Worker::Worker(int id, const WorkerConfig& config, LoopGuard* guard, Sys& sys)
+Worker::Worker(int id, const WorkerConfig& config, LoopGuard* guard, SocketCalls& calls)
     : id_(id),
       config_(config),
       guard_(guard),
-      sys_(sys),
+      calls_(calls),
       scratch_(new char[kScratchSize]),
       pipes_(config.pipe_size) {
   pump_ctx_.scratch = scratch_.get();
@@ -199,7 +199,7 @@ void Worker::on_accept(Listener& l) {
     sockaddr_in6 raw{};
     socklen_t len = sizeof raw;
     SysResult r =
-        sys_.accept4(l.fd, reinterpret_cast<sockaddr*>(&raw), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        calls_.accept4(l.fd, reinterpret_cast<sockaddr*>(&raw), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (!r.ok()) {
       if (r.err == EAGAIN) return;
       if (r.err == EMFILE || r.err == ENFILE || r.err == ENOBUFS || r.err == ENOMEM) {
@@ -238,7 +238,7 @@ bool Worker::is_own_listener(const SockAddr& dst) {
 void Worker::reject(int fd, Direction dir, const SockAddr& peer, const SockAddr& dst,
                     EndReason reason, const char* why) {
   set_linger0(fd);
-  sys_.close(fd);
+  calls_.close(fd);
   bump(stats_.ended[static_cast<int>(reason)]);
   log_line(LogLevel::warn, "connection refused",
            {{"dir", direction_name(dir)},
@@ -252,7 +252,7 @@ void Worker::reject(int fd, Direction dir, const SockAddr& peer, const SockAddr&
 // istio's rules let through to the app instead of capturing it again (as Envoy's passthrough
 // cluster does). -1, and `why` says what failed.
 int Worker::open_upstream(Direction dir, const SockAddr& dst, EndReason& reason, const char*& why) {
-  SysResult s = sys_.socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  SysResult s = calls_.socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (!s.ok()) {
     if (s.err == EMFILE || s.err == ENFILE)
       pause_accept(true, "out of file descriptors (raise the fd limit, ulimit -n)");
@@ -266,15 +266,15 @@ int Worker::open_upstream(Direction dir, const SockAddr& dst, EndReason& reason,
     const int one = 1;
     // Why: without this, bind() picks the source port before the destination is known and the
     // 127.0.0.6 ports run out at ~28k connections instead of per destination.
-    sys_.setsockopt(ufd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    SysResult b = sys_.bind(ufd, src.sa(), src.len());
+    calls_.setsockopt(ufd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    SysResult b = calls_.bind(ufd, src.sa(), src.len());
     if (!b.ok() && b.err == EADDRNOTAVAIL) {
       // ::6 is not on lo (snare's apply adds it; a bare netns lacks it): bind it anyway.
-      sys_.setsockopt(ufd, SOL_IP, IP_FREEBIND, &one, sizeof one);
-      b = sys_.bind(ufd, src.sa(), src.len());
+      calls_.setsockopt(ufd, SOL_IP, IP_FREEBIND, &one, sizeof one);
+      b = calls_.bind(ufd, src.sa(), src.len());
     }
     if (!b.ok()) {
-      sys_.close(ufd);
+      calls_.close(ufd);
       reason = EndReason::connect_failed, why = "cannot bind the inbound source address";
       return -1;
     }
@@ -285,7 +285,8 @@ int Worker::open_upstream(Direction dir, const SockAddr& dst, EndReason& reason,
 void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
   const Direction dir = l.spec.direction;
   bump(stats_.accepted[dir == Direction::inbound ? 1 : 0]);
-  OriginalDst od = original_dst(sys_, fd, l.spec.addr.family(), l.spec.addr.port(), l.transparent);
+  OriginalDst od =
+      original_dst(calls_, fd, l.spec.addr.family(), l.spec.addr.port(), l.transparent);
   if (od.source == DstSource::none)
     return reject(fd, dir, peer, od.addr, EndReason::not_redirected,
                   "no original destination: connected to the listener directly");
@@ -300,9 +301,9 @@ void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
   const char* why = "";
   const int ufd = open_upstream(dir, od.addr, reason, why);
   if (ufd < 0) return reject(fd, dir, peer, od.addr, reason, why);
-  SysResult c = sys_.connect(ufd, od.addr.sa(), od.addr.len());
+  SysResult c = calls_.connect(ufd, od.addr.sa(), od.addr.len());
   if (!c.ok() && c.err != EINPROGRESS) {
-    sys_.close(ufd);
+    calls_.close(ufd);
     return reject(fd, dir, peer, od.addr,
                   c.err == ECONNREFUSED ? EndReason::connect_refused : EndReason::connect_failed,
                   "upstream connect failed");
@@ -325,7 +326,7 @@ void Worker::accept_one(Listener& l, int fd, const SockAddr& peer) {
 void Worker::add_conn(Conn* conn) {
   sockaddr_in6 raw{};
   socklen_t len = sizeof raw;
-  if (sys_.getsockname(conn->fd[1], reinterpret_cast<sockaddr*>(&raw), &len).ok()) {
+  if (calls_.getsockname(conn->fd[1], reinterpret_cast<sockaddr*>(&raw), &len).ok()) {
     conn->upstream_local = SockAddr::from(reinterpret_cast<const sockaddr*>(&raw), len);
     guard_->add(conn->upstream_local, conn->depth);
   }
@@ -359,7 +360,7 @@ void Worker::on_connected(Conn* c, uint32_t ev) {
   // A plain EPOLLOUT means connected; only an error event needs SO_ERROR to say which.
   if (ev & (EPOLLERR | EPOLLHUP)) {
     socklen_t len = sizeof err;
-    SysResult r = sys_.getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len);
+    SysResult r = calls_.getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len);
     if (!r.ok()) err = r.err;
     if (err == 0) err = ECONNRESET;
   }

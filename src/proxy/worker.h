@@ -19,8 +19,8 @@
 #include "proxy/loop_guard.h"
 #include "proxy/pipe_pool.h"
 #include "proxy/proxy_options.h"
+#include "proxy/socket_calls.h"
 #include "proxy/stats.h"
-#include "proxy/sys.h"
 
 namespace snare::proxy {
 
@@ -39,7 +39,8 @@ struct WorkerConfig {
 
 class Worker {
  public:
-  Worker(int id, const WorkerConfig& config, LoopGuard* guard, Sys& sys = real_sys());
+  Worker(int id, const WorkerConfig& config, LoopGuard* guard,
+         SocketCalls& calls = real_socket_calls());
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -75,7 +76,7 @@ class Worker {
   int id_;
   WorkerConfig config_;
   LoopGuard* guard_;
-  Sys& sys_;
+  SocketCalls& calls_;
   int epfd_ = -1;
   int wakefd_ = -1;
   std::vector<Listener> listeners_;

@@ -57,10 +57,11 @@ run_in() {
     "$SNARE_GROUP_FILE" "$SNARE" "$@"
 }
 
-# add_foreign NS: rules someone else owns, in every table snare writes, both families.
+# add_foreign NS [legacy|nft]: rules someone else owns, in every table snare writes, both
+# families, through iptables-legacy (the default) or iptables-nft.
 add_foreign() {
   local ns=$1 c
-  for c in iptables-legacy ip6tables-legacy; do
+  for c in "iptables-${2:-legacy}" "ip6tables-${2:-legacy}"; do
     ip netns exec "$ns" $c -t nat -A OUTPUT -p udp --dport 9999 -j RETURN
     ip netns exec "$ns" $c -t nat -N FOREIGN_CHAIN
     ip netns exec "$ns" $c -t nat -A FOREIGN_CHAIN -m comment --comment "not snare" -j RETURN

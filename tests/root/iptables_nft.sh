@@ -8,6 +8,9 @@
 #   3. iptables mode's apply next to them is refused, naming the tables and what to run.
 #   4. legacy istio rules next to a foreign nftables table (an empty `inet filter`): the nftables
 #      apply says to `snare clean` with the old flags, and that clean works (no dead end).
+#   5. iptables mode's verify: istio's iptables-nft chains added after snare's legacy apply are
+#      drift (exit 1), shown with what they are and `snare clean`; without libnftables (an image
+#      that lacks it) verify says it did not check them and judges the legacy tables alone.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 require_root
@@ -21,19 +24,12 @@ ruleset() { ip netns exec "$1" nft list ruleset | sed 's/packets [0-9]* bytes [0
 istio_nft() {
   ip netns exec "$1" iptables-nft-restore <"$K/inbound-ports-tproxy.v4.save"
   ip netns exec "$1" ip6tables-nft-restore <"$K/dns-uid-gid.v6.save"
-  local c
-  for c in iptables-nft ip6tables-nft; do
-    ip netns exec "$1" $c -t nat -A OUTPUT -p udp --dport 9999 -j RETURN
-    ip netns exec "$1" $c -t nat -N FOREIGN_CHAIN
-    ip netns exec "$1" $c -t nat -A FOREIGN_CHAIN -m comment --comment "not snare" -j RETURN
-    ip netns exec "$1" $c -t nat -I PREROUTING 1 -p tcp --dport 7777 -j FOREIGN_CHAIN
-    ip netns exec "$1" $c -t raw -A OUTPUT -p udp --dport 5353 -j NOTRACK
-  done
+  add_foreign "$1" nft
 }
 foreign_kept() {  # NS WHAT: the foreign iptables-nft rules are all there
   local have
   have=$(ruleset "$1")
-  for r in 'FOREIGN_CHAIN' 'dport 9999' 'dport 7777' 'dport 5353'; do
+  for r in 'FOREIGN_CHAIN' 'dport 9999' 'dport 7777' 'dport 5353' 'dport 8888'; do
     [ "$(grep -c -- "$r" <<<"$have")" -ge 2 ] || fail "$2: foreign rule '$r' lost: $have"
   done
 }
@@ -89,4 +85,31 @@ grep -q ISTIO <<<"$(snapshot "$ns")" && fail "clean left legacy istio rules: $(s
 grep -q FOREIGN_CHAIN <<<"$(snapshot "$ns")" || fail "clean took foreign legacy rules"
 grep -q 'table inet filter' <<<"$(ip netns exec "$ns" nft list tables)" || fail "clean removed inet filter"
 run_in "$ns" "${NFT[@]}" 2>/dev/null || fail "nftables apply after the clean"
+
+# 5. iptables mode's verify: istio's chains that iptables-nft added next to snare's legacy rules.
+new_ns xv
+ns=$NS
+run_in "$ns" "${OLD[@]}" 2>/dev/null || fail "legacy apply"
+run_in "$ns" verify "${OLD[@]}" >/dev/null 2>&1 || fail "verify after the legacy apply"
+istio_nft "$ns"
+rc=0
+out=$(run_in "$ns" verify "${OLD[@]}" 2>/dev/null) || rc=$?
+[ $rc = 1 ] || fail "iptables mode's verify next to iptables-nft istio rules: exit $rc, want 1"
+grep -q '^-chain ip nat ISTIO_OUTPUT' <<<"$out" && grep -q '^-chain ip6 raw ISTIO_' <<<"$out" ||
+  fail "iptables mode's verify does not show the iptables-nft chains: $out"
+grep -q '^# iptables-nft:.*snare clean' <<<"$out" || fail "verify does not say what to run: $out"
+# An image without libnftables: a mount namespace where it is an empty file, which dlopen refuses.
+lib=$(ldconfig -p | awk '/libnftables\.so\.1 / { print $NF; exit }')
+[ -n "$lib" ] || fail "no libnftables.so.1 in ldconfig's cache"
+no_lib() {
+  ip netns exec "$ns" unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$lib" "$SNARE" "$@"
+}
+rc=0
+err=$(no_lib verify "${OLD[@]}" 2>&1 >/dev/null) || rc=$?
+[ $rc = 0 ] || fail "verify without libnftables: exit $rc, want 0 (legacy tables as the flags say): $err"
+grep -q "iptables-nft's tables were not checked" <<<"$err" || fail "verify without libnftables is silent: $err"
+# What verify said to run: afterwards it finds no iptables-nft chains (only the rules to apply).
+run_in "$ns" clean "${OLD[@]}" 2>/dev/null || fail "clean in iptables mode"
+out=$(run_in "$ns" verify "${OLD[@]}" 2>/dev/null) && fail "verify after clean: exit 0"
+! grep -q 'iptables-nft' <<<"$out" || fail "verify after clean still shows iptables-nft chains: $out"
 echo "PASS iptables_nft"

@@ -8,11 +8,9 @@
 
 #include "apply/fault.h"
 #include "builder/builder.h"
-#include "config/flags.h"
-#include "config/system.h"
+#include "fakes/config_of.h"
 #include "fakes/fake_nft.h"
 #include "fakes/fake_routes.h"
-#include "fakes/fake_system.h"
 #include "fakes/fake_tables.h"
 #include "render/nft.h"
 
@@ -20,23 +18,18 @@ using namespace snare;
 using snare::testing::FakeNft;
 using snare::testing::FakeRouteOps;
 using snare::testing::FakeTables;
+using snare::testing::kXtIstioNat;
+using snare::testing::kXtIstioNatRemoval;
 using snare::testing::read_file;
 
 namespace {
 
 const std::string kGolden = std::string(SNARE_SOURCE_DIR) + "/tests/golden/istio/";
 
-// The Config the flags make, as the CLI makes it (no environment, a fake system).
+// The Config the flags make in nftables mode.
 Config config_of(std::vector<std::string> args, snare::testing::FakeSystem sys = {}) {
   args.push_back("--native-nftables");
-  EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-  RawFlags raw;
-  REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
-  Config c;
-  std::vector<std::string> w;
-  REQUIRE(make_config(raw, c, w).ok());
-  REQUIRE(fill_config(c, sys, no_env, w).ok());
-  return c;
+  return snare::testing::config_of(args, std::move(sys));
 }
 
 const std::vector<std::string> kEmpty = {"--enable-ipv6=false"};  // istio's "empty" case
@@ -236,27 +229,11 @@ TEST_CASE("cleanup deletes the istio tables there are, and nothing else") {
   CHECK_FALSE(again.changed);
 }
 
-namespace {
-
-// iptables-nft's nat table with istio's jump and chain, as `nft -j list table ip nat` shows it.
-const std::string kXtNat =
-    R"({"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 2}},
-    {"chain": {"family": "ip", "table": "nat", "name": "OUTPUT", "handle": 1, "type": "nat",
-               "hook": "output", "prio": -100, "policy": "accept"}},
-    {"chain": {"family": "ip", "table": "nat", "name": "ISTIO_OUTPUT", "handle": 2}},
-    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 9,
-              "expr": [{"jump": {"target": "ISTIO_OUTPUT"}}]}}]})";
-const std::string kXtRemoval =
-    "delete rule ip nat OUTPUT handle 9\nflush chain ip nat ISTIO_OUTPUT\n"
-    "delete chain ip nat ISTIO_OUTPUT\n";
-
-}  // namespace
-
 TEST_CASE(
     "iptables-nft istio chains: refused by name, --reconcile removes them in the same "
     "transaction, even when the nftables tables are already right") {
   Rig rig;
-  rig.nft.ip_listings["ip nat"] = kXtNat;
+  rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   Config cfg = config_of(kEmpty);
   rig.nft.set_ruleset(kernel_form("empty"));
   ApplyReport rep;
@@ -270,7 +247,8 @@ TEST_CASE(
   rig.nft.after_commit = kernel_form("empty");
   REQUIRE(apply(rig, cfg, rep).ok());
   REQUIRE(rig.nft.runs.size() == 1);
-  CHECK_THAT(rig.nft.runs[0], Catch::Contains(golden_text("empty")) && Catch::EndsWith(kXtRemoval));
+  CHECK_THAT(rig.nft.runs[0],
+             Catch::Contains(golden_text("empty")) && Catch::EndsWith(kXtIstioNatRemoval));
   CHECK(rig.nft.ip_listings.empty());
   std::string diff, err;
   CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 0);
@@ -278,7 +256,7 @@ TEST_CASE(
 
 TEST_CASE("iptables-nft migration: the routes come first, and go again if the transaction fails") {
   Rig rig;
-  rig.nft.ip_listings["ip nat"] = kXtNat;
+  rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   Config cfg = config_of(kTproxy);
   cfg.reconcile = true;
   rig.nft.fail_run_at = 1;
@@ -289,7 +267,7 @@ TEST_CASE("iptables-nft migration: the routes come first, and go again if the tr
   CHECK(rig.routes.empty());  // undone
   // A route failure: nothing was sent to nftables at all.
   Rig routes_fail;
-  routes_fail.nft.ip_listings["ip nat"] = kXtNat;
+  routes_fail.nft.ip_listings["ip nat"] = kXtIstioNat;
   routes_fail.routes.fail_at = "add_tproxy_routes ipv6";
   REQUIRE_FALSE(apply(routes_fail, cfg, rep).ok());
   CHECK(routes_fail.nft.runs.empty());
@@ -300,11 +278,11 @@ TEST_CASE("iptables-nft migration: the routes come first, and go again if the tr
 TEST_CASE("cleanup removes istio's iptables-nft chains with the istio tables") {
   Rig rig;
   rig.nft.set_ruleset(kernel_form("tproxy"));
-  rig.nft.ip_listings["ip nat"] = kXtNat;
+  rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   ApplyReport rep;
   REQUIRE(nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, rep).ok());
   REQUIRE(rig.nft.runs.size() == 1);
-  CHECK_THAT(rig.nft.runs[0], Catch::EndsWith(kXtRemoval));
+  CHECK_THAT(rig.nft.runs[0], Catch::EndsWith(kXtIstioNatRemoval));
   CHECK(rig.nft.ip_listings.empty());
 }
 
@@ -313,7 +291,7 @@ TEST_CASE(
     "still puts the istio tables back") {
   Rig rig;
   rig.nft.set_ruleset(kernel_form("empty"));
-  rig.nft.ip_listings["ip nat"] = kXtNat;
+  rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   FaultInjectingNft faulty(rig.nft, 1);
   rig.env.nft = &faulty;
   Config cfg = config_of(kEmpty);

@@ -6,31 +6,20 @@
 #include <catch2/catch.hpp>
 
 #include "builder/builder.h"
-#include "config/flags.h"
-#include "config/system.h"
+#include "fakes/config_of.h"
 #include "fakes/fake_nft.h"
 #include "fakes/fake_run_seams.h"
-#include "fakes/fake_system.h"
 #include "fakes/fake_tables.h"
 
 using namespace snare;
+using snare::testing::config_of;
 using snare::testing::FakeNft;
 using snare::testing::FakeRunSeams;
 using snare::testing::FakeTables;
+using snare::testing::kXtIstioNat;
+using snare::testing::kXtIstioNatRemoval;
 
 namespace {
-
-Config config_of(std::vector<std::string> args) {
-  EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-  RawFlags raw;
-  REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
-  Config c;
-  std::vector<std::string> w;
-  REQUIRE(make_config(raw, c, w).ok());
-  snare::testing::FakeSystem sys;
-  REQUIRE(fill_config(c, sys, no_env, w).ok());
-  return c;
-}
 
 const std::vector<std::string> kFlags = {"-m", "REDIRECT", "-b", "*", "--enable-ipv6=false"};
 const std::vector<std::string> kNftFlags = {"--native-nftables", "-b", "*", "--enable-ipv6=false"};
@@ -49,16 +38,6 @@ std::string field(const LogFields& f, const std::string& key) {
     if (k == key) return v;
   return "(none)";
 }
-
-const std::string kIstioNat =
-    R"({"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 2}},
-    {"chain": {"family": "ip", "table": "nat", "name": "OUTPUT", "handle": 1, "type": "nat",
-               "hook": "output", "prio": -100, "policy": "accept"}},
-    {"chain": {"family": "ip", "table": "nat", "name": "ISTIO_OUTPUT", "handle": 2}},
-    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 7,
-              "expr": [{"xt": {"type": "match", "name": "comment"}}, {"accept": null}]}},
-    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 9,
-              "expr": [{"jump": {"target": "ISTIO_OUTPUT"}}]}}]})";
 
 }  // namespace
 
@@ -119,12 +98,10 @@ TEST_CASE("run: clean goes on whatever nftables holds (legacy istio rules must b
 
 TEST_CASE("run: iptables mode's clean removes istio's iptables-nft chains, foreign rules stay") {
   Rig rig;
-  rig.nft.ip_listings["ip nat"] = kIstioNat;
+  rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   REQUIRE(rig.run(RuleVerb::clean, config_of(kFlags)) == 0);
   REQUIRE(rig.nft.runs.size() == 1);
-  CHECK(rig.nft.runs[0] ==
-        "delete rule ip nat OUTPUT handle 9\nflush chain ip nat ISTIO_OUTPUT\n"
-        "delete chain ip nat ISTIO_OUTPUT\n");
+  CHECK(rig.nft.runs[0] == kXtIstioNatRemoval);
   CHECK(rig.fake.events.back() == "done removed rules");
 }
 
@@ -170,8 +147,22 @@ TEST_CASE("run: verify exits 0 equal, 1 drift, 2 when it cannot read") {
   nft.nft.tables["istio-proxy-nat"] = {"not json", ""};
   CHECK(nft.run(RuleVerb::verify, config_of(kNftFlags)) == 2);
   Rig xt;  // istio's iptables-nft chains next to nftables mode: drift
-  xt.nft.ip_listings["ip nat"] = kIstioNat;
+  xt.nft.ip_listings["ip nat"] = kXtIstioNat;
   CHECK(xt.run(RuleVerb::verify, config_of(kNftFlags)) == 1);
+}
+
+TEST_CASE("run: iptables mode's verify: istio's iptables-nft chains are drift, unless unreadable") {
+  Rig rig;
+  Config cfg = config_of(kFlags);
+  REQUIRE(rig.run(RuleVerb::apply, cfg) == 0);
+  rig.nft.ip_listings["ip nat"] = kXtIstioNat;
+  CHECK(rig.run(RuleVerb::verify, cfg) == 1);
+  CHECK(rig.fake.events.back() == "done verify: drift found");
+  rig.nft.open_result = Status::Fail("cannot load libnftables");  // an image without it
+  CHECK(rig.run(RuleVerb::verify, cfg) == 0);
+  rig.nft.open_result = Status::Ok();
+  rig.nft.ip_listings["ip nat"] = "not json";  // loaded, but unreadable: trouble
+  CHECK(rig.run(RuleVerb::verify, cfg) == 2);
 }
 
 TEST_CASE("run: iptables mode's clean goes on when iptables-nft's tables cannot be read") {

@@ -78,5 +78,35 @@ TEST_CASE("iptables-nft: only the ip/ip6 nat, mangle and raw tables are read") {
   XtIstio xt;
   REQUIRE(read_xt_istio(nft, xt).ok());
   REQUIRE(xt.found.size() == 1);
-  CHECK_THAT(xt.drift, Catch::StartsWith("# iptables-nft"));
+  CHECK_THAT(xt.drift, Catch::StartsWith("-rule ip nat OUTPUT handle 9"));
+}
+
+TEST_CASE("iptables-nft: iptables mode's verify lines say what the chains are and what to run") {
+  snare::testing::FakeNft nft;
+  nft.ip_listings["ip nat"] = kIstio;
+  std::string diff, not_checked;
+  REQUIRE(xt_istio_drift(nft, diff, not_checked).ok());
+  CHECK(not_checked.empty());
+  CHECK_THAT(diff, Catch::StartsWith("# iptables-nft: istio chains") &&
+                       Catch::Contains("`snare clean` with these flags") &&
+                       Catch::Contains("\n-rule ip nat OUTPUT handle 9 (jump ISTIO_OUTPUT)\n") &&
+                       Catch::Contains("\n-chain ip nat ISTIO_REDIRECT\n"));
+  diff.clear();
+  nft.ip_listings["ip nat"] = listing({chain("OUTPUT", "output")});
+  REQUIRE(xt_istio_drift(nft, diff, not_checked).ok());
+  CHECK(diff.empty());
+  nft.ip_listings["ip nat"] = "not json";
+  CHECK_FALSE(xt_istio_drift(nft, diff, not_checked).ok());
+}
+
+TEST_CASE("iptables-nft: without libnftables iptables mode's verify says they were not checked") {
+  snare::testing::FakeNft nft;
+  nft.open_result = Status::Fail("cannot load libnftables (libnftables.so.1: no such file)");
+  std::string diff, not_checked;
+  REQUIRE(xt_istio_drift(nft, diff, not_checked).ok());  // no iptables-nft tables: nothing to load
+  CHECK(not_checked.empty());
+  nft.ip_listings["ip nat"] = kIstio;
+  REQUIRE(xt_istio_drift(nft, diff, not_checked).ok());
+  CHECK(diff.empty());
+  CHECK_THAT(not_checked, Catch::StartsWith("cannot load libnftables"));
 }

@@ -4,7 +4,9 @@
 // kernel would print; run() records the transaction, drops the tables it deletes (`delete table
 // inet X`) and then takes `after_commit`, a JSON listing the test sets to what the kernel holds
 // after the transaction (the kernel forms under tests/golden/istio/nftables-kernel-form/, which nft
-// printed). `fail_run_at` (1-based) makes that run fail without changing anything.
+// printed). `fail_run_at` (1-based) makes that run fail without changing anything. `open_result`
+// failing is an image without libnftables: listings and transactions fail with it, table names
+// (netlink, no libnftables) do not.
 #pragma once
 
 #include <fstream>
@@ -30,6 +32,7 @@ class FakeNft : public NftBackend {
   // iptables-nft's tables ("ip nat" -> its JSON listing); a committed `delete chain ip nat ...`
   // drops the table's listing (the test then checks the transaction's commands).
   std::map<std::string, std::string> ip_listings;
+  Status open_result = Status::Ok();
 
   std::string name() const override { return "fake-nft"; }
 
@@ -40,6 +43,7 @@ class FakeNft : public NftBackend {
   }
 
   Status list_table(const std::string& table, bool json, std::string& out) override {
+    if (!open_result.ok()) return open_result;
     auto it = tables.find(table);
     if (it == tables.end()) return Status::Fail("list table inet " + table + ": No such file");
     out = json ? it->second.json : it->second.text;
@@ -48,6 +52,7 @@ class FakeNft : public NftBackend {
 
   Status run(const std::string& commands, bool& committed) override {
     committed = false;
+    if (!open_result.ok()) return open_result;
     runs.push_back(commands);
     if (fail_run_at == static_cast<int>(runs.size()))
       return Status::Fail("transaction line 3: Error: injected");
@@ -69,11 +74,14 @@ class FakeNft : public NftBackend {
   }
 
   Status list_ip_table(const std::string& table, std::string& json) override {
+    if (!open_result.ok()) return open_result;
     auto it = ip_listings.find(table);
     if (it == ip_listings.end()) return Status::Fail("list table " + table + ": No such file");
     json = it->second;
     return Status::Ok();
   }
+
+  Status open() override { return open_result; }
 
   // Splits a whole-ruleset listing into per-table listings (each its own JSON document, as
   // `list table` prints it; the text listing is a stand-in naming the table).
@@ -92,6 +100,21 @@ class FakeNft : public NftBackend {
       tables[name] = {doc.dump(), "table inet " + name + " { # as listed before }\n"};
   }
 };
+
+// iptables-nft's nat table with istio's jump (handle 9) and chain and a foreign rule (handle 7), as
+// `nft -j list table ip nat` shows it; and the transaction that removes istio's part of it.
+inline const std::string kXtIstioNat =
+    R"({"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 2}},
+    {"chain": {"family": "ip", "table": "nat", "name": "OUTPUT", "handle": 1, "type": "nat",
+               "hook": "output", "prio": -100, "policy": "accept"}},
+    {"chain": {"family": "ip", "table": "nat", "name": "ISTIO_OUTPUT", "handle": 2}},
+    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 7,
+              "expr": [{"xt": {"type": "match", "name": "comment"}}, {"accept": null}]}},
+    {"rule": {"family": "ip", "table": "nat", "chain": "OUTPUT", "handle": 9,
+              "expr": [{"jump": {"target": "ISTIO_OUTPUT"}}]}}]})";
+inline const std::string kXtIstioNatRemoval =
+    "delete rule ip nat OUTPUT handle 9\nflush chain ip nat ISTIO_OUTPUT\n"
+    "delete chain ip nat ISTIO_OUTPUT\n";
 
 // A file's contents (the golden listings).
 inline std::string read_file(const std::string& path) {

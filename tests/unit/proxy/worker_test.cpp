@@ -1,5 +1,5 @@
-// The worker's accept path and relay over FakeNetSys: a redirected connection is relayed to its
-// original destination and back, and the refusals (not redirected, own listener, refused,
+// The worker's accept path and relay over FakeSocketpairCalls: a redirected connection is relayed
+// to its original destination and back, and the refusals (not redirected, own listener, refused,
 // overload) end the client's connection and are counted under their reason. Root tests
 // (tests/root/proxy_*.sh) repeat this with real REDIRECT and TPROXY rules.
 #include "proxy/worker.h"
@@ -10,10 +10,10 @@
 #include <string>
 #include <thread>
 
-#include "fakes/fake_net_sys.h"
+#include "fakes/fake_socketpair_calls.h"
 
 using namespace snare::proxy;
-using snare::proxy::testing::FakeNetSys;
+using snare::proxy::testing::FakeSocketpairCalls;
 
 namespace {
 
@@ -40,7 +40,7 @@ uint64_t ended(const WorkerStats& s, EndReason r) { return s.ended[static_cast<i
 
 // A worker on one fake outbound listener (0.0.0.0:15001), running on its own thread.
 struct Rig {
-  FakeNetSys sys;
+  FakeSocketpairCalls net;
   LoopGuard guard;
   WorkerConfig config;
   std::unique_ptr<Worker> worker;
@@ -51,12 +51,12 @@ struct Rig {
     config.splice = SpliceMode::never;
     config.drain_timeout = std::chrono::milliseconds(200);
     config.access_log = false;
-    sys.listener_addr = addr("127.0.0.1:15001");
+    net.listener_addr = addr("127.0.0.1:15001");
   }
   void start() {
-    worker = std::make_unique<Worker>(0, config, &guard, sys);
+    worker = std::make_unique<Worker>(0, config, &guard, net);
     Listener l;
-    l.fd = sys.listener_fd();
+    l.fd = net.listener_fd();
     l.spec.addr = addr("0.0.0.0:15001");
     l.spec.direction = Direction::outbound;
     REQUIRE(worker->init({l}).ok());
@@ -75,11 +75,11 @@ struct Rig {
 
 TEST_CASE("a redirected connection is relayed to its original destination and back") {
   Rig rig;
-  rig.sys.orig_dst = addr("10.0.0.1:80");
+  rig.net.orig_dst = addr("10.0.0.1:80");
   rig.start();
-  const int app = rig.sys.queue_client();
-  REQUIRE(wait_for([&] { return rig.sys.server(0) >= 0; }));
-  const int server = rig.sys.server(0);
+  const int app = rig.net.queue_client();
+  REQUIRE(wait_for([&] { return rig.net.server(0) >= 0; }));
+  const int server = rig.net.server(0);
   REQUIRE(::write(app, "GET /", 5) == 5);
   std::string got;
   REQUIRE(read_some(server, got));
@@ -103,48 +103,48 @@ TEST_CASE("a redirected connection is relayed to its original destination and ba
 TEST_CASE("a connection without an original destination is closed, no upstream opened") {
   Rig rig;  // orig_dst empty: SO_ORIGINAL_DST fails, the local address is the listener's
   rig.start();
-  const int app = rig.sys.queue_client();
+  const int app = rig.net.queue_client();
   std::string got = "x";
   REQUIRE(read_some(app, got));
   CHECK(got.empty());
   REQUIRE(wait_for([&] { return ended(rig.stats(), EndReason::not_redirected) == 1; }));
-  CHECK(rig.sys.sockets_made() == 0);
+  CHECK(rig.net.sockets_made() == 0);
 }
 
 TEST_CASE("an original destination that is one of our listeners is a loop") {
   Rig rig;
-  rig.sys.orig_dst = addr("127.0.0.1:15006");
+  rig.net.orig_dst = addr("127.0.0.1:15006");
   rig.start();
-  const int app = rig.sys.queue_client();
+  const int app = rig.net.queue_client();
   std::string got = "x";
   REQUIRE(read_some(app, got));
   CHECK(got.empty());
   REQUIRE(wait_for([&] { return ended(rig.stats(), EndReason::loop) == 1; }));
-  CHECK(rig.sys.sockets_made() == 0);
+  CHECK(rig.net.sockets_made() == 0);
 }
 
 TEST_CASE("a refused upstream connect ends the client's connection as connect_refused") {
   Rig rig;
-  rig.sys.orig_dst = addr("10.0.0.1:81");
-  rig.sys.connect_errno = ECONNREFUSED;
+  rig.net.orig_dst = addr("10.0.0.1:81");
+  rig.net.connect_errno = ECONNREFUSED;
   rig.start();
-  const int app = rig.sys.queue_client();
+  const int app = rig.net.queue_client();
   std::string got = "x";
   REQUIRE(read_some(app, got));
   CHECK(got.empty());
   REQUIRE(wait_for([&] { return ended(rig.stats(), EndReason::connect_refused) == 1; }));
   // The upstream socket was closed too: its far end reads EOF.
   std::string far = "x";
-  REQUIRE(read_some(rig.sys.server(0), far));
+  REQUIRE(read_some(rig.net.server(0), far));
   CHECK(far.empty());
 }
 
 TEST_CASE("no socket for the upstream is overload, and accepting pauses") {
   Rig rig;
-  rig.sys.orig_dst = addr("10.0.0.1:80");
-  rig.sys.socket_errno = EMFILE;
+  rig.net.orig_dst = addr("10.0.0.1:80");
+  rig.net.socket_errno = EMFILE;
   rig.start();
-  const int app = rig.sys.queue_client();
+  const int app = rig.net.queue_client();
   std::string got = "x";
   REQUIRE(read_some(app, got));
   CHECK(got.empty());

@@ -1,10 +1,10 @@
-// RealSys: the Sys seam bound to the kernel.
-#include "proxy/sys.h"
+// RealSocketCalls: the SocketCalls seam bound to the kernel.
+#include "proxy/socket_calls.h"
 
 namespace snare::proxy {
 namespace {
 
-class RealSys final : public Sys {
+class RealSocketCalls final : public SocketCalls {
  public:
   SysResult socket(int domain, int type, int protocol) override {
     return sys_result(::socket(domain, type, protocol));
@@ -33,9 +33,9 @@ class RealSys final : public Sys {
 
 }  // namespace
 
-Sys& real_sys() {
-  static RealSys sys;
-  return sys;
+SocketCalls& real_socket_calls() {
+  static RealSocketCalls calls;
+  return calls;
 }
 
 }  // namespace snare::proxy

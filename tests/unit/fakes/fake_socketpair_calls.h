@@ -1,4 +1,5 @@
-// FakeNetSys: a Sys whose sockets are socketpairs, for driving a proxy Worker without a network.
+// FakeSocketpairCalls: a SocketCalls whose sockets are socketpairs, for driving a proxy Worker
+// without a network.
 //
 // The listener is the read end of a pipe: queue_client() hands the worker one end of a new
 // socketpair (the test keeps the other, as the application) and writes a byte to the pipe so that
@@ -20,21 +21,21 @@
 #include <vector>
 
 #include "proxy/sock_addr.h"
-#include "proxy/sys.h"
+#include "proxy/socket_calls.h"
 
 namespace snare::proxy::testing {
 
-class FakeNetSys : public Sys {
+class FakeSocketpairCalls : public SocketCalls {
  public:
   SockAddr orig_dst;                // what SO_ORIGINAL_DST answers; empty: ENOENT (not redirected)
   SockAddr listener_addr;           // getsockname of an accepted socket
   int connect_errno = EINPROGRESS;  // 0: connected at once
   int socket_errno = 0;             // non-zero: socket() fails with it
 
-  FakeNetSys() {
+  FakeSocketpairCalls() {
     if (::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) < 0) throw std::runtime_error("pipe2");
   }
-  ~FakeNetSys() override {
+  ~FakeSocketpairCalls() override {
     ::close(pipe_[1]);
     for (int fd : apps_) ::close(fd);
     for (int fd : servers_) ::close(fd);

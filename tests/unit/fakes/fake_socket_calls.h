@@ -1,4 +1,5 @@
-// FakeSys: a Sys that answers from tables and records what was asked (no kernel needed).
+// FakeSocketCalls: a SocketCalls that answers from tables and records what was asked (no kernel
+// needed).
 #pragma once
 
 #include <cstring>
@@ -6,11 +7,11 @@
 #include <vector>
 
 #include "proxy/sock_addr.h"
-#include "proxy/sys.h"
+#include "proxy/socket_calls.h"
 
 namespace snare::proxy::testing {
 
-class FakeSys : public Sys {
+class FakeSocketCalls : public SocketCalls {
  public:
   // Answers for the original-destination lookup.
   bool orig_dst_ok = true;

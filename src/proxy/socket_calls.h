@@ -1,10 +1,11 @@
-// Sys: the socket syscall seam of the proxy (Envoy's OsSysCalls, condensed).
+// SocketCalls: the proxy's socket syscall seam (Envoy's OsSysCalls, condensed). Not to be confused
+// with config's System seam, which answers host facts (users, addresses, resolv.conf).
 //
 // Every call returns a SysResult {rc, errno} so that errno is read right next to the call that
 // set it. Code that decides something from the kernel's answers (original destination, listener
-// set-up, the accept path) goes through a Sys&, so unit tests can hand it a fake. The byte-moving
-// calls of the relay (recv/send/splice/epoll) are plain inline wrappers below: they decide nothing
-// worth faking, and they run millions of times per second.
+// set-up, the accept path) goes through a SocketCalls&, so unit tests can hand it a fake. The
+// byte-moving calls of the relay (recv/send/splice/epoll) are plain inline wrappers below: they
+// decide nothing worth faking, and they run millions of times per second.
 #pragma once
 
 #include <fcntl.h>
@@ -18,9 +19,9 @@
 
 namespace snare::proxy {
 
-class Sys {
+class SocketCalls {
  public:
-  virtual ~Sys() = default;
+  virtual ~SocketCalls() = default;
   virtual SysResult socket(int domain, int type, int protocol) = 0;
   virtual SysResult setsockopt(int fd, int level, int opt, const void* val, socklen_t len) = 0;
   virtual SysResult getsockopt(int fd, int level, int opt, void* val, socklen_t* len) = 0;
@@ -33,7 +34,7 @@ class Sys {
 };
 
 // The kernel.
-Sys& real_sys();
+SocketCalls& real_socket_calls();
 
 inline SysResult sys_result(long rc) { return SysResult{rc, rc < 0 ? errno : 0}; }
 

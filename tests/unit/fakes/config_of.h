@@ -1,0 +1,28 @@
+// config_of: the Config that flags make, as the CLI makes it (argv parsed, no environment, host
+// facts from FakeSystem), for the tests of the layers below the CLI.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/flags.h"
+#include "config/system.h"
+#include "fakes/fake_system.h"
+
+namespace snare::testing {
+
+inline Config config_of(const std::vector<std::string>& args, FakeSystem sys = {}) {
+  EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  RawFlags raw;
+  REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
+  Config c;
+  std::vector<std::string> w;
+  REQUIRE(make_config(raw, c, w).ok());
+  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  return c;
+}
+
+}  // namespace snare::testing
