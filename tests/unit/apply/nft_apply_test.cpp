@@ -27,7 +27,7 @@ namespace {
 const std::string kGolden = std::string(SNARE_SOURCE_DIR) + "/tests/golden/istio/";
 
 // The Config the flags make in nftables mode.
-Config config_of(std::vector<std::string> args, snare::testing::FakeSystem sys = {}) {
+Config nft_config_of(std::vector<std::string> args, snare::testing::FakeSystem sys = {}) {
   args.push_back("--native-nftables");
   return snare::testing::config_of(args, std::move(sys));
 }
@@ -73,7 +73,7 @@ Status apply(Rig& rig, const Config& cfg, ApplyReport& rep) {
 
 TEST_CASE("a fresh apply sends istio's transaction alone, and the same flags again send nothing") {
   Rig rig;
-  Config cfg = config_of(kEmpty);
+  Config cfg = nft_config_of(kEmpty);
   rig.nft.after_commit = kernel_form("empty");
   ApplyReport rep;
   REQUIRE(apply(rig, cfg, rep).ok());
@@ -89,7 +89,7 @@ TEST_CASE("a fresh apply sends istio's transaction alone, and the same flags aga
 TEST_CASE("an apply gives nft the numbers config resolved; the dry-run text keeps the names") {
   snare::testing::FakeSystem sys;
   sys.groups["java"] = 2020;
-  Config cfg = config_of({"--outbound-owner-groups", "java,202", "--enable-ipv6=false"}, sys);
+  Config cfg = nft_config_of({"--outbound-owner-groups", "java,202", "--enable-ipv6=false"}, sys);
   Rig rig;
   ApplyReport rep;
   (void)apply(rig, cfg, rep);  // only the transaction sent matters here
@@ -103,7 +103,7 @@ TEST_CASE("an apply gives nft the numbers config resolved; the dry-run text keep
 TEST_CASE("earlier istio tables are deleted in the same transaction that writes the new ones") {
   Rig rig;
   rig.nft.set_ruleset(kernel_form("tproxy"));
-  Config cfg = config_of(kEmpty);
+  Config cfg = nft_config_of(kEmpty);
   rig.nft.after_commit = kernel_form("empty");
   ApplyReport rep;
   REQUIRE(apply(rig, cfg, rep).ok());
@@ -124,7 +124,7 @@ TEST_CASE("a failure after the commit puts the earlier tables back in one more t
   rig.env.nft = &faulty;
   rig.nft.after_commit = kernel_form("empty");
   ApplyReport rep;
-  Status s = apply(rig, config_of(kEmpty), rep);
+  Status s = apply(rig, nft_config_of(kEmpty), rep);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.error, Catch::Contains("SNARE_FAULT_AFTER_COMMITS=1") &&
                           Catch::Contains("nftables tables restored"));
@@ -143,7 +143,7 @@ TEST_CASE("a failing route step restores the tables and removes the routes it ad
   rig.routes.fail_at = "add_tproxy_routes ipv6";
   rig.nft.after_commit = kernel_form("tproxy");
   ApplyReport rep;
-  Status s = apply(rig, config_of(kTproxy), rep);
+  Status s = apply(rig, nft_config_of(kTproxy), rep);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.error, Catch::Contains("TPROXY routes (ipv6)") && Catch::Contains("restored"));
   CHECK(rig.routes.empty());
@@ -155,7 +155,7 @@ TEST_CASE("a failed transaction changes nothing and quotes nft's message") {
   Rig rig;
   rig.nft.fail_run_at = 1;
   ApplyReport rep;
-  Status s = apply(rig, config_of(kEmpty), rep);
+  Status s = apply(rig, nft_config_of(kEmpty), rep);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.error, Catch::Contains("transaction line 3: Error: injected"));
   CHECK(rig.nft.runs.size() == 1);  // no rollback: nothing was committed
@@ -174,7 +174,7 @@ TEST_CASE("legacy istio rules are refused by name, --reconcile removes them and 
         f, Table::nat, "OUTPUT",
         Rule{Table::nat, Scope::both, "", 0, {ProtoMatch{"udp"}}, JumpTarget{"RETURN"}});
   }
-  Config cfg = config_of(kEmpty);
+  Config cfg = nft_config_of(kEmpty);
   rig.nft.after_commit = kernel_form("empty");
   ApplyReport rep;
   Status s = apply(rig, cfg, rep);
@@ -194,7 +194,7 @@ TEST_CASE(
     "verify: 0 when the kernel holds the flags' tables, else the missing rule as nft command") {
   Rig rig;
   rig.env.routes = nullptr;
-  Config cfg = config_of(kEmpty);
+  Config cfg = nft_config_of(kEmpty);
   rig.nft.set_ruleset(kernel_form("empty"));
   std::string diff, err;
   CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 0);
@@ -218,13 +218,15 @@ TEST_CASE("cleanup deletes the istio tables there are, and nothing else") {
   rig.nft.set_ruleset(kernel_form("tproxy"));
   rig.nft.tables["filter"] = {"{}", "table inet filter {}"};
   ApplyReport rep;
-  REQUIRE(nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, rep).ok());
+  REQUIRE(nft_cleanup_plan(nft_config_of(kTproxy), build_plan(nft_config_of(kTproxy)), rig.env, rep)
+              .ok());
   REQUIRE(rig.nft.runs.size() == 1);
   CHECK_THAT(rig.nft.runs[0], !Catch::Contains("filter"));
   CHECK(rig.nft.tables.size() == 1);
   ApplyReport again;
   REQUIRE(
-      nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, again).ok());
+      nft_cleanup_plan(nft_config_of(kTproxy), build_plan(nft_config_of(kTproxy)), rig.env, again)
+          .ok());
   CHECK(rig.nft.runs.size() == 1);
   CHECK_FALSE(again.changed);
 }
@@ -234,7 +236,7 @@ TEST_CASE(
     "transaction, even when the nftables tables are already right") {
   Rig rig;
   rig.nft.ip_listings["ip nat"] = kXtIstioNat;
-  Config cfg = config_of(kEmpty);
+  Config cfg = nft_config_of(kEmpty);
   rig.nft.set_ruleset(kernel_form("empty"));
   ApplyReport rep;
   Status s = apply(rig, cfg, rep);
@@ -257,7 +259,7 @@ TEST_CASE(
 TEST_CASE("iptables-nft migration: the routes come first, and go again if the transaction fails") {
   Rig rig;
   rig.nft.ip_listings["ip nat"] = kXtIstioNat;
-  Config cfg = config_of(kTproxy);
+  Config cfg = nft_config_of(kTproxy);
   cfg.reconcile = true;
   rig.nft.fail_run_at = 1;
   ApplyReport rep;
@@ -280,7 +282,8 @@ TEST_CASE("cleanup removes istio's iptables-nft chains with the istio tables") {
   rig.nft.set_ruleset(kernel_form("tproxy"));
   rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   ApplyReport rep;
-  REQUIRE(nft_cleanup_plan(config_of(kTproxy), build_plan(config_of(kTproxy)), rig.env, rep).ok());
+  REQUIRE(nft_cleanup_plan(nft_config_of(kTproxy), build_plan(nft_config_of(kTproxy)), rig.env, rep)
+              .ok());
   REQUIRE(rig.nft.runs.size() == 1);
   CHECK_THAT(rig.nft.runs[0], Catch::EndsWith(kXtIstioNatRemoval));
   CHECK(rig.nft.ip_listings.empty());
@@ -294,7 +297,7 @@ TEST_CASE(
   rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   FaultInjectingNft faulty(rig.nft, 1);
   rig.env.nft = &faulty;
-  Config cfg = config_of(kEmpty);
+  Config cfg = nft_config_of(kEmpty);
   cfg.reconcile = true;
   ApplyReport rep;
   REQUIRE_FALSE(apply(rig, cfg, rep).ok());
