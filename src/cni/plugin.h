@@ -37,8 +37,12 @@ struct PluginDeps {
   // on failure, why.
   std::function<int(const std::vector<std::string>& flags, std::string& error)> apply;
   std::function<void(std::chrono::milliseconds)> sleep;
+  std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
   int attempts = 30;
   std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds attempt_timeout{5000};
+  // The whole ADD, API retries included (netconf's snare_add_timeout_seconds overrides it).
+  std::chrono::milliseconds budget{60000};
 };
 
 // One invocation; the result or error object goes to `out`, the exit code is returned.

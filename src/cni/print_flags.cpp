@@ -56,8 +56,8 @@ int print_flags(const std::vector<std::string>& args) {
   KubeConfig kc;
   if (Status s = load_kubeconfig(o.kubeconfig, kc); !s.ok())
     return (std::fprintf(stderr, "snare-cni print-flags: %s\n", s.error.c_str()), 1);
-  KubeResponse r =
-      make_curl_kube_api(kc)->get(fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod));
+  KubeResponse r = make_curl_kube_api(kc)->get(
+      fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod), std::chrono::seconds(5));
   if (r.status != 200) {
     std::fprintf(stderr, "snare-cni print-flags: GET pod %s/%s: %s\n", o.ns.c_str(), o.pod.c_str(),
                  r.transport_error.empty() ? fmt::format("HTTP {}", r.status).c_str()
