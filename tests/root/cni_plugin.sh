@@ -81,6 +81,17 @@ for f in basic.err usage.err; do
     fail "a stderr line is not JSON: $(cat "$CNI_WORK/$f")"
 done
 grep -q 'no-such-netns' "$CNI_WORK/basic.err" || fail "stderr does not name the namespace: $(cat "$CNI_WORK/basic.err")"
+# Bytes that are not UTF-8 (in CNI_COMMAND; a binary kubeconfig): an error object, exit 1.
+rc=0
+out=$(istio_conf basic | CNI_CID=c-basic cni_env basic $'ADD\xff' eth0 "$SNARE_CNI_LINK" 2>/dev/null) || rc=$?
+[ "$rc" = 1 ] || fail "CNI_COMMAND not UTF-8: exit $rc: $out"
+python3 -c 'import json,sys; e=json.loads(sys.argv[1]); sys.exit(not (e["code"]==4 and "CNI_COMMAND" in e["msg"]))' "$out" ||
+  fail "CNI_COMMAND not UTF-8: not an error object: $out"
+cp /usr/bin/true "$RUN_DIR/istio-cni-kubeconfig"
+istio_add basic && fail "binary kubeconfig: exit 0"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e["code"]==999 and "kubeconfig" in e["msg"]))' \
+  "$CNI_WORK/basic.out" || fail "binary kubeconfig: $(cat "$CNI_WORK/basic.out" "$CNI_WORK/basic.err")"
+write_kubeconfig "$CNI_TOKEN"
 
 # 5. The API server down at first: the plugin retries (istio: 30 times, 1 s apart).
 api_stop
