@@ -150,6 +150,12 @@ std::string error_text(const CniError& e, const std::string& conf_version) {
   return dump(j);
 }
 
+std::string valid_utf8(const std::string& s) {
+  const std::string quoted =
+      ordered_json(s).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return ordered_json::parse(quoted).get<std::string>();
+}
+
 std::string version_text() {
   ordered_json j;
   j["cniVersion"] = supported_versions().back();

@@ -63,6 +63,10 @@ std::string result_text(const NetConf& conf);
 // The error object for `conf_version` ("" when unknown: the plugin's newest).
 std::string error_text(const CniError& e, const std::string& conf_version);
 
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD: for log lines, which
+// are JSON and must stay so whatever the runtime put in the environment.
+std::string valid_utf8(const std::string& s);
+
 // The VERSION reply: the newest version and every supported one.
 std::string version_text();
 

@@ -118,9 +118,9 @@ Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, Clock::
     ++attempt;
     if (r.status == 200) return (body = r.body, Outcome{});
     if (!transient(r)) break;
-    log_debug("GET {}: {} (attempt {} of {})", url,
-              r.transport_error.empty() ? std::to_string(r.status) : r.transport_error, attempt,
-              deps.attempts);
+    log_debug("GET {}: {} (attempt {} of {})", valid_utf8(url),
+              valid_utf8(r.transport_error.empty() ? std::to_string(r.status) : r.transport_error),
+              attempt, deps.attempts);
     if ((agent = is_cni_agent_pod(conf, k))) return {};
     if (attempt < deps.attempts) deps.sleep(std::min(deps.interval, left(deps, deadline)));
   }
@@ -132,7 +132,7 @@ Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, Clock::
 Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps, Clock::time_point start) {
   K8sArgs k;
   if (std::string err; !parse_k8s_args(env.args, k, err)) return fail(err);
-  const std::string pod = k.pod_namespace + "/" + k.pod_name;
+  const std::string pod = valid_utf8(k.pod_namespace + "/" + k.pod_name);  // for messages
   if (k.pod_name.empty() || k.pod_namespace.empty())
     return (log_debug("not a Kubernetes pod"), Outcome{});
   const auto& ex = conf.exclude_namespaces;
@@ -156,7 +156,7 @@ Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps, Clock::tim
   flags.insert(flags.end(), {"--network-namespace", env.netns});
   if (conf.native_nftables) flags.push_back("--native-nftables");
   log_info("pod {}: {} rules in {}", pod, conf.native_nftables ? "nftables" : "iptables",
-           env.netns);
+           valid_utf8(env.netns));
   std::string error;
   if (int rc = deps.apply(flags, error); rc != 0)
     return fail(
@@ -183,7 +183,8 @@ int run_unchecked(const CniEnv& env, const std::string& stdin_text, PluginDeps& 
                   std::string& out) {
   const Clock::time_point start = deps.now();
   auto error = [&](const CniError& e, const std::string& version) {
-    log_error("istio-cni {}: {}{}", env.command, e.msg, e.details.empty() ? "" : "; " + e.details);
+    log_error("istio-cni {}: {}{}", valid_utf8(env.command), valid_utf8(e.msg),
+              e.details.empty() ? "" : "; " + valid_utf8(e.details));
     out = error_text(e, version);
     return 1;
   };
@@ -228,7 +229,7 @@ int run_plugin(const CniEnv& env, const std::string& stdin_text, PluginDeps& dep
     why = "unknown exception";
   }
   try {
-    log_error("istio-cni {}: internal error: {}", env.command, why);
+    log_error("istio-cni {}: internal error: {}", valid_utf8(env.command), valid_utf8(why));
   } catch (...) {
   }
   out = error_text({kErrInternal, "internal error: " + why, ""}, "");

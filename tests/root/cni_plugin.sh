@@ -77,16 +77,18 @@ python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e["co
 env -i "$SNARE_CNI" 2>"$CNI_WORK/usage.err" && fail "snare-cni without CNI_COMMAND: exit 0"
 "$SNARE_CNI" install --frob 2>>"$CNI_WORK/usage.err" && fail "install --frob: exit 0"
 for f in basic.err usage.err; do
-  python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$CNI_WORK/$f" ||
+  python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]' "$CNI_WORK/$f" ||
     fail "a stderr line is not JSON: $(cat "$CNI_WORK/$f")"
 done
 grep -q 'no-such-netns' "$CNI_WORK/basic.err" || fail "stderr does not name the namespace: $(cat "$CNI_WORK/basic.err")"
 # Bytes that are not UTF-8 (in CNI_COMMAND; a binary kubeconfig): an error object, exit 1.
 rc=0
-out=$(istio_conf basic | CNI_CID=c-basic cni_env basic $'ADD\xff' eth0 "$SNARE_CNI_LINK" 2>/dev/null) || rc=$?
+out=$(istio_conf basic | CNI_CID=c-basic cni_env basic $'ADD\xff' eth0 "$SNARE_CNI_LINK" 2>"$CNI_WORK/badcmd.err") || rc=$?
 [ "$rc" = 1 ] || fail "CNI_COMMAND not UTF-8: exit $rc: $out"
 python3 -c 'import json,sys; e=json.loads(sys.argv[1]); sys.exit(not (e["code"]==4 and "CNI_COMMAND" in e["msg"]))' "$out" ||
   fail "CNI_COMMAND not UTF-8: not an error object: $out"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]' "$CNI_WORK/badcmd.err" ||
+  fail "CNI_COMMAND not UTF-8: a stderr line is not UTF-8 JSON: $(cat "$CNI_WORK/badcmd.err")"
 cp /usr/bin/true "$RUN_DIR/istio-cni-kubeconfig"
 istio_add basic && fail "binary kubeconfig: exit 0"
 python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e["code"]==999 and "kubeconfig" in e["msg"]))' \
