@@ -7,9 +7,44 @@
 namespace snare::cni {
 namespace {
 
+// The body so far, and whether it went over kMaxBodyBytes.
+struct Body {
+  std::string text;
+  bool too_big = false;
+};
+
+// curl's write callback: appends up to the cap; past it, returning less than given makes curl
+// stop with CURLE_WRITE_ERROR.
 size_t append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  Body& b = *static_cast<Body*>(out);
+  if (b.text.size() + size * n > kMaxBodyBytes) return (b.too_big = true, 0);
+  b.text.append(data, size * n);
   return size * n;
+}
+
+// Failures that asking again cannot mend: the URL, the CA or the certificates are wrong, or the
+// local files are missing. Everything else (refused, reset, timed out, DNS) may pass.
+bool permanent(CURLcode rc) {
+  switch (rc) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_FILESIZE_EXCEEDED:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // A PEM in memory for curl's *_BLOB options (the kubeconfig carries them as data, not files).
@@ -24,7 +59,7 @@ class CurlKubeApi : public KubeApi {
   }
   ~CurlKubeApi() override { curl_global_cleanup(); }
 
-  KubeResponse get(const std::string& path) override {
+  KubeResponse get(const std::string& path, std::chrono::milliseconds timeout) override {
     KubeResponse r;
     CURL* c = curl_easy_init();
     if (!c) return {0, "", "curl_easy_init failed"};
@@ -37,16 +72,26 @@ class CurlKubeApi : public KubeApi {
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    Body body;
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxBodyBytes));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
     tls(c);
     const CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
+    if (body.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+      r.transport_error = fmt::format(
+          "{}: the answer is larger than {} MiB, which no pod object is", url, kMaxBodyBytes >> 20);
+      r.permanent = true;
+    } else if (rc != CURLE_OK) {
       r.transport_error = fmt::format("{}: {}", url, err[0] ? err : curl_easy_strerror(rc));
-    else
+      r.permanent = permanent(rc);
+    } else {
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+      r.body = std::move(body.text);
+    }
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     return r;

@@ -2,6 +2,7 @@
 // client (libcurl) configured from the kubeconfig; tests/unit has a fake with canned answers.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -13,17 +14,24 @@ struct KubeResponse {
   long status = 0;  // HTTP status; 0 when no answer came
   std::string body;
   std::string transport_error;  // why no answer came (connection refused, TLS, timeout)
+  // The failure cannot get better by asking again (an unknown CA, a name not in the server's
+  // certificate, a missing CA file, a URL curl cannot use, an answer over the size cap).
+  bool permanent = false;
 };
+
+// The most of an answer's body that is read: a pod object is a few KiB; more is not an API server.
+constexpr size_t kMaxBodyBytes = 4 << 20;
 
 class KubeApi {
  public:
   virtual ~KubeApi() = default;
-  // GET server + path (`/api/v1/namespaces/NS/pods/NAME`).
-  virtual KubeResponse get(const std::string& path) = 0;
+  // GET server + path (`/api/v1/namespaces/NS/pods/NAME`), giving up after `timeout` (connect,
+  // TLS and answer together).
+  virtual KubeResponse get(const std::string& path, std::chrono::milliseconds timeout) = 0;
 };
 
 // libcurl, with the kubeconfig's CA (or none with insecure-skip-tls-verify), bearer token or
-// client certificate, and a 5 s deadline per request.
+// client certificate; curl's errors are sorted into permanent and transient ones.
 std::unique_ptr<KubeApi> make_curl_kube_api(const KubeConfig& config);
 
 }  // namespace snare::cni

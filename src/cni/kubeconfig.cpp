@@ -5,17 +5,20 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace snare::cni {
 namespace {
 
-// The entry of `list` (clusters, users, contexts) named `name`: its inner map.
-YAML::Node named(const YAML::Node& list, const std::string& key, const std::string& name) {
+// The entry of `list` (clusters, users, contexts) named `name`: its inner map; nullopt when no
+// entry has that name (a default YAML::Node is a defined null, so it cannot say "absent").
+std::optional<YAML::Node> named(const YAML::Node& list, const std::string& key,
+                                const std::string& name) {
   if (list && list.IsSequence())
     for (const YAML::Node& item : list)
-      if (item["name"] && item["name"].as<std::string>() == name) return item[key];
-  return YAML::Node();
+      if (item.IsMap() && item["name"] && item["name"].as<std::string>() == name) return item[key];
+  return std::nullopt;
 }
 
 std::string text_of(const YAML::Node& n, const char* key) {
@@ -26,6 +29,11 @@ std::string text_of(const YAML::Node& n, const char* key) {
 Status decode_data(const YAML::Node& n, const char* key, std::string& out) {
   const std::string b64 = text_of(n, key);
   if (b64.empty()) return Status::Ok();
+  // yaml-cpp 0.7's decoder indexes its table with the (signed) byte: a byte above 0x7f reads far
+  // outside it and crashes. Only base64's alphabet and spaces go in.
+  if (b64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= "
+                            "\t\r\n") != std::string::npos)
+    return Status::Fail(fmt::format("{} is not base64", key));
   std::vector<unsigned char> raw = YAML::DecodeBase64(b64);
   if (raw.empty()) return Status::Fail(fmt::format("{} is not base64", key));
   out.assign(raw.begin(), raw.end());
@@ -67,10 +75,20 @@ Status parse_kubeconfig(const std::string& text, const std::string& path, KubeCo
     YAML::Node root = YAML::Load(text);
     const std::string ctx_name = text_of(root, "current-context");
     if (ctx_name.empty()) return fail("no current-context");
-    YAML::Node ctx = named(root["contexts"], "context", ctx_name);
-    if (!ctx) return fail(fmt::format("no context named \"{}\"", ctx_name));
-    YAML::Node cluster = named(root["clusters"], "cluster", text_of(ctx, "cluster"));
-    if (!cluster) return fail(fmt::format("no cluster named \"{}\"", text_of(ctx, "cluster")));
+    const auto ctx_entry = named(root["contexts"], "context", ctx_name);
+    if (!ctx_entry)
+      return fail(fmt::format(
+          "current-context \"{}\" is not among the kubeconfig's contexts (check its `contexts:` "
+          "list, or let istio-cni's agent rewrite the file)",
+          ctx_name));
+    const YAML::Node ctx = *ctx_entry;
+    const auto cluster_entry = named(root["clusters"], "cluster", text_of(ctx, "cluster"));
+    if (!cluster_entry)
+      return fail(
+          fmt::format("context \"{}\" names cluster \"{}\", which is not among the "
+                      "kubeconfig's clusters",
+                      ctx_name, text_of(ctx, "cluster")));
+    const YAML::Node cluster = *cluster_entry;
     out.server = text_of(cluster, "server");
     if (out.server.empty()) return fail("the cluster has no server");
     out.ca_file = text_of(cluster, "certificate-authority");
@@ -78,8 +96,8 @@ Status parse_kubeconfig(const std::string& text, const std::string& path, KubeCo
         cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>();
     if (Status s = decode_data(cluster, "certificate-authority-data", out.ca_pem); !s.ok())
       return fail(s.error);
-    if (Status s = read_user(named(root["users"], "user", text_of(ctx, "user")), out); !s.ok())
-      return fail(s.error);
+    const auto user = named(root["users"], "user", text_of(ctx, "user"));
+    if (Status s = read_user(user ? *user : YAML::Node(), out); !s.ok()) return fail(s.error);
   } catch (const YAML::Exception& e) {
     return fail(fmt::format("not a kubeconfig ({})", e.what()));
   }

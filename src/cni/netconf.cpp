@@ -36,10 +36,28 @@ void read_istio_keys(const ordered_json& j, NetConf& c) {
   boolean("native_nftables", c.native_nftables);
   if (j.contains("exclude_namespaces") && !j["exclude_namespaces"].is_null())
     c.exclude_namespaces = j["exclude_namespaces"].get<std::vector<std::string>>();
+  if (j.contains("snare_add_timeout_seconds") && !j["snare_add_timeout_seconds"].is_null()) {
+    const ordered_json& t = j["snare_add_timeout_seconds"];
+    if (!t.is_number() || !(t.get<double>() > 0 && t.get<double>() <= kMaxAddTimeoutSeconds))
+      throw std::invalid_argument(fmt::format(
+          "snare_add_timeout_seconds must be a number of seconds above 0 and at most {}",
+          kMaxAddTimeoutSeconds));
+    c.add_timeout = std::chrono::milliseconds(
+        std::max<int64_t>(1, static_cast<int64_t>(t.get<double>() * 1000)));
+  }
   if (j.contains("prevResult") && !j["prevResult"].is_null()) {
     if (!j["prevResult"].is_object()) throw std::invalid_argument("prevResult is not an object");
+    // Its version is printed back as the result's: it must be a version's text.
+    if (j["prevResult"].contains("cniVersion") && !j["prevResult"]["cniVersion"].is_string())
+      throw std::invalid_argument("prevResult's cniVersion is not a string");
     c.prev_result = j["prevResult"];
   }
+}
+
+// One line of JSON. Bytes that are not UTF-8 (in an environment variable, a kubeconfig, an error
+// page cut inside a character) become U+FFFD instead of making dump() throw.
+std::string dump(const ordered_json& j) {
+  return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
@@ -120,7 +138,7 @@ std::string result_text(const NetConf& conf) {
   const std::string v = conf.cni_version.empty() ? "0.1.0" : conf.cni_version;
   ordered_json r = conf.prev_result.is_object() ? conf.prev_result : ordered_json::object();
   if (!r.contains("cniVersion")) r["cniVersion"] = v;
-  return r.dump() + "\n";
+  return dump(r);
 }
 
 std::string error_text(const CniError& e, const std::string& conf_version) {
@@ -129,14 +147,20 @@ std::string error_text(const CniError& e, const std::string& conf_version) {
   j["code"] = e.code;
   j["msg"] = e.msg;
   if (!e.details.empty()) j["details"] = e.details;
-  return j.dump() + "\n";
+  return dump(j);
+}
+
+std::string valid_utf8(const std::string& s) {
+  const std::string quoted =
+      ordered_json(s).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return ordered_json::parse(quoted).get<std::string>();
 }
 
 std::string version_text() {
   ordered_json j;
   j["cniVersion"] = supported_versions().back();
   j["supportedVersions"] = supported_versions();
-  return j.dump() + "\n";
+  return dump(j);
 }
 
 }  // namespace snare::cni

@@ -2,6 +2,7 @@
 // library's checks, then istio-cni's keys and prevResult) and the Kubernetes pod in CNI_ARGS.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,6 +14,10 @@ struct CniError {
   unsigned code = 0;
   std::string msg, details;
 };
+
+// The most `snare_add_timeout_seconds` may be: well inside the 2 minutes a kubelet gives the
+// runtime for the call, so the runtime still sees the error object.
+constexpr double kMaxAddTimeoutSeconds = 100;
 
 // The CNI library's error codes that the plugin uses.
 constexpr unsigned kErrIncompatibleVersion = 1;
@@ -34,6 +39,8 @@ struct NetConf {
   std::vector<std::string> exclude_namespaces;
   std::string pod_namespace;  // the istio-cni agent's own namespace
   bool native_nftables = false;
+  // snare's own key: how long an ADD may take in all (0: the plugin's default).
+  std::chrono::milliseconds add_timeout{0};
   nlohmann::ordered_json prev_result;  // null when absent; key order kept for the output
 };
 
@@ -55,6 +62,10 @@ std::string result_text(const NetConf& conf);
 
 // The error object for `conf_version` ("" when unknown: the plugin's newest).
 std::string error_text(const CniError& e, const std::string& conf_version);
+
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD: for log lines, which
+// are JSON and must stay so whatever the runtime put in the environment.
+std::string valid_utf8(const std::string& s);
 
 // The VERSION reply: the newest version and every supported one.
 std::string version_text();

@@ -62,10 +62,49 @@ bool is_cni_agent_pod(const NetConf& conf, const K8sArgs& k) {
   return k.pod_name.rfind("istio-cni-node-", 0) == 0 && k.pod_namespace == conf.pod_namespace;
 }
 
-// GET the pod, retrying transient failures; `agent` set when it is istio-cni's own agent pod
-// (let through while the API cannot be reached, as istio does).
-Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, std::string& body,
-                bool& agent) {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// The time left until `deadline`, never negative.
+milliseconds left(const PluginDeps& deps, Clock::time_point deadline) {
+  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - deps.now()));
+}
+
+// What can get better by asking again: no answer (unless curl says it cannot), 429, 5xx.
+bool transient(const KubeResponse& r) {
+  return (!r.transport_error.empty() && !r.permanent) || r.status == 429 || r.status >= 500;
+}
+
+// The error object for the last answer `r`, after `attempts` of them.
+Outcome api_failure(const KubeResponse& r, int attempts, const std::string& what,
+                    const std::string& kubeconfig, milliseconds budget) {
+  if (attempts == 0)
+    return fail(
+        fmt::format("{}: no time left to ask the API server (snare_add_timeout_seconds "
+                    "is {} s)",
+                    what, budget.count() / 1000.0));
+  if (!r.transport_error.empty() && r.permanent)
+    return fail(
+        fmt::format("{}: {} (not retried: it does not get better by waiting; check the "
+                    "server and CA in {})",
+                    what, r.transport_error, kubeconfig));
+  if (!r.transport_error.empty())
+    return fail(
+        fmt::format("cannot reach the API server after {} attempts within the ADD's "
+                    "{} s (snare_add_timeout_seconds): {}",
+                    attempts, budget.count() / 1000.0, r.transport_error));
+  return fail(fmt::format("{}: the API server answered {}: {}{}", what, r.status,
+                          api_message(r.body),
+                          r.status == 401 || r.status == 403
+                              ? " (check the token in " + kubeconfig + " and its RBAC: get pods)"
+                              : ""));
+}
+
+// GET the pod before `deadline`, retrying transient failures (each try gets at most the time
+// left); `agent` set when it is istio-cni's own agent pod (let through while the API cannot be
+// reached, as istio does).
+Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, Clock::time_point deadline,
+                milliseconds budget, std::string& body, bool& agent) {
   KubeConfig kc;
   const std::string path = conf.cni_agent_run_dir + "/istio-cni-kubeconfig";
   if (Status s = deps.load_kubeconfig(path, kc); !s.ok())
@@ -73,31 +112,27 @@ Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, std::st
   auto api = deps.make_api(kc);
   const std::string url = fmt::format("/api/v1/namespaces/{}/pods/{}", k.pod_namespace, k.pod_name);
   KubeResponse r;
-  for (int attempt = 1; attempt <= deps.attempts; ++attempt) {
-    r = api->get(url);
+  int attempt = 0;
+  while (attempt < deps.attempts && left(deps, deadline) > milliseconds(0)) {
+    r = api->get(url, std::min(deps.attempt_timeout, left(deps, deadline)));
+    ++attempt;
     if (r.status == 200) return (body = r.body, Outcome{});
-    const bool transient = !r.transport_error.empty() || r.status == 429 || r.status >= 500;
-    if (!transient) break;
-    log_debug("GET {}: {} (attempt {} of {})", url,
-              r.transport_error.empty() ? std::to_string(r.status) : r.transport_error, attempt,
-              deps.attempts);
+    if (!transient(r)) break;
+    log_debug("GET {}: {} (attempt {} of {})", valid_utf8(url),
+              valid_utf8(r.transport_error.empty() ? std::to_string(r.status) : r.transport_error),
+              attempt, deps.attempts);
     if ((agent = is_cni_agent_pod(conf, k))) return {};
-    if (attempt < deps.attempts) deps.sleep(deps.interval);
+    if (attempt < deps.attempts) deps.sleep(std::min(deps.interval, left(deps, deadline)));
   }
-  if (!r.transport_error.empty())
-    return fail(fmt::format("cannot reach the API server after {} attempts: {}", deps.attempts,
-                            r.transport_error));
-  return fail(fmt::format("GET pod {}/{}: the API server answered {}: {}{}", k.pod_namespace,
-                          k.pod_name, r.status, api_message(r.body),
-                          r.status == 401 || r.status == 403
-                              ? " (check the token in " + path + " and its RBAC: get pods)"
-                              : ""));
+  if ((agent = !r.transport_error.empty() && is_cni_agent_pod(conf, k))) return {};
+  return api_failure(r, attempt, fmt::format("GET pod {}/{}", k.pod_namespace, k.pod_name), path,
+                     budget);
 }
 
-Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps) {
+Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps, Clock::time_point start) {
   K8sArgs k;
   if (std::string err; !parse_k8s_args(env.args, k, err)) return fail(err);
-  const std::string pod = k.pod_namespace + "/" + k.pod_name;
+  const std::string pod = valid_utf8(k.pod_namespace + "/" + k.pod_name);  // for messages
   if (k.pod_name.empty() || k.pod_namespace.empty())
     return (log_debug("not a Kubernetes pod"), Outcome{});
   const auto& ex = conf.exclude_namespaces;
@@ -111,7 +146,9 @@ Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps) {
   }
   std::string body, skip;
   bool agent = false;
-  if (Outcome o = get_pod(conf, k, deps, body, agent); !o.ok || agent) return o;
+  const milliseconds budget = conf.add_timeout.count() ? conf.add_timeout : deps.budget;
+  if (Outcome o = get_pod(conf, k, deps, start + budget, budget, body, agent); !o.ok || agent)
+    return o;
   std::vector<std::string> flags;
   if (Status s = pod_flags(body, flags, skip); !s.ok())
     return fail(fmt::format("pod {}: {}", pod, s.error));
@@ -119,7 +156,7 @@ Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps) {
   flags.insert(flags.end(), {"--network-namespace", env.netns});
   if (conf.native_nftables) flags.push_back("--native-nftables");
   log_info("pod {}: {} rules in {}", pod, conf.native_nftables ? "nftables" : "iptables",
-           env.netns);
+           valid_utf8(env.netns));
   std::string error;
   if (int rc = deps.apply(flags, error); rc != 0)
     return fail(
@@ -140,10 +177,14 @@ Status pod_flags(const std::string& pod_json, std::vector<std::string>& flags, s
   return Status::Ok();
 }
 
-int run_plugin(const CniEnv& env, const std::string& stdin_text, PluginDeps& deps,
-               std::string& out) {
+namespace {
+
+int run_unchecked(const CniEnv& env, const std::string& stdin_text, PluginDeps& deps,
+                  std::string& out) {
+  const Clock::time_point start = deps.now();
   auto error = [&](const CniError& e, const std::string& version) {
-    log_error("istio-cni {}: {}{}", env.command, e.msg, e.details.empty() ? "" : "; " + e.details);
+    log_error("istio-cni {}: {}{}", valid_utf8(env.command), valid_utf8(e.msg),
+              e.details.empty() ? "" : "; " + valid_utf8(e.details));
     out = error_text(e, version);
     return 1;
   };
@@ -167,10 +208,32 @@ int run_plugin(const CniEnv& env, const std::string& stdin_text, PluginDeps& dep
     return error({kErrIncompatibleVersion, "config version does not allow " + env.command, ""},
                  conf.cni_version);
   if (env.command != "ADD") return 0;  // DEL, CHECK, GC, STATUS: nothing to do, as in istio
-  Outcome o = add(env, conf, deps);
+  Outcome o = add(env, conf, deps, start);
   if (!o.ok) return error(o.error, conf.cni_version);
   out = result_text(conf);
   return 0;
+}
+
+}  // namespace
+
+int run_plugin(const CniEnv& env, const std::string& stdin_text, PluginDeps& deps,
+               std::string& out) {
+  // Nothing the runtime, the node or the API server hands over may end the process without an
+  // error object: the runtime would see a crash and no reason.
+  std::string why;
+  try {
+    return run_unchecked(env, stdin_text, deps, out);
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown exception";
+  }
+  try {
+    log_error("istio-cni {}: internal error: {}", valid_utf8(env.command), valid_utf8(why));
+  } catch (...) {
+  }
+  out = error_text({kErrInternal, "internal error: " + why, ""}, "");
+  return 1;
 }
 
 }  // namespace snare::cni

@@ -13,7 +13,11 @@
 // Ambient pods are not this plugin's job: with `ambient_enabled` a pod without a sidecar passes
 // through untouched (istio's plugin would also notify its node agent, which snare does not do).
 // The API server is asked with istio's policy (30 attempts, 1 s apart), but only a transient
-// failure (no answer, 429, 5xx) is retried: a refusal (401, 403) or 404 is final at once.
+// failure (no answer, 429, 5xx) is retried: a refusal (401, 403), a 404 or a failure waiting
+// cannot mend (the CA, the host name, the URL) is final at once. The whole ADD has a time limit
+// (60 s, or netconf's snare_add_timeout_seconds), well inside the 2 minutes a runtime waits, and
+// each request gets at most what is left of it. Whatever the inputs, the answer is a result or a
+// CNI error object: nothing throws out of run_plugin.
 #pragma once
 
 #include <chrono>
@@ -37,8 +41,12 @@ struct PluginDeps {
   // on failure, why.
   std::function<int(const std::vector<std::string>& flags, std::string& error)> apply;
   std::function<void(std::chrono::milliseconds)> sleep;
+  std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
   int attempts = 30;
   std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds attempt_timeout{5000};
+  // The whole ADD, API retries included (netconf's snare_add_timeout_seconds overrides it).
+  std::chrono::milliseconds budget{60000};
 };
 
 // One invocation; the result or error object goes to `out`, the exit code is returned.

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "base/log.h"
 #include "cni/kube_api.h"
 #include "cni/plugin.h"
 
@@ -51,25 +52,22 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& err) {
 int print_flags(const std::vector<std::string>& args) {
   Options o;
   std::string err;
-  if (!parse(args, o, err))
-    return (std::fprintf(stderr, "snare-cni print-flags: %s\n", err.c_str()), 2);
+  if (!parse(args, o, err)) return (log_error("snare-cni print-flags: {}", err), 2);
   KubeConfig kc;
   if (Status s = load_kubeconfig(o.kubeconfig, kc); !s.ok())
-    return (std::fprintf(stderr, "snare-cni print-flags: %s\n", s.error.c_str()), 1);
-  KubeResponse r =
-      make_curl_kube_api(kc)->get(fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod));
+    return (log_error("snare-cni print-flags: {}", s.error), 1);
+  KubeResponse r = make_curl_kube_api(kc)->get(
+      fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod), std::chrono::seconds(5));
   if (r.status != 200) {
-    std::fprintf(stderr, "snare-cni print-flags: GET pod %s/%s: %s\n", o.ns.c_str(), o.pod.c_str(),
-                 r.transport_error.empty() ? fmt::format("HTTP {}", r.status).c_str()
-                                           : r.transport_error.c_str());
+    log_error("snare-cni print-flags: GET pod {}/{}: {}", o.ns, o.pod,
+              r.transport_error.empty() ? fmt::format("HTTP {}", r.status) : r.transport_error);
     return 1;
   }
   std::vector<std::string> flags;
   std::string skip;
   if (Status s = pod_flags(r.body, flags, skip); !s.ok())
-    return (std::fprintf(stderr, "snare-cni print-flags: %s\n", s.error.c_str()), 1);
-  if (!skip.empty())
-    return (std::fprintf(stderr, "the plugin leaves this pod alone: %s\n", skip.c_str()), 0);
+    return (log_error("snare-cni print-flags: {}", s.error), 1);
+  if (!skip.empty()) return (log_info("the plugin leaves this pod alone: {}", skip), 0);
   if (o.nftables) flags.push_back("--native-nftables");
   std::vector<std::string> words;
   for (const std::string& f : flags) words.push_back(shell_word(f));

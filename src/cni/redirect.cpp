@@ -105,6 +105,31 @@ std::string id_or_default(const std::optional<int64_t>& id) {
   return id && *id != 0 ? std::to_string(*id) : "1337";
 }
 
+// The annotations behind the redirect's lists, in the order of kParams.
+enum Slot : size_t {
+  kIncludeOutboundCidrs,
+  kExcludeOutboundCidrs,
+  kIncludeInboundPorts,
+  kExcludeInboundPorts,
+  kIncludeOutboundPorts,
+  kExcludeOutboundPorts,
+  kExcludeInterfaces,
+  kRerouteInterfaces,   // istio.io/reroute-virtual-interfaces
+  kKubevirtInterfaces,  // its deprecated name, read only when the new one is absent
+  kSlots
+};
+
+const AnnotationParam kParams[kSlots] = {
+    {"traffic.sidecar.istio.io/includeOutboundIPRanges", "*", Kind::cidrs_or_star},
+    {"traffic.sidecar.istio.io/excludeOutboundIPRanges", "", Kind::cidrs},
+    {"traffic.sidecar.istio.io/includeInboundPorts", "*", Kind::ports_or_star},
+    {"traffic.sidecar.istio.io/excludeInboundPorts", "15020", Kind::ports_or_star},
+    {"traffic.sidecar.istio.io/includeOutboundPorts", "", Kind::ports_or_star},
+    {"traffic.sidecar.istio.io/excludeOutboundPorts", "15020", Kind::ports_or_star},
+    {"traffic.sidecar.istio.io/excludeInterfaces", "", Kind::interfaces},
+    {"istio.io/reroute-virtual-interfaces", "", Kind::interfaces},
+    {"traffic.sidecar.istio.io/kubevirtInterfaces", "", Kind::interfaces}};
+
 }  // namespace
 
 std::string skip_reason(const PodInfo& pod) {
@@ -129,36 +154,26 @@ std::string skip_reason(const PodInfo& pod) {
 
 Status redirect_flags(const PodInfo& pod, Redirect& out) {
   static const AnnotationParam kMode{"sidecar.istio.io/interceptionMode", "REDIRECT", Kind::mode};
-  static const AnnotationParam kParams[] = {
-      {"traffic.sidecar.istio.io/includeOutboundIPRanges", "*", Kind::cidrs_or_star},
-      {"traffic.sidecar.istio.io/excludeOutboundIPRanges", "", Kind::cidrs},
-      {"traffic.sidecar.istio.io/includeInboundPorts", "*", Kind::ports_or_star},
-      {"traffic.sidecar.istio.io/excludeInboundPorts", "15020", Kind::ports_or_star},
-      {"traffic.sidecar.istio.io/includeOutboundPorts", "", Kind::ports_or_star},
-      {"traffic.sidecar.istio.io/excludeOutboundPorts", "15020", Kind::ports_or_star},
-      {"traffic.sidecar.istio.io/excludeInterfaces", "", Kind::interfaces},
-      {"istio.io/reroute-virtual-interfaces", "", Kind::interfaces},
-      {"traffic.sidecar.istio.io/kubevirtInterfaces", "", Kind::interfaces}};
-  std::string mode, v[9];
+  std::string mode, v[kSlots];
   bool found = false, reroute_found = false;
   if (Status s = annotation(pod, kMode, mode, found); !s.ok()) return s;
-  for (int i = 0; i < 9; ++i) {
-    if (i == 8 && reroute_found) break;  // the deprecated name only when the new one is absent
+  for (size_t i = 0; i < kSlots; ++i) {
+    if (i == kKubevirtInterfaces && reroute_found) break;
     if (Status s = annotation(pod, kParams[i], v[i], found); !s.ok()) return s;
-    if (i == 7) reroute_found = found;
+    if (i == kRerouteInterfaces) reroute_found = found;
   }
   out.flags = {"-p", "15001",
                "-u", id_or_default(pod.proxy_uid),
                "-g", id_or_default(pod.proxy_gid),
                "-m", mode,
-               "-i", v[0],
-               "-x", v[1],
-               "-b", ports(v[2]),
-               "-d", exclude_inbound(v[3]),
-               "-q", ports(v[4]),
-               "-o", ports(v[5]),
-               "-c", ports(v[6]),
-               "-k", ports(reroute_found ? v[7] : v[8])};
+               "-i", v[kIncludeOutboundCidrs],
+               "-x", v[kExcludeOutboundCidrs],
+               "-b", ports(v[kIncludeInboundPorts]),
+               "-d", exclude_inbound(v[kExcludeInboundPorts]),
+               "-q", ports(v[kIncludeOutboundPorts]),
+               "-o", ports(v[kExcludeOutboundPorts]),
+               "-c", ports(v[kExcludeInterfaces]),
+               "-k", ports(reroute_found ? v[kRerouteInterfaces] : v[kKubevirtInterfaces])};
   const bool dns = env_bool(pod, "ISTIO_META_DNS_CAPTURE", out);
   const bool dual = env_bool(pod, "ISTIO_DUAL_STACK", out);
   const bool drop = env_bool(pod, "INVALID_DROP", out);

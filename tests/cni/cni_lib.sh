@@ -54,15 +54,17 @@ api_start() {
 
 api_stop() { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; API_PID=""; }
 
-# write_kubeconfig TOKEN: what istio-cni writes, with the CA as data.
+# write_kubeconfig TOKEN [SERVER] [CA-LINE]: what istio-cni writes, with the CA as data (SERVER
+# default https://127.0.0.1:$API_PORT; CA-LINE replaces the certificate-authority-data line).
 write_kubeconfig() {
+  local ca_line=${3:-"certificate-authority-data: $(base64 -w0 <"$CNI_WORK/ca.crt")"}
   cat >"$RUN_DIR/istio-cni-kubeconfig" <<KC
 apiVersion: v1
 kind: Config
 clusters:
 - cluster:
-    certificate-authority-data: $(base64 -w0 <"$CNI_WORK/ca.crt")
-    server: https://127.0.0.1:$API_PORT
+    $ca_line
+    server: ${2:-https://127.0.0.1:$API_PORT}
   name: local
 contexts:
 - context:

@@ -6,6 +6,7 @@
 #   - pods without the status annotation, in an excluded namespace, with istio-init, with
 #     DISABLE_ENVOY or without istio-proxy get no rule; VERSION, DEL and CHECK;
 #   - a refused token and stdin that is not JSON give a CNI error object, exit 1 and no rule;
+#   - stderr is JSON log lines, also when the rule code fails and for usage errors;
 #   - the API server coming up late is waited for (istio's retry policy);
 #   - print-flags feeds `snare verify` from the node.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
@@ -67,6 +68,31 @@ istio_add basic && fail "refused token: exit 0"
 python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e["code"]==999 and "401" in e["msg"]))' \
   "$CNI_WORK/basic.out" || fail "refused token: $(cat "$CNI_WORK/basic.out")"
 [ "$(istio_rules "$POD")" = 0 ] || fail "refused token: rules were written"
+write_kubeconfig "$CNI_TOKEN"
+# stderr holds JSON log lines only, also when the rule code fails (the namespace does not exist)
+# and for snare-cni's own usage errors.
+POD=snare-no-such-netns-$$ istio_add basic && fail "missing netns: exit 0"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e["code"]==999 and "no-such-netns" in e["msg"]))' \
+  "$CNI_WORK/basic.out" || fail "missing netns: $(cat "$CNI_WORK/basic.out")"
+env -i "$SNARE_CNI" 2>"$CNI_WORK/usage.err" && fail "snare-cni without CNI_COMMAND: exit 0"
+"$SNARE_CNI" install --frob 2>>"$CNI_WORK/usage.err" && fail "install --frob: exit 0"
+for f in basic.err usage.err; do
+  python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]' "$CNI_WORK/$f" ||
+    fail "a stderr line is not JSON: $(cat "$CNI_WORK/$f")"
+done
+grep -q 'no-such-netns' "$CNI_WORK/basic.err" || fail "stderr does not name the namespace: $(cat "$CNI_WORK/basic.err")"
+# Bytes that are not UTF-8 (in CNI_COMMAND; a binary kubeconfig): an error object, exit 1.
+rc=0
+out=$(istio_conf basic | CNI_CID=c-basic cni_env basic $'ADD\xff' eth0 "$SNARE_CNI_LINK" 2>"$CNI_WORK/badcmd.err") || rc=$?
+[ "$rc" = 1 ] || fail "CNI_COMMAND not UTF-8: exit $rc: $out"
+python3 -c 'import json,sys; e=json.loads(sys.argv[1]); sys.exit(not (e["code"]==4 and "CNI_COMMAND" in e["msg"]))' "$out" ||
+  fail "CNI_COMMAND not UTF-8: not an error object: $out"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]' "$CNI_WORK/badcmd.err" ||
+  fail "CNI_COMMAND not UTF-8: a stderr line is not UTF-8 JSON: $(cat "$CNI_WORK/badcmd.err")"
+cp /usr/bin/true "$RUN_DIR/istio-cni-kubeconfig"
+istio_add basic && fail "binary kubeconfig: exit 0"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(not (e["code"]==999 and "kubeconfig" in e["msg"]))' \
+  "$CNI_WORK/basic.out" || fail "binary kubeconfig: $(cat "$CNI_WORK/basic.out" "$CNI_WORK/basic.err")"
 write_kubeconfig "$CNI_TOKEN"
 
 # 5. The API server down at first: the plugin retries (istio: 30 times, 1 s apart).

@@ -24,6 +24,8 @@ const std::string kPod =
 struct Rig {
   std::map<std::string, std::deque<KubeResponse>> answers{{kPath, {{200, kPod, ""}}}};
   std::vector<std::string> requests;
+  std::vector<std::chrono::milliseconds> timeouts;
+  std::chrono::steady_clock::time_point clock{};
   std::vector<std::vector<std::string>> applied;
   int apply_rc = 0;
   int sleeps = 0;
@@ -43,6 +45,8 @@ struct Rig {
       auto api = std::make_unique<FakeKubeApi>();
       api->answers = answers;
       api->requests = &requests;
+      api->timeouts = &timeouts;
+      api->elapse = [this](std::chrono::milliseconds ms) { clock += ms; };
       return api;
     };
     deps.apply = [this](const std::vector<std::string>& f, std::string& err) {
@@ -50,7 +54,8 @@ struct Rig {
       if (apply_rc) err = "commit nat (ipv4): Invalid argument";
       return apply_rc;
     };
-    deps.sleep = [this](std::chrono::milliseconds) { ++sleeps; };
+    deps.sleep = [this](std::chrono::milliseconds ms) { ++sleeps, clock += ms; };
+    deps.now = [this] { return clock; };
   }
   int run(const std::string& extra, std::string& out) {
     return run_plugin(
@@ -161,4 +166,69 @@ TEST_CASE("a failed apply is a CNI error naming the pod and the reason") {
   CHECK(rig.run("", out) == 1);
   CHECK(parsed(out)["code"] == 999);
   CHECK(parsed(out)["msg"] == "pod default/web: commit nat (ipv4): Invalid argument");
+}
+
+TEST_CASE("a silent API server: the ADD's error comes within its budget, tries get the time left") {
+  using std::chrono::milliseconds;
+  Rig rig;
+  rig.answers[kPath] = {{0, "", "https://x: Operation timed out after 5000 milliseconds"}};
+  std::string out;
+  CHECK(rig.run("", out) == 1);
+  // 60 s in all by default, however the tries and pauses fall: never 30 x (5 s + 1 s).
+  CHECK(rig.clock - std::chrono::steady_clock::time_point{} <= milliseconds(60000));
+  CHECK(rig.clock - std::chrono::steady_clock::time_point{} >= milliseconds(59000));
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("within the ADD's 60 s"));
+  for (milliseconds t : rig.timeouts) CHECK(t <= milliseconds(5000));
+  Rig quick;
+  quick.answers = rig.answers;
+  CHECK(quick.run(R"(,"snare_add_timeout_seconds":3)", out) == 1);
+  CHECK(quick.clock - std::chrono::steady_clock::time_point{} <= milliseconds(3000));
+  CHECK(quick.requests.size() == 1);  // 3 s: one 3 s try, then nothing left
+  CHECK(quick.timeouts == std::vector<milliseconds>{milliseconds(3000)});
+  Rig eight;  // 5 s, a 1 s pause, then the 2 s left
+  eight.answers = rig.answers;
+  CHECK(eight.run(R"(,"snare_add_timeout_seconds":8)", out) == 1);
+  CHECK(eight.timeouts == std::vector<milliseconds>{milliseconds(5000), milliseconds(2000)});
+}
+
+TEST_CASE("permanent transport errors (the CA, the URL) are not retried") {
+  Rig rig;
+  rig.answers[kPath] = {{0, "",
+                         "https://x: SSL certificate problem: unable to get local issuer "
+                         "certificate",
+                         true}};
+  std::string out;
+  CHECK(rig.run("", out) == 1);
+  CHECK(rig.requests.size() == 1);
+  CHECK(rig.sleeps == 0);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("not retried"));
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("local issuer"));
+}
+
+TEST_CASE("snare_add_timeout_seconds must be a number of seconds in (0, 100]") {
+  Rig rig;
+  std::string out;
+  for (const char* bad :
+       {R"(,"snare_add_timeout_seconds":"3")", R"(,"snare_add_timeout_seconds":0)",
+        R"(,"snare_add_timeout_seconds":101)"}) {
+    CHECK(rig.run(bad, out) == 1);
+    CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("snare_add_timeout_seconds"));
+  }
+  CHECK(rig.requests.empty());
+}
+
+TEST_CASE("a kind that is not a string and bytes that are not UTF-8 give error objects") {
+  Rig rig;
+  rig.answers[kPath] = {{200, R"({"kind":7})", ""}};
+  std::string out;
+  CHECK(rig.run("", out) == 1);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("a 7, not a Pod"));
+  rig.env.command = "ADD\xff";
+  CHECK(rig.run("", out) == 1);
+  CHECK(parsed(out)["code"] == 4);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("ADD\xef\xbf\xbd"));
+  Rig forbidden;  // a 403 page cut inside a two-byte character
+  forbidden.answers[kPath] = {{403, std::string(199, 'x') + "\xc3\xa9", ""}};
+  CHECK(forbidden.run("", out) == 1);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("403"));
 }
