@@ -8,14 +8,18 @@
 // (istio itself only flushes the tables the new flags use, and leaves TPROXY's mangle rules or
 // the DNS zones of earlier flags in place). Same flags again: nothing is committed. Then the
 // TPROXY routes and ::6, as in iptables mode; if they fail, one more transaction puts back the
-// istio tables as they were (their listing, counters included) and the routes this run added go.
+// istio tables as they were (their listing, counters included) and the routes this run added go;
+// only when the tables still hold what this apply committed (else a concurrent writer's change
+// would be erased: they stay, and the error says so). What counts as different: model/nft_form.h
+// (rules, chains with hook and device, table flags, any other object in an istio table).
 //
 // Between the two backends. Legacy ISTIO_* rules next to nftables ones would be two capture rule
 // sets on every packet: the apply refuses, naming them, and changes nothing. With --reconcile it
 // migrates: after the nftables commit, istio's part of every legacy table goes (reconcile.h's
-// ownership rules, foreign rules kept), all or nothing with the nftables transaction. No xtables
-// lock is taken for nftables: a transaction is atomic on its own (apply/run.cpp takes the lock only
-// for --reconcile, which may write legacy tables).
+// ownership rules, foreign rules kept), all or nothing with the nftables transaction. The caller
+// (apply/run.cpp) serialises applies into one namespace with the nftables apply lock
+// (kernel/xtables_lock.h, nft_apply_lock_path), and takes the xtables lock only for --reconcile,
+// which may write legacy tables.
 #pragma once
 
 #include <string>

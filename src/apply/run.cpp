@@ -152,10 +152,19 @@ int verify_rules(const Config& cfg, const Plan& plan, TablesBackend& tables) {
   });
 }
 
+// Serialises nftables applies and cleanups into one namespace (see nft_apply_lock_path), from
+// before the first read to after the routes. Holds the lock until `step` is done.
+Status with_nft_lock(const std::function<Status()>& step) {
+  XtablesLock lock("nftables apply lock");
+  const std::string path = nft_apply_lock_path();
+  if (Status s = lock.acquire(path, kLockTimeout); !s.ok()) return s;
+  return step();
+}
+
 int nft_apply_rules(const Config& cfg, const Plan& plan, NftBackends b) {
   auto step = [&](RouteOps* routes, ApplyReport& rep) {
     NftEnv env{&b.nft, &b.legacy, routes};
-    return nft_apply_plan(cfg, plan, env, rep);
+    return with_nft_lock([&] { return nft_apply_plan(cfg, plan, env, rep); });
   };
   return run_locked("apply", cfg, b.nft.name(), step, "applied rules",
                     "rules already in place, nothing committed");
@@ -164,7 +173,7 @@ int nft_apply_rules(const Config& cfg, const Plan& plan, NftBackends b) {
 int nft_cleanup_rules(const Config& cfg, const Plan& plan, NftBackends b) {
   auto step = [&](RouteOps* routes, ApplyReport& rep) {
     NftEnv env{&b.nft, nullptr, routes};
-    return nft_cleanup_plan(cfg, plan, env, rep);
+    return with_nft_lock([&] { return nft_cleanup_plan(cfg, plan, env, rep); });
   };
   return run_locked("cleanup", cfg, b.nft.name(), step, "removed rules",
                     "nothing of these flags' rules found");

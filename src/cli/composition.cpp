@@ -76,8 +76,9 @@ void print_live_rules(bool ipv6) {
 void print_live_nft_rules() {
   auto backend = snare::make_libnftables_backend();
   std::vector<std::string> names;
+  std::map<std::string, uint32_t> flags;
   std::fprintf(stderr, "--- live rules (nftables, with counters) ---\n");
-  if (snare::Status s = backend->inet_tables(names); !s.ok())
+  if (snare::Status s = backend->inet_tables(names, flags); !s.ok())
     return (void)std::fprintf(stderr, "(cannot read: %s)\n", s.error.c_str());
   for (const std::string& t : snare::istio_nft_tables()) {
     std::string text;

@@ -1,6 +1,7 @@
 // Raw flag values -> Config (see flags.h): every value through the parsers of base/parse.h, the
 // first error naming its flag or variable and the value.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -17,6 +18,7 @@ class Checker {
   explicit Checker(const RawFlags& raw) : raw_(raw) {}
   const std::string& str(Flag f) const { return raw_[f].value; }
   bool given(Flag f) const { return raw_[f].given; }
+  const std::string& source(Flag f) const { return raw_[f].source; }
 
   void fail(Flag f, const std::string& why) {
     if (error_.empty()) error_ = fmt::format("{}: {}", raw_[f].source, why);
@@ -88,9 +90,12 @@ void interception(Checker& k, Config& c) {
   std::string mode = k.str(Flag::interception_mode);
   std::transform(mode.begin(), mode.end(), mode.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  // Why an empty environment variable still means REDIRECT: istio reads its environment through
+  // viper, which treats a variable set to "" as unset; an empty -m on the command line is a typo.
+  const bool from_env = k.source(Flag::interception_mode).rfind("environment ", 0) == 0;
   if (mode == "TPROXY")
     c.mode = InterceptMode::tproxy;
-  else if (mode == "REDIRECT" || mode.empty())
+  else if (mode == "REDIRECT" || (mode.empty() && (!k.given(Flag::interception_mode) || from_env)))
     c.mode = InterceptMode::redirect;
   else
     k.fail(Flag::interception_mode,
@@ -219,6 +224,33 @@ void run_options(Checker& k, Config& c) {
   c.log_as_json = k.boolean(Flag::log_as_json);
 }
 
+// What only nftables mode refuses or warns about.
+void nftables_checks(Checker& k, const Config& c, std::vector<std::string>& warnings) {
+  if (!c.native_nftables) return;
+  // nft's quoted strings cannot hold a '"' (and '\\' escapes): such a name cannot be written.
+  const std::pair<Flag, const std::vector<std::string>*> lists[] = {
+      {Flag::exclude_interfaces, &c.exclude_interfaces},
+      {Flag::kube_virt_interfaces, &c.reroute_interfaces}};
+  for (const auto& [flag, names] : lists)
+    for (const std::string& n : *names)
+      if (n.find_first_of("\"\\") != std::string::npos)
+        k.fail(flag, fmt::format("\"{}\": an interface name with '\"' or '\\' cannot be written in "
+                                 "nftables' language; rename the interface or leave out "
+                                 "--native-nftables",
+                                 n));
+  // istio's nftables rules have no family: with IPv6 off they still capture IPv6, and only the
+  // IPv6 values (exclusions among them) are left out.
+  std::vector<std::string> v6;
+  for (const auto* l : {&c.outbound_cidrs_v6, &c.exclude_cidrs_v6, &c.dns_servers_v6})
+    v6.insert(v6.end(), l->begin(), l->end());
+  if (c.ipv6 == Ipv6Mode::off && !v6.empty())
+    warnings.push_back(fmt::format(
+        "--enable-ipv6=false with --native-nftables: the rules still capture IPv6 traffic (istio's "
+        "inet rules have no family), but the IPv6 values given ({}) are left out, IPv6 "
+        "exclusions included; use --enable-ipv6=true to honour them",
+        fmt::join(v6, ", ")));
+}
+
 // Flags snare accepts for compatibility but does not implement: refused, never ignored.
 Status unsupported(const Config& c) {
   if (c.force_iptables_binary == "nft")
@@ -244,6 +276,7 @@ Status make_config(const RawFlags& raw, Config& c, std::vector<std::string>& war
   identities(k, c, warnings);
   dns_and_families(k, c);
   run_options(k, c);
+  nftables_checks(k, c, warnings);
   if (!k.error().empty()) return Status::Fail(k.error());
   return unsupported(c);
 }
