@@ -56,17 +56,25 @@ list=$(ip netns exec "$NS" nft list table inet istio-proxy-nat)
 grep -qF 'iifname "eth*" counter' <<<"$list" || fail "eth+ is not the prefix eth*: $list"
 grep -qF 'iifname "x\*" counter' <<<"$list" || fail "x* is not the literal x\\*: $list"
 
-# 4. Racing applies into one namespace: each end state is one flag set's, both exit 0.
+# 4. Racing applies into one namespace: each end state is one flag set's, both exit 0. Both
+#    start together: each waits inside the namespace for the file $go, then execs snare.
+race_apply() {
+  ip netns exec "$NS" sh -c 'while [ ! -e "$0" ]; do :; done; exec "$@" 2>/dev/null' "$1" "$SNARE" "${@:2}"
+}
 for i in $(seq 1 10); do
   new_ns "nr$i"
-  run_in "$NS" "${TPROXY[@]}" 2>/dev/null &
+  go=$(mktemp -u /tmp/snare-nft-go.XXXXXX)
+  race_apply "$go" "${TPROXY[@]}" &
   a=$!
-  run_in "$NS" "${REDIRECT[@]}" 2>/dev/null &
+  race_apply "$go" "${REDIRECT[@]}" &
   b=$!
+  sleep 0.2
+  touch "$go"
   wait "$a" || fail "race $i: TPROXY apply failed"
   wait "$b" || fail "race $i: REDIRECT apply failed"
   run_in "$NS" verify "${TPROXY[@]}" >/dev/null 2>&1 || run_in "$NS" verify "${REDIRECT[@]}" >/dev/null 2>&1 ||
     fail "race $i: the end state is neither flag set's: $(ip netns exec "$NS" nft list tables)"
   del_ns "$NS"
+  rm -f "$go"
 done
 echo "PASS nft_hardening"
