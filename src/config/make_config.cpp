@@ -1,7 +1,6 @@
 // Raw flag values -> Config (see flags.h): every value through the parsers of base/parse.h, the
 // first error naming its flag or variable and the value.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -224,8 +223,8 @@ void run_options(Checker& k, Config& c) {
   c.log_as_json = k.boolean(Flag::log_as_json);
 }
 
-// What only nftables mode refuses or warns about.
-void nftables_checks(Checker& k, const Config& c, std::vector<std::string>& warnings) {
+// What only nftables mode refuses.
+void nftables_checks(Checker& k, const Config& c) {
   if (!c.native_nftables) return;
   // nft's quoted strings cannot hold a '"' (and '\\' escapes): such a name cannot be written.
   const std::pair<Flag, const std::vector<std::string>*> lists[] = {
@@ -238,17 +237,6 @@ void nftables_checks(Checker& k, const Config& c, std::vector<std::string>& warn
                                  "nftables' language; rename the interface or leave out "
                                  "--native-nftables",
                                  n));
-  // istio's nftables rules have no family: with IPv6 off they still capture IPv6, and only the
-  // IPv6 values (exclusions among them) are left out.
-  std::vector<std::string> v6;
-  for (const auto* l : {&c.outbound_cidrs_v6, &c.exclude_cidrs_v6, &c.dns_servers_v6})
-    v6.insert(v6.end(), l->begin(), l->end());
-  if (c.ipv6 == Ipv6Mode::off && !v6.empty())
-    warnings.push_back(fmt::format(
-        "--enable-ipv6=false with --native-nftables: the rules still capture IPv6 traffic (istio's "
-        "inet rules have no family), but the IPv6 values given ({}) are left out, IPv6 "
-        "exclusions included; use --enable-ipv6=true to honour them",
-        fmt::join(v6, ", ")));
 }
 
 // Flags snare accepts for compatibility but does not implement: refused, never ignored.
@@ -276,7 +264,7 @@ Status make_config(const RawFlags& raw, Config& c, std::vector<std::string>& war
   identities(k, c, warnings);
   dns_and_families(k, c);
   run_options(k, c);
-  nftables_checks(k, c, warnings);
+  nftables_checks(k, c);
   if (!k.error().empty()) return Status::Fail(k.error());
   return unsupported(c);
 }

@@ -261,13 +261,3 @@ TEST_CASE("nftables mode refuses interface names nft cannot write, naming the fl
   CHECK(parse({"-k", "x\""}).status.ok());  // iptables mode writes any kernel name
   CHECK(parse({"--native-nftables", "-k", "x#,x;,x},x$,eth+,x*"}).status.ok());
 }
-
-TEST_CASE("nftables mode warns that IPv6 values are left out with IPv6 off") {
-  auto p = parse({"--native-nftables", "--enable-ipv6=false", "-x", "fd00::/8,10.0.0.0/8"});
-  REQUIRE(p.status.ok());
-  REQUIRE(p.warnings.size() == 1);
-  CHECK(p.warnings[0].find("fd00::/8") != std::string::npos);
-  CHECK(p.warnings[0].find("still capture IPv6") != std::string::npos);
-  CHECK(parse({"--enable-ipv6=false", "-x", "fd00::/8"}).warnings.empty());
-  CHECK(parse({"--native-nftables", "--enable-ipv6=true", "-x", "fd00::/8"}).warnings.empty());
-}
