@@ -57,7 +57,10 @@ std::string iface_value(const std::string& iptables_name) {
 }
 
 std::string iface_text(const std::string& iptables_name) {
-  const std::string v = iface_value(iptables_name);
+  return iface_literal(iface_value(iptables_name));
+}
+
+std::string iface_literal(const std::string& v) {
   bool plain = !v.empty() && std::isalpha(static_cast<unsigned char>(v[0]));
   bool marked = v == "lo";  // with a digit or punctuation, not a keyword such as "counter"
   for (unsigned char c : v) {

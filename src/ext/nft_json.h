@@ -34,6 +34,9 @@ std::string iface_value(const std::string& iptables_name);
 // ("counter") stay part of the name. Names with '"' or '\' cannot be written (see
 // iface_expressible).
 std::string iface_text(const std::string& iptables_name);
+// A name as nft stores it ("x#", "eth*") in nft's input language: bare when plain, as above,
+// else quoted.
+std::string iface_literal(const std::string& value);
 // Whether nft's language can hold the name: no '"' (a quoted string cannot contain one) and no
 // '\' (an escape character inside one).
 bool iface_expressible(const std::string& name);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "ext/nft_json.h"
 #include "render/diff.h"
 
 namespace snare {
@@ -47,6 +48,11 @@ std::string statement_text(const json& s) {
   if (s.contains("match")) {
     const json& m = s["match"];
     const std::string op = m.value("op", "==");
+    // Interface names in nft's spelling ("x#" quoted), so that the line is a valid command.
+    const std::string left = expr_text(m["left"]);
+    if ((left == "iifname" || left == "oifname") && m["right"].is_string())
+      return fmt::format("{}{} {}", left, op == "==" ? "" : " " + op,
+                         nft::iface_literal(m["right"].get<std::string>()));
     return fmt::format("{}{} {}", expr_text(m["left"]), op == "==" || op == "in" ? "" : " " + op,
                        expr_text(m["right"]));
   }

@@ -287,3 +287,13 @@ TEST_CASE("a rollback leaves tables alone that another writer changed after its 
   CHECK(rig.nft.runs.size() == 1);  // no restore transaction
   CHECK_FALSE(rep.rolled_back);
 }
+
+TEST_CASE("verify prints interface names the way nft reads them") {
+  Rig rig;
+  rig.env.routes = nullptr;
+  Config cfg = config_of({"-k", "x#", "-b", "*", "--enable-ipv6=false"});
+  std::string diff, err;
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);  // nothing in the kernel
+  CHECK_THAT(diff, Catch::Contains("prerouting iifname \"x#\" counter return\n"));
+  CHECK_THAT(diff, Catch::Contains("oifname lo "));  // istio's plain names stay bare
+}
