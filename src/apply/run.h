@@ -1,7 +1,8 @@
 // The rule commands against the real kernel: the checks before anything is touched (privileges,
-// nftables state in iptables mode), the xtables lock (in nftables mode the per-namespace nftables apply lock instead),
-// the libiptc backend the composition root hands in, libnl routes, and one log line with the
-// per-phase times. Exit codes: apply/cleanup 0 ok, 1 failure; verify 0 equal, 1 drift, 2 trouble.
+// nftables state in iptables mode), the xtables lock (in nftables mode the per-namespace nftables
+// apply lock instead), the libiptc backend the composition root hands in, libnl routes, and one log
+// line with the per-phase times. Exit codes: apply/cleanup 0 ok, 1 failure; verify 0 equal, 1
+// drift, 2 trouble.
 #pragma once
 
 #include "config/config.h"
