@@ -42,9 +42,15 @@ class FaultInjectingNft : public NftBackend {
   FaultInjectingNft(std::unique_ptr<NftBackend> owned, int fail_after)
       : owned_(std::move(owned)), inner_(*owned_), fail_after_(fail_after) {}
   std::string name() const override { return inner_.name(); }
-  Status inet_tables(std::vector<std::string>& names) override { return inner_.inet_tables(names); }
+  Status inet_tables(std::vector<std::string>& names,
+                     std::map<std::string, uint32_t>& flags) override {
+    return inner_.inet_tables(names, flags);
+  }
   Status list_table(const std::string& table, bool json, std::string& out) override {
     return inner_.list_table(table, json, out);
+  }
+  Status list_chain(const std::string& table, const std::string& chain, std::string& out) override {
+    return inner_.list_chain(table, chain, out);
   }
   Status run(const std::string& commands, bool& committed) override;
   Status ip_tables(std::vector<std::string>& names) override { return inner_.ip_tables(names); }

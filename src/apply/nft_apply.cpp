@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "apply/routing.h"
 #include "apply/tables.h"
@@ -31,16 +32,43 @@ struct NftRead {
   NftForm current;
 };
 
+// A table with flags, chain by chain: libnftables 1.0.6 prints a table's flags from freed memory
+// in its JSON `list table` (a cut listing), but lists a chain alone without the table. istio's
+// chains are the ones read; anything else in such a table goes unseen, which is fine: the flags
+// alone make it drift, and a re-apply replaces the whole table.
+Status read_flagged_table(NftBackend& nft, const std::string& t, NftTableForm& out) {
+  out.name = t;
+  for (const std::string& c : nft_chain_order(t)) {
+    std::string listing;
+    NftForm one;
+    if (Status s = nft.list_chain(t, c, listing); !s.ok()) {
+      if (s.error.find("No such file") != std::string::npos) continue;
+      return s;
+    }
+    if (Status s = nft_form_from_listing(listing, {t}, one); !s.ok()) return s;
+    for (NftTableForm& f : one)
+      out.chains.insert(out.chains.end(), f.chains.begin(), f.chains.end());
+  }
+  return Status::Ok();
+}
+
 Status read_istio_tables(NftBackend& nft, NftRead& out) {
   std::vector<std::string> names;
-  if (Status s = nft.inet_tables(names); !s.ok()) return s;
+  std::map<std::string, uint32_t> flags;
+  if (Status s = nft.inet_tables(names, flags); !s.ok()) return s;
   for (const std::string& t : istio_nft_tables())
     if (std::find(names.begin(), names.end(), t) != names.end()) out.present.push_back(t);
   for (const std::string& t : out.present) {
     std::string listing;
     NftForm one;
-    if (Status s = nft.list_table(t, true, listing); !s.ok()) return s;
-    if (Status s = nft_form_from_listing(listing, {t}, one); !s.ok()) return s;
+    if (flags[t] != 0) {
+      one.emplace_back();
+      if (Status s = read_flagged_table(nft, t, one.back()); !s.ok()) return s;
+    } else {
+      if (Status s = nft.list_table(t, true, listing); !s.ok()) return s;
+      if (Status s = nft_form_from_listing(listing, {t}, one); !s.ok()) return s;
+    }
+    for (NftTableForm& f : one) f.flags = nft_table_flag_names(flags[t]);
     out.current.insert(out.current.end(), one.begin(), one.end());
   }
   return Status::Ok();
@@ -65,8 +93,20 @@ Status snapshot(NftBackend& nft, const std::vector<std::string>& present, std::s
   return Status::Ok();
 }
 
-// Puts back the istio tables of before the apply. Returns "" or what failed.
-std::string restore_nft(NftBackend& nft, const std::string& before, ApplyReport& rep) {
+// Puts back the istio tables of before the apply, but only when the kernel still holds what this
+// apply's own commit wrote: if another writer (istio, an operator, nft) changed them since, loading
+// the earlier tables would erase its change, so they are left as they are and the error says so.
+// Returns the sentence for the error.
+std::string restore_nft(NftBackend& nft, const std::string& before, const Plan& plan,
+                        ApplyReport& rep) {
+  NftRead now;
+  if (Status s = read_istio_tables(nft, now); !s.ok())
+    return "; the nftables tables were left as they are (reading them back failed: " + s.error +
+           "); check them with `snare verify` and re-run the apply";
+  if (nft_form_lines(now.current) != nft_form_lines(nft_expected_form(plan)))
+    return "; the nftables tables were NOT restored: they changed after this apply's commit (a "
+           "concurrent writer), and restoring would erase that change; check them with `snare "
+           "verify` and re-run the apply";
   bool committed = false;
   Status s = nft.run(delete_tables(istio_nft_tables()) + before, committed);
   rep.rolled_back = true;
@@ -160,7 +200,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     if (!s.ok() && routes_first) undo_routes(*env.routes, early);
     if (!s.ok())
       return Status::Fail("nftables transaction: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, rep) : ""));
+                          (nft_done ? restore_nft(*env.nft, before, plan, rep) : ""));
     rep.committed.push_back("inet/istio-proxy-*");
     rep.rules = rule_count(plan);
   }
@@ -174,7 +214,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
       if (routes_first) undo_routes(*env.routes, early);
       // The one case that cannot be put back whole: nft cannot write iptables-nft's rules.
       return Status::Fail("removing istio's legacy rules: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, rep) : "") +
+                          (nft_done ? restore_nft(*env.nft, before, plan, rep) : "") +
                           (legacy.xt.empty() ? "" : "; istio's iptables-nft chains stay removed"));
     }
   }
@@ -184,14 +224,15 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   Status s = apply_routes_step(cfg, plan, *env.routes, true, rep);
   if (s.ok()) return s;
   std::string rb = env.legacy ? roll_back(done, *env.legacy, rep) : "";
-  if (nft_done) rb += restore_nft(*env.nft, before, rep);
+  if (nft_done) rb += restore_nft(*env.nft, before, plan, rep);
   return Status::Fail(s.error + rb);
 }
 
 Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyReport& rep) {
   auto t = Clock::now();
   std::vector<std::string> names, present;
-  if (Status s = env.nft->inet_tables(names); !s.ok()) return s;
+  std::map<std::string, uint32_t> flags;
+  if (Status s = env.nft->inet_tables(names, flags); !s.ok()) return s;
   for (const std::string& n : istio_nft_tables())
     if (std::find(names.begin(), names.end(), n) != names.end()) present.push_back(n);
   XtIstio xt;  // istio's iptables-nft chains capture too: clean takes them in the same transaction

@@ -8,7 +8,10 @@
 // (istio itself only flushes the tables the new flags use, and leaves TPROXY's mangle rules or
 // the DNS zones of earlier flags in place). Same flags again: nothing is committed. Then the
 // TPROXY routes and ::6, as in iptables mode; if they fail, one more transaction puts back the
-// istio tables as they were (their listing, counters included) and the routes this run added go.
+// istio tables as they were (their listing, counters included) and the routes this run added go;
+// only when the tables still hold what this apply committed (else a concurrent writer's change
+// would be erased: they stay, and the error says so). What counts as different: model/nft_form.h
+// (rules, chains with hook and device, table flags, any other object in an istio table).
 //
 // Between the two backends. Legacy ISTIO_* rules next to nftables ones would be two capture rule
 // sets on every packet: the apply refuses, naming them, and changes nothing. With --reconcile it
@@ -17,9 +20,10 @@
 // chains in iptables-nft's ip/ip6 tables (apply/xt_nft.h) are refused alike and, with
 // --reconcile, removed in the nftables transaction itself; then the routes come before it, since
 // nft cannot write those chains back. (When both back-ends hold istio rules and the legacy commit
-// fails, the iptables-nft chains stay removed: the error says so.) No xtables
-// lock is taken for nftables: a transaction is atomic on its own (apply/run.cpp takes the lock only
-// for --reconcile, which may write legacy tables).
+// fails, the iptables-nft chains stay removed: the error says so.) The caller (apply/run.cpp)
+// serialises applies into one namespace with the nftables apply lock (kernel/xtables_lock.h,
+// nft_apply_lock_path), and takes the xtables lock only for --reconcile, which may write legacy
+// tables.
 #pragma once
 
 #include <string>

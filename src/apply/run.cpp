@@ -56,18 +56,29 @@ bool writes_legacy(RuleVerb verb, const Config& cfg, const Plan& plan) {
   return verb == RuleVerb::apply && cfg.reconcile;  // the migration
 }
 
+bool take_lock(RuleVerb verb, const char* what, const std::string& path, const RunSeams& seams,
+               double& waited_ms) {
+  double waited = 0;
+  Status s = seams.lock(what, path, kLockTimeout, waited);
+  waited_ms += waited;
+  if (s.ok()) return true;
+  log_error("{}: {} {}: {}", verb_name(verb), what, path, s.error);
+  return false;
+}
+
 // What apply and clean check and take before they touch anything. False (after logging) when
 // they must not go on.
 bool preflight(RuleVerb verb, const Config& cfg, const Plan& plan, const RunSeams& seams,
                double& waited_ms) {
   if (!nftables_mode(plan) && verb == RuleVerb::apply && refused_for_nftables(seams)) return false;
-  if (!writes_legacy(verb, cfg, plan)) return true;
-  const std::string path = xtables_lock_path(cfg.network_namespace, cfg.netns_pid);
-  if (Status s = seams.lock(path, kLockTimeout, waited_ms); !s.ok()) {
-    log_error("{}: xtables lock {}: {}", verb_name(verb), path, s.error);
+  if (writes_legacy(verb, cfg, plan) &&
+      !take_lock(verb, "xtables lock", xtables_lock_path(cfg.network_namespace, cfg.netns_pid),
+                 seams, waited_ms))
     return false;
-  }
-  return true;
+  // After the xtables lock, always in this order, so that two --reconcile applies cannot each
+  // hold one of the two.
+  return !nftables_mode(plan) ||
+         take_lock(verb, "nftables apply lock", seams.nft_lock_path(), seams, waited_ms);
 }
 
 LogFields timing_fields(const std::string& backend, double waited_ms, const ApplyReport& rep,
@@ -168,7 +179,10 @@ int run_rule_command(RuleVerb verb, const Config& cfg, const Plan& plan, const R
   if (verb == RuleVerb::verify) return verify(cfg, plan, seams, b);
   const auto start = Clock::now();
   double waited_ms = 0;
-  if (!preflight(verb, cfg, plan, seams, waited_ms)) return 1;
+  if (!preflight(verb, cfg, plan, seams, waited_ms)) {
+    seams.unlock();  // the xtables lock, when the nftables one was what failed
+    return 1;
+  }
   auto routes = seams.routes();
   ApplyReport rep;
   Status s = step(verb, cfg, plan, b, routes.get(), rep);

@@ -1,8 +1,10 @@
 // One rule command (apply, clean, verify) against the kernel, in either mode: the checks before
 // anything is touched (privileges; in iptables mode's apply, nftables state), the xtables lock
-// (for legacy writes: iptables mode, and nftables mode's --reconcile migration; an nftables
-// transaction is atomic on its own), the step over the backends, one log line with the per-phase
-// times. Everything after the plan is shared: a command only picks the builder that makes it.
+// (for legacy writes: iptables mode, and nftables mode's --reconcile migration), in nftables mode
+// the namespace's nftables apply lock (a transaction is atomic, but an apply is a read, a
+// transaction and routes: two at once would mix), the step over the backends, one log line with
+// the per-phase times. Everything after the plan is shared: a command only picks the builder that
+// makes it.
 //
 // The OS parts besides the backends come in as RunSeams, made by the composition root
 // (cli/composition.cpp), so that the order and the exit codes are unit-tested with fakes.
@@ -31,12 +33,15 @@ enum class RuleVerb { apply, clean, verify };
 struct RunSeams {
   std::function<Status()> check_capability;                      // CAP_NET_ADMIN
   std::function<Status(std::vector<NftTableInfo>&)> nft_tables;  // the namespace's nf_tables
-  // The xtables lock at `path`, waiting up to `timeout`; `waited_ms` how long it waited. unlock()
-  // releases it (and does nothing when it is not held).
-  std::function<Status(const std::string& path, std::chrono::milliseconds timeout,
-                       double& waited_ms)>
+  // An flock on `path` (`what` names it in messages: "xtables lock", "nftables apply lock"),
+  // waiting up to `timeout`; `waited_ms` how long it waited. unlock() releases every lock taken,
+  // the last first (and does nothing when none is held).
+  std::function<Status(const std::string& what, const std::string& path,
+                       std::chrono::milliseconds timeout, double& waited_ms)>
       lock;
   std::function<void()> unlock;
+  // The nftables apply lock's file for the namespace the command runs in (nft_apply_lock_path).
+  std::function<std::string()> nft_lock_path;
   std::function<std::unique_ptr<RouteOps>()> routes;
   // The command's closing info line (log_line by default).
   std::function<void(std::string_view, const LogFields&)> done_line;

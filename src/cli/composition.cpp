@@ -45,18 +45,23 @@ std::unique_ptr<snare::NftBackend> nft() {
 }
 
 // The OS parts of a rule command besides its backends: capabilities, nftables detection, the
-// xtables lock, libnl.
+// xtables lock and the nftables apply lock, libnl.
 snare::RunSeams seams() {
-  auto lock = std::make_shared<snare::XtablesLock>();
+  auto locks = std::make_shared<std::vector<snare::XtablesLock>>();
   snare::RunSeams s;
   s.check_capability = [] { return snare::check_net_admin(); };
   s.nft_tables = snare::list_nft_tables;
-  s.lock = [lock](const std::string& path, std::chrono::milliseconds timeout, double& waited) {
-    snare::Status st = lock->acquire(path, timeout);
-    waited = lock->waited_ms();
+  s.lock = [locks](const std::string& what, const std::string& path,
+                   std::chrono::milliseconds timeout, double& waited) {
+    snare::XtablesLock& lock = locks->emplace_back(what);
+    snare::Status st = lock.acquire(path, timeout);
+    waited = lock.waited_ms();
     return st;
   };
-  s.unlock = [lock] { lock->release(); };
+  s.unlock = [locks] {
+    while (!locks->empty()) locks->pop_back();  // the last taken goes first
+  };
+  s.nft_lock_path = snare::nft_apply_lock_path;
   s.routes = snare::make_netlink_route_ops;
   s.done_line = [](std::string_view msg, const snare::LogFields& f) {
     snare::log_line(snare::LogLevel::info, msg, f);
@@ -95,8 +100,9 @@ void print_live_rules(bool ipv6) {
 void print_live_nft_rules() {
   auto backend = snare::make_libnftables_backend();
   std::vector<std::string> names;
+  std::map<std::string, uint32_t> flags;
   std::fprintf(stderr, "--- live rules (nftables, with counters) ---\n");
-  if (snare::Status s = backend->inet_tables(names); !s.ok())
+  if (snare::Status s = backend->inet_tables(names, flags); !s.ok())
     return (void)std::fprintf(stderr, "(cannot read: %s)\n", s.error.c_str());
   for (const std::string& t : snare::istio_nft_tables()) {
     std::string text;

@@ -46,7 +46,7 @@ constexpr FlagDef kFlags[] = {
   {Flag::dns_servers, '\0', "dns-servers", {}, "", false, "LIST", "nameservers for DNS capture; given, even empty, it replaces reading /etc/resolv.conf"},
   {Flag::drop_invalid, '\0', "drop-invalid", {"DROP_INVALID", "INVALID_DROP"}, "false", true, "", "drop packets conntrack marks INVALID"},
   {Flag::dual_stack, '\0', "dual-stack", {"DUAL_STACK", "ISTIO_DUAL_STACK"}, "false", true, "", "with --enable-ipv6=auto: IPv6 is on if any address is IPv6 (not only the first)"},
-  {Flag::enable_ipv6, '\0', "enable-ipv6", {"ENABLE_INBOUND_IPV6"}, "auto", false, "auto|BOOL", "write IPv6 rules: auto (from the namespace's addresses, as istio), true or false"},
+  {Flag::enable_ipv6, '\0', "enable-ipv6", {"ENABLE_INBOUND_IPV6"}, "auto", false, "auto|BOOL", "write IPv6 rules: auto (from the namespace's addresses, as istio), true or false (with --native-nftables, false still captures IPv6 and leaves out only IPv6 values)"},
   {Flag::outbound_owner_groups, '\0', "outbound-owner-groups", {"ISTIO_OUTBOUND_OWNER_GROUPS"}, "*", false, "LIST", "groups whose outbound traffic is captured: '*' or names/GIDs (at most 64)"},
   {Flag::outbound_owner_groups_exclude, '\0', "outbound-owner-groups-exclude", {"ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE"}, "", false, "LIST", "groups whose outbound traffic is not captured (with owner groups '*')"},
   {Flag::host_ipv4_loopback_cidr, '\0', "host-ipv4-loopback-cidr", {"ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR"}, "127.0.0.1/32", false, "CIDR", "the IPv4 loopback CIDR the rules treat as localhost (127.x.x.x/8..32)"},

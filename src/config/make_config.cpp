@@ -18,6 +18,7 @@ class Checker {
   explicit Checker(const RawFlags& raw) : raw_(raw) {}
   const std::string& str(Flag f) const { return raw_[f].value; }
   bool given(Flag f) const { return raw_[f].given; }
+  const std::string& source(Flag f) const { return raw_[f].source; }
 
   void fail(Flag f, const std::string& why) {
     if (error_.empty()) error_ = fmt::format("{}: {}", raw_[f].source, why);
@@ -102,9 +103,12 @@ void interception(Checker& k, Config& c) {
   std::string mode = k.str(Flag::interception_mode);
   std::transform(mode.begin(), mode.end(), mode.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  // Why an empty environment variable still means REDIRECT: istio reads its environment through
+  // viper, which treats a variable set to "" as unset; an empty -m on the command line is a typo.
+  const bool from_env = k.source(Flag::interception_mode).rfind("environment ", 0) == 0;
   if (mode == "TPROXY")
     c.mode = InterceptMode::tproxy;
-  else if (mode == "REDIRECT" || mode.empty())
+  else if (mode == "REDIRECT" || (mode.empty() && (!k.given(Flag::interception_mode) || from_env)))
     c.mode = InterceptMode::redirect;
   else
     k.fail(Flag::interception_mode,
@@ -233,6 +237,22 @@ void run_options(Checker& k, Config& c) {
   c.log_as_json = k.boolean(Flag::log_as_json);
 }
 
+// What only nftables mode refuses.
+void nftables_checks(Checker& k, const Config& c) {
+  if (!c.native_nftables) return;
+  // nft's quoted strings cannot hold a '"' (and '\\' escapes): such a name cannot be written.
+  const std::pair<Flag, const std::vector<std::string>*> lists[] = {
+      {Flag::exclude_interfaces, &c.exclude_interfaces},
+      {Flag::kube_virt_interfaces, &c.reroute_interfaces}};
+  for (const auto& [flag, names] : lists)
+    for (const std::string& n : *names)
+      if (n.find_first_of("\"\\") != std::string::npos)
+        k.fail(flag, fmt::format("\"{}\": an interface name with '\"' or '\\' cannot be written in "
+                                 "nftables' language; rename the interface or leave out "
+                                 "--native-nftables",
+                                 n));
+}
+
 // Flags snare accepts for compatibility but does not implement: refused, never ignored.
 Status unsupported(const Config& c) {
   if (c.force_iptables_binary == "nft")
@@ -258,6 +278,7 @@ Status make_config(const RawFlags& raw, Config& c, std::vector<std::string>& war
   identities(k, c, warnings);
   dns_and_families(k, c);
   run_options(k, c);
+  nftables_checks(k, c);
   if (!k.error().empty()) return Status::Fail(k.error());
   return unsupported(c);
 }

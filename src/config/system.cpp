@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <grp.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -223,7 +224,20 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
         "REDIRECT_DNS is set, but CAPTURE_ALL_DNS is false, and no DNS servers provided. DNS "
         "capture disabled (as istio does); pass --dns-servers or --capture-all-dns");
   }
-  if (!cfg.ipv6_enabled && (!cfg.outbound_cidrs_v6.empty() || !cfg.exclude_cidrs_v6.empty())) {
+  // istio's nftables rules have no family: with IPv6 off they still capture IPv6, and only the
+  // IPv6 values (exclusions among them) are left out.
+  std::vector<std::string> v6;
+  for (const auto* l : {&cfg.outbound_cidrs_v6, &cfg.exclude_cidrs_v6})
+    v6.insert(v6.end(), l->begin(), l->end());
+  if (cfg.native_nftables && cfg.dns_servers_given)
+    v6.insert(v6.end(), cfg.dns_servers_v6.begin(), cfg.dns_servers_v6.end());
+  if (!cfg.ipv6_enabled && !v6.empty() && cfg.native_nftables) {
+    warnings.push_back(fmt::format(
+        "IPv6 is off (--enable-ipv6) with --native-nftables: the rules still capture IPv6 traffic "
+        "(istio's inet rules have no family), but the IPv6 values given ({}) are left out, IPv6 "
+        "exclusions included; use --enable-ipv6=true to honour them",
+        fmt::join(v6, ", ")));
+  } else if (!cfg.ipv6_enabled && !v6.empty()) {
     warnings.push_back("IPv6 is off: the IPv6 CIDRs of -i/-x are not used (as in istio)");
   }
   return Status::Ok();

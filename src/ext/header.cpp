@@ -139,11 +139,12 @@ void Ext<AddrMatch>::nft_expr(const AddrMatch& m, const NftContext&, Json& out) 
 
 void Ext<IfaceMatch>::nft(const IfaceMatch& m, const NftContext&, std::string& out) {
   fmt::format_to(std::back_inserter(out), "{}{} {}", m.out ? "oifname" : "iifname",
-                 m.invert ? " !=" : "", m.name);
+                 m.invert ? " !=" : "", nft::iface_text(m.name));
 }
 
 void Ext<IfaceMatch>::nft_expr(const IfaceMatch& m, const NftContext&, Json& out) {
-  out.push_back(nft::match(m.invert, nft::meta(m.out ? "oifname" : "iifname"), m.name));
+  out.push_back(
+      nft::match(m.invert, nft::meta(m.out ? "oifname" : "iifname"), nft::iface_value(m.name)));
 }
 
 void Ext<ProtoMatch>::nft(const ProtoMatch& m, const NftContext&, std::string& out) {

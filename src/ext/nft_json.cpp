@@ -44,6 +44,36 @@ std::string port_text(const std::string& text) {
   return out;
 }
 
+std::string iface_value(const std::string& iptables_name) {
+  const bool wildcard = !iptables_name.empty() && iptables_name.back() == '+';
+  const std::string stem =
+      wildcard ? iptables_name.substr(0, iptables_name.size() - 1) : iptables_name;
+  std::string out;
+  for (char c : stem) {
+    if (c == '*') out += '\\';
+    out += c;
+  }
+  return wildcard ? out + '*' : out;
+}
+
+std::string iface_text(const std::string& iptables_name) {
+  return iface_literal(iface_value(iptables_name));
+}
+
+std::string iface_literal(const std::string& v) {
+  bool plain = !v.empty() && std::isalpha(static_cast<unsigned char>(v[0]));
+  bool marked = v == "lo";  // with a digit or punctuation, not a keyword such as "counter"
+  for (unsigned char c : v) {
+    plain = plain && (std::isalnum(c) || c == '.' || c == '_' || c == '-');
+    marked = marked || std::isdigit(c) || c == '.' || c == '_' || c == '-';
+  }
+  return plain && marked ? v : '"' + v + '"';
+}
+
+bool iface_expressible(const std::string& name) {
+  return name.find_first_of("\"\\") == std::string::npos;
+}
+
 std::string chain_name(const std::string& iptables_name) {
   std::string out = iptables_name;
   for (char& c : out)

@@ -24,6 +24,22 @@ Json number(const std::string& text);
 Json port(const std::string& text);
 // "1000:2000" as nft spells it: "1000-2000".
 std::string port_text(const std::string& text);
+// An interface name with the meaning it has in iptables mode, as nft stores it: a trailing '+'
+// (iptables' prefix wildcard) becomes nft's '*' wildcard, and a literal '*' is escaped ("\*"),
+// since nft reads a trailing '*' as a wildcard. "eth+" -> "eth*", "x*" -> "x\*".
+std::string iface_value(const std::string& iptables_name);
+// The same in nft's input language: bare when it is a plain name (letters first, then letters,
+// digits, '.', '_' or '-', with a digit or a punctuation mark, or "lo": istio's own spelling,
+// `iifname eth0`), else in double quotes, so that '#', ';', '}', '$' or a keyword
+// ("counter") stay part of the name. Names with '"' or '\' cannot be written (see
+// iface_expressible).
+std::string iface_text(const std::string& iptables_name);
+// A name as nft stores it ("x#", "eth*") in nft's input language: bare when plain, as above,
+// else quoted.
+std::string iface_literal(const std::string& value);
+// Whether nft's language can hold the name: no '"' (a quoted string cannot contain one) and no
+// '\' (an escape character inside one).
+bool iface_expressible(const std::string& name);
 // A chain name in nftables spelling: "ISTIO_OUTPUT" -> "istio-output", "PREROUTING" ->
 // "prerouting".
 std::string chain_name(const std::string& iptables_name);

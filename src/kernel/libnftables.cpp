@@ -90,19 +90,31 @@ class LibNftables : public NftBackend {
   }
   std::string name() const override { return "nftables"; }
 
-  Status inet_tables(std::vector<std::string>& names) override {
+  Status inet_tables(std::vector<std::string>& names,
+                     std::map<std::string, uint32_t>& flags) override {
     std::vector<NftTableInfo> all;
     if (Status s = list_nft_tables(all); !s.ok()) return s;
     names.clear();
+    flags.clear();
     for (const NftTableInfo& t : all)
-      if (t.family == "inet") names.push_back(t.name);
+      if (t.family == "inet") {
+        names.push_back(t.name);
+        flags[t.name] = t.flags;
+      }
     return Status::Ok();
   }
 
   Status list_table(const std::string& table, bool json, std::string& out) override {
+    return list(fmt::format("list table inet {}", table), json, out);
+  }
+
+  Status list_chain(const std::string& table, const std::string& chain, std::string& out) override {
+    return list(fmt::format("list chain inet {} {}", table, chain), true, out);
+  }
+
+  Status list(const std::string& cmd, bool json, std::string& out) {
     if (Status s = open(); !s.ok()) return s;
     api_.set_flags(ctx_, json ? static_cast<unsigned>(NFT_CTX_OUTPUT_JSON) : 0u);
-    const std::string cmd = fmt::format("list table inet {}", table);
     const int rc = api_.run_buffer(ctx_, cmd.c_str());
     api_.set_flags(ctx_, 0u);
     if (rc != 0) return Status::Fail(fmt::format("{}: {}", cmd, one_line(api_.error(ctx_))));

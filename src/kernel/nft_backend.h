@@ -8,6 +8,8 @@
 // records the transactions; apply/fault.h has a decorator that fails after a commit.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,11 +22,19 @@ class NftBackend {
  public:
   virtual ~NftBackend() = default;
   virtual std::string name() const = 0;
-  // The names of the namespace's `inet` tables.
-  virtual Status inet_tables(std::vector<std::string>& names) = 0;
+  // The names of the namespace's `inet` tables, and each one's flags (NFT_TABLE_F_*: dormant,
+  // owner, persist) by name. The flags come over netlink because libnftables 1.0.6 prints a
+  // wrong value for them in its JSON listing.
+  virtual Status inet_tables(std::vector<std::string>& names,
+                             std::map<std::string, uint32_t>& flags) = 0;
   // `list table inet NAME`: libnftables' JSON listing, or its text listing (nft's input
   // language, counters included: what a rollback loads again).
   virtual Status list_table(const std::string& name, bool json, std::string& out) = 0;
+  // `list chain inet TABLE CHAIN` as JSON: the chain and its rules, no table item. For tables
+  // with flags, whose `list table` JSON libnftables 1.0.6 prints from freed memory (the flags'
+  // string; the listing can come out cut). A chain that does not exist fails with "No such file".
+  virtual Status list_chain(const std::string& table, const std::string& chain,
+                            std::string& json) = 0;
   // One transaction of nft commands. `committed` says whether it is in the kernel: after a real
   // failure nothing changed (the error quotes nft's message with the line of the transaction);
   // an injected fault (apply/fault.h) fails after the commit.

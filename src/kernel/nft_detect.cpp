@@ -77,7 +77,12 @@ int table_cb(const nlmsghdr* nlh, void* data) {
   Key key{family, name ? name : ""};
   if (!st.tables.count(key)) {
     st.order.push_back(key);
-    st.tables[key] = NftTableInfo{family_text(family), key.second, 0, 0, false};
+    st.tables[key] = NftTableInfo{family_text(family),
+                                  key.second,
+                                  0,
+                                  0,
+                                  false,
+                                  nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS)};
   }
   return MNL_CB_OK;
 }

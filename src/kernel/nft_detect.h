@@ -21,7 +21,8 @@ struct NftTableInfo {
   int chains = 0;
   int rules = 0;
   bool iptables_nft =
-      false;  // made by iptables-nft (xt expressions, or its table and family names)
+      false;           // made by iptables-nft (xt expressions, or its table and family names)
+  uint32_t flags = 0;  // NFT_TABLE_F_* (dormant, owner, persist)
 };
 
 // Lists the nf_tables tables of the calling thread's network namespace, all families, over

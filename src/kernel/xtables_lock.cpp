@@ -106,8 +106,19 @@ std::string xtables_lock_path(const std::string& network_namespace) {
 
 XtablesLock::~XtablesLock() { release(); }
 
+std::string nft_apply_lock_path() {
+  struct stat st {};
+  if (::stat("/proc/thread-self/ns/net", &st) < 0 && ::stat("/proc/self/ns/net", &st) < 0)
+    return "/run/snare/nftables.lock";  // no /proc: one lock for the host, still correct
+  return fmt::format("/run/snare/nftables-netns-{}-{}.lock", static_cast<unsigned long>(st.st_dev),
+                     static_cast<unsigned long>(st.st_ino));
+}
+
 XtablesLock::XtablesLock(XtablesLock&& other) noexcept
-    : fd_(other.fd_), waited_ms_(other.waited_ms_), path_(std::move(other.path_)) {
+    : fd_(other.fd_),
+      waited_ms_(other.waited_ms_),
+      path_(std::move(other.path_)),
+      what_(std::move(other.what_)) {
   other.fd_ = -1;
 }
 
@@ -117,6 +128,7 @@ XtablesLock& XtablesLock::operator=(XtablesLock&& other) noexcept {
     fd_ = other.fd_;
     waited_ms_ = other.waited_ms_;
     path_ = std::move(other.path_);
+    what_ = std::move(other.what_);
     other.fd_ = -1;
   }
   return *this;
@@ -141,9 +153,10 @@ Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds t
     fd = sys_open_lock(path.c_str());
   }
   if (!fd.ok()) {
-    return Status::Fail(fmt::format(
-        "cannot open the xtables lock file {}: {} (set XTABLES_LOCKFILE to a writable path)", path,
-        errno_text(fd.err)));
+    return Status::Fail(
+        fmt::format("cannot open the {} file {}: {}{}", what_, path, errno_text(fd.err),
+                    what_ == "xtables lock" ? " (set XTABLES_LOCKFILE to a writable path)"
+                                            : " (make its directory writable for root)"));
   }
   const int lock_fd = static_cast<int>(fd.rc);
   if (const char* kind = not_a_regular_file(lock_fd)) {
@@ -166,7 +179,7 @@ Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds t
     if (rc.err != EWOULDBLOCK) {
       ::close(lock_fd);
       return Status::Fail(
-          fmt::format("cannot lock the xtables lock {}: {}", path, errno_text(rc.err)));
+          fmt::format("cannot lock the {} {}: {}", what_, path, errno_text(rc.err)));
     }
     if (!waited) {
       waited = true;
@@ -176,9 +189,9 @@ Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds t
     if (now >= deadline) {
       ::close(lock_fd);
       const double ms = std::chrono::duration<double, std::milli>(now - start).count();
-      return Status::Fail(fmt::format(
-          "another process{} is holding the xtables lock {}; stopped waiting after {:.1f} s",
-          holder.empty() ? "" : " (" + holder + ")", path, ms / 1000.0));
+      return Status::Fail(
+          fmt::format("another process{} is holding the {} {}; stopped waiting after {:.1f} s",
+                      holder.empty() ? "" : " (" + holder + ")", what_, path, ms / 1000.0));
     }
     std::this_thread::sleep_for(std::min<Clock::duration>(
         pause, std::chrono::duration_cast<Clock::duration>(deadline - now)));
@@ -187,7 +200,7 @@ Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds t
   fd_ = lock_fd;
   waited_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   if (waited) {
-    log_info("waited {:.1f} ms for the xtables lock {}{}", waited_ms_, path,
+    log_info("waited {:.1f} ms for the {} {}{}", waited_ms_, what_, path,
              holder.empty() ? "" : ", held by " + holder);
   }
   return Status::Ok();

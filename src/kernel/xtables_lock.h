@@ -32,9 +32,20 @@ namespace snare {
 std::string xtables_lock_path(const std::string& network_namespace);
 std::string xtables_lock_path(const std::string& network_namespace, int netns_pid);
 
+// The lock of native nftables mode: /run/snare/nftables-netns-DEV-INO.lock, where DEV and INO
+// identify the calling thread's network namespace (its nsfs inode, as /proc/thread-self/ns/net
+// shows it; call after enter_netns). nftables transactions are atomic, but an apply is a read, a
+// transaction and route changes: two applies into one namespace at once would each delete only the
+// tables it read and so leave a mix, and a rollback could erase the other's commit. Per namespace,
+// so that pods never wait for each other; a file of its own, so that it never is the file the
+// xtables lock takes (with --network-namespace that is the namespace file itself).
+std::string nft_apply_lock_path();
+
 class XtablesLock {
  public:
   XtablesLock() = default;
+  // `what` names the lock in logs and errors ("nftables apply lock"); default "xtables lock".
+  explicit XtablesLock(std::string what) : what_(std::move(what)) {}
   ~XtablesLock();
   XtablesLock(XtablesLock&& other) noexcept;
   XtablesLock& operator=(XtablesLock&& other) noexcept;
@@ -57,6 +68,7 @@ class XtablesLock {
   int fd_ = -1;
   double waited_ms_ = 0;
   std::string path_;
+  std::string what_ = "xtables lock";
 };
 
 // The process holding an flock on the file (device, inode) according to the text of /proc/locks,

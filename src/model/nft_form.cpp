@@ -47,8 +47,18 @@ NftChainForm chain_from_listing(const json& c) {
     out.hook = c.value("hook", "");
     out.priority = c.value("prio", 0);
     out.policy = c.value("policy", "accept");
+    if (c.contains("dev"))
+      out.device = c["dev"].is_string() ? c["dev"].get<std::string>() : c["dev"].dump();
   }
   return out;
+}
+
+// `set s {"type":"ipv4_addr",...}`: an object of a table other than a chain or a rule, without
+// its handle and the names the line already says.
+std::string object_line(const std::string& kind, json body) {
+  const std::string name = body.value("name", "");
+  for (const char* k : {"handle", "family", "table", "name"}) body.erase(k);
+  return fmt::format("{} {} {}", kind, name, body.dump());
 }
 
 // Chains in istio's order per table (the listing has them in creation order); others after
@@ -63,6 +73,14 @@ void sort_like_istio(NftTableForm& t) {
 }
 
 }  // namespace
+
+std::vector<std::string> nft_table_flag_names(uint32_t flags) {
+  static const char* const kNames[] = {"dormant", "owner", "persist"};
+  std::vector<std::string> out;
+  for (uint32_t bit = 0; bit < 32; ++bit)
+    if (flags & (1u << bit)) out.push_back(bit < 3 ? kNames[bit] : std::to_string(1u << bit));
+  return out;
+}
 
 const std::vector<std::string>& istio_nft_tables() {
   static const std::vector<std::string> kNames = {
@@ -103,7 +121,8 @@ void normalize_nft_exprs(json& expr) {
 NftForm nft_expected_form(const Plan& plan) {
   NftForm out;
   for (const NftTable& t : nft_layout(plan)) {
-    NftTableForm table{t.name, {}};
+    NftTableForm table;
+    table.name = t.name;
     for (const NftChain& c : t.chains) {
       NftChainForm chain;
       chain.name = c.name;
@@ -139,7 +158,12 @@ Status nft_form_from_listing(const std::string& json_text, const std::vector<std
            std::find(tables.begin(), tables.end(), o.value(key, "")) != tables.end();
   };
   for (const json& item : listing["nftables"]) {
+    if (!item.is_object() || item.size() != 1 || item.contains("metainfo")) continue;
+    const std::string kind = item.begin().key();
+    const json& body = item.begin().value();
     if (item.contains("table") && wanted(item["table"], "name")) {
+      // Flags are not read here: libnftables 1.0.6 lists a freed string for them (the backend's
+      // netlink read gives them, see nft_backend.h).
       const std::string name = item["table"]["name"];
       found[name].name = name;
     } else if (item.contains("chain") && wanted(item["chain"], "table")) {
@@ -153,11 +177,16 @@ Status nft_form_from_listing(const std::string& json_text, const std::vector<std
       NftRuleForm rule{r.value("expr", json::array())};
       normalize_nft_exprs(rule.expr);
       c->rules.push_back(std::move(rule));
+    } else if (kind != "table" && body.is_object() && wanted(body, "table")) {
+      // A set, a map, a counter...: the table is created by its chain or rule items when the
+      // listing has no table item (a per-chain listing).
+      found[body["table"]].objects.push_back(object_line(kind, body));
     }
   }
   for (const std::string& name : tables) {
     auto it = found.find(name);
     if (it == found.end()) continue;
+    it->second.name = name;
     sort_like_istio(it->second);
     out.push_back(std::move(it->second));
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "ext/nft_json.h"
 #include "render/diff.h"
 
 namespace snare {
@@ -47,6 +48,11 @@ std::string statement_text(const json& s) {
   if (s.contains("match")) {
     const json& m = s["match"];
     const std::string op = m.value("op", "==");
+    // Interface names in nft's spelling ("x#" quoted), so that the line is a valid command.
+    const std::string left = expr_text(m["left"]);
+    if ((left == "iifname" || left == "oifname") && m["right"].is_string())
+      return fmt::format("{}{} {}", left, op == "==" ? "" : " " + op,
+                         nft::iface_literal(m["right"].get<std::string>()));
     return fmt::format("{}{} {}", expr_text(m["left"]), op == "==" || op == "in" ? "" : " " + op,
                        expr_text(m["right"]));
   }
@@ -80,12 +86,22 @@ std::string nft_statements_text(const json& expr) {
 std::vector<std::string> nft_form_lines(const NftForm& form) {
   std::vector<std::string> out;
   for (const NftTableForm& t : form) {
-    out.push_back("add table inet " + t.name);
+    out.push_back(t.flags.empty() ? "add table inet " + t.name
+                                  : fmt::format("add table inet {} {{ flags {} ; }}", t.name,
+                                                fmt::join(t.flags, ",")));
+    // "set extra {...}" -> "add set inet T extra {...}"
+    for (const std::string& o : t.objects) {
+      const size_t sp = o.find(' ');
+      out.push_back(fmt::format("add {} inet {}{}", o.substr(0, sp), t.name, o.substr(sp)));
+    }
     for (const NftChainForm& c : t.chains)
-      out.push_back(c.base ? fmt::format("add chain inet {} {} {{ type {} hook {} priority {} ; "
-                                         "policy {} ; }}",
-                                         t.name, c.name, c.type, c.hook, c.priority, c.policy)
-                           : fmt::format("add chain inet {} {}", t.name, c.name));
+      out.push_back(
+          c.base ? fmt::format("add chain inet {} {} {{ type {} hook {} {}priority {} ; policy {} "
+                               "; }}",
+                               t.name, c.name, c.type, c.hook,
+                               c.device.empty() ? "" : fmt::format("device \"{}\" ", c.device),
+                               c.priority, c.policy)
+                 : fmt::format("add chain inet {} {}", t.name, c.name));
     for (const NftChainForm& c : t.chains)
       for (const NftRuleForm& r : c.rules)
         out.push_back(

@@ -304,3 +304,79 @@ TEST_CASE(
   REQUIRE(rig.nft.runs.size() == 2);
   CHECK_THAT(rig.nft.runs[1], Catch::Contains("table inet istio-proxy-nat { # as listed before }"));
 }
+
+TEST_CASE("a dormant istio table is drift, and a re-apply replaces it") {
+  Rig rig;
+  rig.env.routes = nullptr;
+  Config cfg = nft_config_of(kEmpty);
+  rig.nft.set_ruleset(kernel_form("empty"));
+  rig.nft.tables["istio-proxy-nat"].flags = 1;  // NFT_TABLE_F_DORMANT: captures nothing
+  std::string diff, err;
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("\n-add table inet istio-proxy-nat { flags dormant ; }\n") &&
+                       Catch::Contains("\n+add table inet istio-proxy-nat\n"));
+  CHECK_THAT(diff, !Catch::Contains("add rule"));  // its chains were read: only the flags differ
+  rig.nft.after_commit = kernel_form("empty");
+  ApplyReport rep;
+  REQUIRE(apply(rig, cfg, rep).ok());
+  REQUIRE(rig.nft.runs.size() == 1);
+  CHECK_THAT(rig.nft.runs[0], Catch::StartsWith("add table inet istio-proxy-nat\ndelete table "
+                                                "inet istio-proxy-nat\n"));
+  CHECK(rep.changed);
+}
+
+TEST_CASE("a set or a device chain inside an istio table is drift, and a re-apply removes it") {
+  Rig rig;
+  rig.env.routes = nullptr;
+  Config cfg = nft_config_of(kEmpty);
+  auto doc = nlohmann::json::parse(kernel_form("empty"));
+  doc["nftables"].push_back({{"set",
+                              {{"family", "inet"},
+                               {"table", "istio-proxy-nat"},
+                               {"name", "extra"},
+                               {"type", "ipv4_addr"},
+                               {"handle", 40}}}});
+  rig.nft.set_ruleset(doc.dump());
+  std::string diff, err;
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);
+  CHECK_THAT(diff,
+             Catch::Contains("\n-add set inet istio-proxy-nat extra {\"type\":\"ipv4_addr\"}\n"));
+  rig.nft.after_commit = kernel_form("empty");
+  ApplyReport rep;
+  REQUIRE(apply(rig, cfg, rep).ok());
+  CHECK(rig.nft.runs.size() == 1);
+  diff.clear();
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 0);
+  // A base chain's device is part of the chain's line.
+  for (auto& item : doc["nftables"])
+    if (item.contains("chain") && item["chain"]["name"] == "output") item["chain"]["dev"] = "eth0";
+  rig.nft.set_ruleset(doc.dump());
+  diff.clear();
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("device \"eth0\""));
+}
+
+TEST_CASE("a rollback leaves tables alone that another writer changed after its commit") {
+  Rig rig;
+  rig.nft.set_ruleset(kernel_form("tproxy"));
+  FaultInjectingNft faulty(rig.nft, 1);
+  rig.env.nft = &faulty;
+  // After the commit the kernel holds another rule set than this apply's (a concurrent writer).
+  rig.nft.after_commit = kernel_form("tproxy");
+  ApplyReport rep;
+  Status s = apply(rig, nft_config_of(kEmpty), rep);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error, Catch::Contains("NOT restored") && Catch::Contains("concurrent"));
+  CHECK(rig.nft.runs.size() == 1);  // no restore transaction
+  CHECK_FALSE(rep.rolled_back);
+}
+
+TEST_CASE("verify prints interface names the way nft reads them") {
+  Rig rig;
+  rig.env.routes = nullptr;
+  Config cfg = nft_config_of({"-k", "x#", "-b", "*", "--enable-ipv6=false"});
+  std::string diff, err;
+  CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);  // nothing in the kernel
+  CHECK_THAT(diff, Catch::Contains("prerouting iifname \"x#\" counter return\n"));
+  CHECK_THAT(diff, Catch::Contains("oifname lo "));  // istio's plain names stay bare
+}

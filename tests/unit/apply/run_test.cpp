@@ -3,6 +3,7 @@
 // CAP_NET_ADMIN, a lock that cannot be taken), and clean's removal of istio's iptables-nft chains.
 #include "apply/run.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "builder/builder.h"
@@ -110,27 +111,37 @@ TEST_CASE("run: a lock that cannot be taken and a failed step exit 1; the lock i
   rig.fake.lock_result = Status::Fail("timed out");
   CHECK(rig.run(RuleVerb::apply, config_of(kFlags)) == 1);
   CHECK(rig.tables.writes.empty());
-  CHECK(rig.fake.events.back().rfind("lock ", 0) == 0);
+  CHECK_THAT(rig.fake.events[rig.fake.events.size() - 2], Catch::StartsWith("lock "));
+  CHECK(rig.fake.events.back() == "unlock");
   Rig failing;
   failing.tables.fail_write_at = 1;
   CHECK(failing.run(RuleVerb::apply, config_of(kFlags)) == 1);
   CHECK(failing.fake.events.back() == "unlock");
 }
 
-TEST_CASE("run: nftables mode locks only for --reconcile's apply, which may write legacy tables") {
+TEST_CASE(
+    "run: nftables mode takes its namespace's apply lock, and the xtables lock first only "
+    "for --reconcile's apply, which may write legacy tables") {
   Rig rig;
   Config cfg = config_of(kNftFlags);
+  const std::string nft_lock = "lock nftables apply lock /run/snare/nftables-netns-test.lock";
   REQUIRE(rig.run(RuleVerb::apply, cfg) == 0);
   CHECK(rig.fake.events ==
-        std::vector<std::string>{"capability", "routes", "unlock", "done applied rules"});
+        std::vector<std::string>{"capability", nft_lock, "routes", "unlock", "done applied rules"});
   rig.fake.events.clear();
   REQUIRE(rig.run(RuleVerb::clean, cfg) == 0);
-  CHECK(rig.fake.events[1] == "routes");
+  CHECK(rig.fake.events[1] == nft_lock);
+  CHECK(rig.fake.events[2] == "routes");
   cfg.reconcile = true;
   rig.fake.events.clear();
   REQUIRE(rig.run(RuleVerb::apply, cfg) == 0);
-  CHECK_THAT(rig.fake.events[1], Catch::StartsWith("lock "));
+  CHECK_THAT(rig.fake.events[1], Catch::StartsWith("lock xtables lock "));
+  CHECK(rig.fake.events[2] == nft_lock);
   CHECK(field(rig.fake.last_fields, "backend") == "fake-nft");
+  rig.fake.events.clear();
+  rig.fake.lock_result = Status::Fail("timed out");
+  CHECK(rig.run(RuleVerb::verify, config_of(kNftFlags)) != 2);  // verify takes no lock
+  CHECK(std::count(rig.fake.events.begin(), rig.fake.events.end(), nft_lock) == 0);
 }
 
 TEST_CASE("run: verify exits 0 equal, 1 drift, 2 when it cannot read") {

@@ -125,6 +125,17 @@ TEST_CASE("the interception mode (-m) takes REDIRECT or TPROXY in any case") {
   CHECK(bad.status.error.find("NONE") != std::string::npos);
 }
 
+TEST_CASE("an empty -m is refused; an empty environment variable means unset, as in istio") {
+  auto bad = parse({"-m", ""});
+  REQUIRE_FALSE(bad.status.ok());
+  CHECK(bad.status.error.find("-m (--istio-inbound-interception-mode)") != std::string::npos);
+  CHECK(bad.status.error.find("\"\" is not an interception mode") != std::string::npos);
+  auto env = parse({}, {{"ISTIO_INBOUND_INTERCEPTION_MODE", ""}});
+  REQUIRE(env.status.ok());
+  CHECK(env.cfg.mode == InterceptMode::redirect);
+  CHECK(parse({}).cfg.mode == InterceptMode::redirect);
+}
+
 TEST_CASE("CIDRs are split by family in istio's spelling") {
   auto p = parse({"-i", "10.0.0.1/8,2001:DB8::/32", "-x", "fd00::/8,1.1.0.0/16"});
   REQUIRE(p.status.ok());
@@ -239,4 +250,14 @@ TEST_CASE("unknown flags are errors") {
   auto p = parse({"--no-such-flag"});
   REQUIRE_FALSE(p.status.ok());
   CHECK(p.status.error.find("no-such-flag") != std::string::npos);
+}
+
+TEST_CASE("nftables mode refuses interface names nft cannot write, naming the flag") {
+  auto bad = parse({"--native-nftables", "-k", "eth0,x\""});
+  REQUIRE_FALSE(bad.status.ok());
+  CHECK(bad.status.error.find("-k (--kube-virt-interfaces)") != std::string::npos);
+  CHECK(bad.status.error.find("x\"") != std::string::npos);
+  REQUIRE_FALSE(parse({"--native-nftables", "-c", "x\\"}).status.ok());
+  CHECK(parse({"-k", "x\""}).status.ok());  // iptables mode writes any kernel name
+  CHECK(parse({"--native-nftables", "-k", "x#,x;,x},x$,eth+,x*"}).status.ok());
 }

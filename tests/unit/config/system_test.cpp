@@ -158,3 +158,26 @@ TEST_CASE("a restore-form dry-run prints an unknown name as given; the save form
   CHECK(dry_run(OutputFormat::restore) == "");
   CHECK(dry_run(OutputFormat::save).rfind("--outbound-owner-groups: ", 0) == 0);
 }
+
+TEST_CASE("with IPv6 off, nftables mode warns that IPv6 is still captured and its values dropped") {
+  FakeSystem sys;
+  std::vector<std::string> w;
+  Config c;
+  c.ipv6 = Ipv6Mode::off;
+  c.native_nftables = true;
+  c.exclude_cidrs_v6 = {"fd00::/8"};
+  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].find("fd00::/8") != std::string::npos);
+  CHECK(w[0].find("still capture IPv6") != std::string::npos);
+  c.native_nftables = false;  // iptables mode: IPv6 off means no IPv6 rule at all
+  w.clear();
+  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].find("still capture") == std::string::npos);
+  c.native_nftables = true;
+  c.ipv6 = Ipv6Mode::on;
+  w.clear();
+  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  CHECK(w.empty());
+}

@@ -24,6 +24,7 @@ class FakeNft : public NftBackend {
  public:
   struct Listing {
     std::string json, text;
+    uint32_t flags = 0;  // NFT_TABLE_F_*: from a table item's "flags": "dormant"
   };
   std::map<std::string, Listing> tables;
   std::vector<std::string> runs;  // every transaction, failed ones included
@@ -36,9 +37,14 @@ class FakeNft : public NftBackend {
 
   std::string name() const override { return "fake-nft"; }
 
-  Status inet_tables(std::vector<std::string>& names) override {
+  Status inet_tables(std::vector<std::string>& names,
+                     std::map<std::string, uint32_t>& flags) override {
     names.clear();
-    for (const auto& [name, listing] : tables) names.push_back(name);
+    flags.clear();
+    for (const auto& [name, listing] : tables) {
+      names.push_back(name);
+      flags[name] = listing.flags;
+    }
     return Status::Ok();
   }
 
@@ -47,6 +53,21 @@ class FakeNft : public NftBackend {
     auto it = tables.find(table);
     if (it == tables.end()) return Status::Fail("list table inet " + table + ": No such file");
     out = json ? it->second.json : it->second.text;
+    return Status::Ok();
+  }
+
+  Status list_chain(const std::string& table, const std::string& chain, std::string& out) override {
+    auto it = tables.find(table);
+    nlohmann::json doc = {{"nftables", nlohmann::json::array()}};
+    const nlohmann::json all = it == tables.end() ? nlohmann::json{{"nftables", {}}}
+                                                  : nlohmann::json::parse(it->second.json);
+    for (const auto& item : all["nftables"])
+      for (const char* k : {"chain", "rule"})
+        if (item.contains(k) &&
+            item[k].value(k == std::string("chain") ? "name" : "chain", "") == chain)
+          doc["nftables"].push_back(item);
+    if (doc["nftables"].empty()) return Status::Fail("Error: No such file or directory");
+    out = doc.dump();
     return Status::Ok();
   }
 
@@ -88,16 +109,21 @@ class FakeNft : public NftBackend {
   void set_ruleset(const std::string& ruleset) {
     auto all = nlohmann::json::parse(ruleset);
     std::map<std::string, nlohmann::json> docs;
+    std::map<std::string, uint32_t> flags;
     for (const auto& item : all["nftables"]) {
       std::string table;
-      if (item.contains("table")) table = item["table"]["name"];
-      for (const char* k : {"chain", "rule"})
-        if (item.contains(k)) table = item[k]["table"];
+      if (item.contains("table")) {
+        table = item["table"]["name"];
+        if (item["table"].value("flags", "") == "dormant") flags[table] = 1;
+      }
+      // Chains, rules, sets, counters...: every other object names its table.
+      for (const auto& [kind, body] : item.items())
+        if (kind != "table" && body.is_object() && body.contains("table")) table = body["table"];
       if (table.empty()) continue;
       docs[table]["nftables"].push_back(item);
     }
     for (auto& [name, doc] : docs)
-      tables[name] = {doc.dump(), "table inet " + name + " { # as listed before }\n"};
+      tables[name] = {doc.dump(), "table inet " + name + " { # as listed before }\n", flags[name]};
   }
 };
 

@@ -1,7 +1,7 @@
 // FakeRunSeams: apply/run.h's seams (capability check, nftables detection, the xtables lock, the
 // RouteOps factory, the closing log line) as recorders, for tests of run_rule_command. Every call
-// appends to `events` ("capability", "nft_tables", "lock PATH", "routes", "unlock", "done MSG"),
-// so a test sees the order; the fields say what each seam answers.
+// appends to `events` ("capability", "nft_tables", "lock WHAT PATH", "routes", "unlock", "done
+// MSG"), so a test sees the order; the fields say what each seam answers.
 #pragma once
 
 #include <memory>
@@ -33,12 +33,14 @@ struct FakeRunSeams {
       out = nft_state;
       return detection;
     };
-    s.lock = [this](const std::string& path, std::chrono::milliseconds, double& waited) {
-      events.push_back("lock " + path);
+    s.lock = [this](const std::string& what, const std::string& path, std::chrono::milliseconds,
+                    double& waited) {
+      events.push_back("lock " + what + " " + path);
       waited = waited_ms;
       return lock_result;
     };
     s.unlock = [this] { events.push_back("unlock"); };
+    s.nft_lock_path = [] { return std::string("/run/snare/nftables-netns-test.lock"); };
     s.routes = [this]() -> std::unique_ptr<RouteOps> {
       events.push_back("routes");
       return std::make_unique<FakeRouteOps>();
