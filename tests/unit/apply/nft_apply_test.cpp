@@ -295,6 +295,7 @@ TEST_CASE(
   Rig rig;
   rig.nft.set_ruleset(kernel_form("empty"));
   rig.nft.ip_listings["ip nat"] = kXtIstioNat;
+  rig.nft.after_commit = kernel_form("empty");  // what the commit wrote: the rollback may restore
   FaultInjectingNft faulty(rig.nft, 1);
   rig.env.nft = &faulty;
   Config cfg = nft_config_of(kEmpty);

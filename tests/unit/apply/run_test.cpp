@@ -76,7 +76,7 @@ TEST_CASE("run: iptables mode refuses an apply next to nftables state before the
   Rig rig;
   rig.fake.nft_state = {{"inet", "filter", 1, 1, false}};
   CHECK(rig.run(RuleVerb::apply, config_of(kFlags)) == 1);
-  CHECK(rig.fake.events == std::vector<std::string>{"capability", "nft_tables"});
+  CHECK(rig.fake.events == std::vector<std::string>{"capability", "nft_tables", "unlock"});
   CHECK(rig.tables.writes.empty());
   const std::string msg = nftables_refusal(rig.fake.nft_state);
   CHECK_THAT(msg, Catch::Contains("table inet filter (1 chain, 1 rule)") &&
