@@ -6,13 +6,16 @@
 #include <map>
 #include <set>
 
+#include "ext/forms.h"
+
 namespace snare {
 namespace {
 
 using ChainKeys = std::map<std::string, std::multiset<std::string>>;  // chain -> entry bytes
 using ChainSeqs = std::map<std::string, std::vector<std::string>>;    // chain -> bytes in order
 
-const std::string* jump_chain(const Entry& e) {
+// The verdict or chain of a `-j`, for istio's jump-less shapes (`-j RETURN`).
+const std::string* jump_of(const Entry& e) {
   auto* j = std::get_if<JumpTarget>(&e.rule->target);
   return j ? &j->chain : nullptr;
 }
@@ -62,7 +65,7 @@ void strip_istio(const TableModel& current, ChainKeys planned, bool replace, Tab
     Chain& kept = desired.chains.emplace_back(Chain{c.name, true, c.policy, {}});
     std::multiset<std::string>& plan_keys = planned[c.name];
     for (const Entry& e : c.entries) {
-      const std::string* j = jump_chain(e);
+      const std::string* j = entered_chain(e.rule->target);
       bool mine = false;
       if (j && is_istio_chain(*j)) {
         mine = residue = true;
@@ -156,7 +159,7 @@ bool is_istio_shape(Table table, const std::string& chain, const Entry& e) {
   if (!e.unsupported.empty() || (table != Table::nat && table != Table::mangle)) return false;
   if (chain != "PREROUTING" && chain != "OUTPUT") return false;
   const Rule& r = *e.rule;
-  const std::string* jump = jump_chain(e);
+  const std::string* jump = jump_of(e);
   const size_t n = r.matches.size();
   // `-i NIC -j RETURN` (PREROUTING) / `-o NIC -j RETURN` (OUTPUT): -c exclude, -k kube-virt.
   if (jump && *jump == "RETURN" && n == 1) {
@@ -192,7 +195,7 @@ Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TableP
   ChainSeqs ours;
   tp.residue = false;
   strip_istio(tp.current, std::move(planned), replace, tp.desired, ours, tp.residue);
-  replay(plan, tp.desired);
+  replay(plan, entered_chain, tp.desired);
   bool chains_same = false, builtins_same = false;
   if (Status s = same_istio_chains(backend, tp.current, tp.desired, chains_same); !s.ok()) return s;
   if (Status s = keep_settled_chains(backend, tp.current, tp.desired, ours, builtins_same); !s.ok())
@@ -204,7 +207,7 @@ Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TableP
 Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp) {
   // What the plan creates here: its user chains and its builtin-chain rules.
   TableModel created = empty_table(tp.current.family, tp.current.table);
-  replay(plan, created);
+  replay(plan, entered_chain, created);
   const bool plan_uses_family =
       std::any_of(plan.rules.begin(), plan.rules.end(),
                   [&](const Rule& r) { return writes(plan, r, tp.current.family); });
@@ -234,7 +237,7 @@ Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp) {
     Chain& kept = tp.desired.chains.emplace_back(Chain{c.name, c.builtin, c.policy, {}});
     std::multiset<std::string>& plan_keys = planned[c.name];
     for (const Entry& e : c.entries) {
-      const std::string* j = jump_chain(e);
+      const std::string* j = entered_chain(e.rule->target);
       bool drop = j && removed.count(*j);  // a jump to a chain that goes away would dangle
       if (auto it = plan_keys.find(e.bytes); !drop && c.builtin && it != plan_keys.end()) {
         drop = true;
