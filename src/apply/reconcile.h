@@ -27,7 +27,6 @@
 #include <string>
 
 #include "base/status.h"
-#include "kernel/tables.h"
 #include "model/table.h"
 
 namespace snare {
@@ -43,12 +42,13 @@ struct TablePlan {
 };
 
 // Computes desired/residue/same for `tp.current`'s family and table. `replace` (--reconcile,
-// --force-apply) also removes istio's jump-less shapes. The backend encodes the planned rules.
-Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TablePlan& tp);
+// --force-apply) also removes istio's jump-less shapes. Pure: the planned rules are encoded by
+// the extensions (ext/forms.h), not through the kernel seam.
+Status plan_table(const Plan& plan, bool replace, TablePlan& tp);
 
 // What cleanup leaves: the table without the chains the plan creates, without the builtin-chain
 // rules the plan adds, and without any rule jumping to a removed chain. In a family the plan
 // writes no rules for, every ISTIO_* chain and jump to one goes.
-Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp);
+Status cleanup_table(const Plan& plan, TablePlan& tp);
 
 }  // namespace snare

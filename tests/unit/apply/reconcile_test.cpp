@@ -47,7 +47,7 @@ std::vector<std::string> targets(const TableModel& t, const std::string& chain) 
 TablePlan plan_nat(FakeTables& fake, const Plan& plan, bool replace) {
   TablePlan tp;
   REQUIRE(fake.read(Family::v4, Table::nat, tp.current).ok());
-  REQUIRE(plan_table(plan, replace, fake, tp).ok());
+  REQUIRE(plan_table(plan, replace, tp).ok());
   return tp;
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("cleanup leaves foreign rules and chains, and nothing of the plan's") 
 
   TablePlan clean;
   REQUIRE(fake.read(Family::v4, Table::nat, clean.current).ok());
-  REQUIRE(cleanup_table(plan, fake, clean).ok());
+  REQUIRE(cleanup_table(plan, clean).ok());
   CHECK(render_save_table(clean.desired) == render_save_table(before));
   CHECK(render_save_table(clean.desired) ==
         "*nat\n"
