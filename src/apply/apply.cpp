@@ -34,18 +34,21 @@ bool has_planned(const TableModel& t) {
 }
 
 // Plans every table; refuses (with the difference) when earlier istio state differs and the
-// flags do not say to replace it.
+// flags do not say to replace it. istio state the plan only adds to is not refused: it is
+// what the same flags left when a run was killed between commits (istio's injector passes no
+// --reconcile, so a restarted init container must complete it).
 Status plan_apply(const Config& cfg, const Plan& plan, std::vector<TableWork>& work,
                   ApplyReport& rep) {
   const bool replace = cfg.reconcile || cfg.force_apply;
-  bool residue = false, differs = false;
+  bool residue = false, differs = false, only_adds = true;
   for (TableWork& w : work) {
     if (Status s = plan_table(plan, replace, w.tp); !s.ok()) return s;
     residue |= w.tp.residue;
     differs |= !w.tp.same;
+    only_adds &= w.tp.only_adds;
     w.commit = !w.tp.same || (cfg.force_apply && (w.tp.residue || has_planned(w.tp.desired)));
   }
-  if (!residue || !differs || replace) return Status::Ok();
+  if (!residue || !differs || replace || only_adds) return Status::Ok();
   for (TableWork& w : work)
     if (!w.tp.same) rep.diff += diff_tables(w.tp.current, w.tp.desired);
   return Status::Fail(

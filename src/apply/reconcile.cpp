@@ -158,6 +158,38 @@ Status keep_settled_chains(const TableModel& current, TableModel& desired, Chain
   return Status::Ok();
 }
 
+// Whether `current`'s istio part is a beginning of what `desired` plans: every ISTIO_ chain is
+// a planned one whose rules begin the plan's, and istio's rules in each builtin chain (`ours`)
+// are the first of the plan's there. Then the apply only adds, as after an earlier run with the
+// same flags that stopped between its commits (a table missing, a chain missing its last rules).
+Status only_adds(const TableModel& current, const TableModel& desired, const ChainSeqs& ours,
+                 bool& out) {
+  out = false;
+  std::string scratch;
+  const std::string* bytes = nullptr;
+  for (const Chain& c : current.chains) {
+    if (c.builtin || !is_istio_chain(c.name)) continue;
+    const Chain* want = desired.find(c.name);
+    if (!want || want->entries.size() < c.entries.size()) return Status::Ok();
+    for (size_t i = 0; i < c.entries.size(); ++i) {
+      if (Status s = bytes_of(desired.family, want->entries[i], scratch, bytes); !s.ok()) return s;
+      if (c.entries[i].bytes != *bytes) return Status::Ok();
+    }
+  }
+  for (const auto& [name, have] : ours) {
+    const Chain* want = desired.find(name);
+    size_t i = 0;
+    for (auto e = want->entries.begin(); e != want->entries.end() && i < have.size(); ++e) {
+      if (!e->planned) continue;
+      if (Status s = bytes_of(desired.family, *e, scratch, bytes); !s.ok()) return s;
+      if (have[i++] != *bytes) return Status::Ok();
+    }
+    if (i < have.size()) return Status::Ok();
+  }
+  out = true;
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool is_istio_shape(Table table, const std::string& chain, const Entry& e) {
@@ -203,6 +235,7 @@ Status plan_table(const Plan& plan, bool replace, TablePlan& tp) {
   replay(plan, entered_chain, tp.desired);
   bool chains_same = false, builtins_same = false;
   if (Status s = same_istio_chains(tp.current, tp.desired, chains_same); !s.ok()) return s;
+  if (Status s = only_adds(tp.current, tp.desired, ours, tp.only_adds); !s.ok()) return s;
   if (Status s = keep_settled_chains(tp.current, tp.desired, ours, builtins_same); !s.ok())
     return s;
   tp.same = chains_same && builtins_same;

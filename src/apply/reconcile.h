@@ -39,6 +39,11 @@ struct TablePlan {
   TableModel desired;    // what the apply leaves
   bool residue = false;  // current holds istio state (ISTIO_* chains or jumps to them)
   bool same = false;     // current already is desired (in the sense above)
+  // Desired only adds to current's istio part: every ISTIO_* chain and builtin-chain istio rule
+  // there is the plan's, in the plan's order, with only rules at the ends (or whole chains and
+  // tables) missing. What an earlier run with the same flags leaves when it is killed between
+  // its commits; nothing in it contradicts the flags. True when same.
+  bool only_adds = false;
 };
 
 // Computes desired/residue/same for `tp.current`'s family and table. `replace` (--reconcile,

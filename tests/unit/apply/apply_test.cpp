@@ -175,6 +175,32 @@ TEST_CASE("different istio state: refused with a diff, replaced with --reconcile
   CHECK(rig.tables.dump() == fresh.tables.dump());
 }
 
+TEST_CASE("a run killed between commits is completed by the same flags, without --reconcile") {
+  Rig rig;
+  add_foreign(rig.tables);
+  Config cfg = tproxy_config();
+  Plan plan = build_plan(cfg);
+  ApplyReport rep;
+  REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
+  const std::string whole = rig.tables.dump();
+  // raw and mangle committed, nat not (nor the routes): nat as it was before the run.
+  FakeTables before;
+  add_foreign(before);
+  for (Family f : {Family::v4, Family::v6})
+    rig.tables.tables[{f, Table::nat}] = before.tables[{f, Table::nat}];
+  rig.routes = FakeRouteOps{};
+
+  ApplyReport rerun;
+  Status s = apply_plan(cfg, plan, rig.env, rerun);
+  INFO(s.error << rerun.diff);
+  REQUIRE(s.ok());
+  CHECK(rerun.committed == std::vector<std::string>{"ipv4/nat", "ipv6/nat"});
+  CHECK(rig.tables.dump() == whole);
+  CHECK(rig.routes.rules.size() == 2);
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 0);
+}
+
 TEST_CASE("force-apply (--force-apply) rewrites the tables even when nothing differs") {
   Rig rig;
   Config cfg = redirect_config();
