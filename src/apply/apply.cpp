@@ -37,18 +37,21 @@ bool has_planned(const TableModel& t) {
 }
 
 // Plans every table; refuses (with the difference) when earlier istio state differs and the
-// flags do not say to replace it.
-Status plan_apply(const Config& cfg, const Plan& plan, TablesBackend& tables,
-                  std::vector<TableWork>& work, ApplyReport& rep) {
+// flags do not say to replace it. istio state the plan only adds to is not refused: it is
+// what the same flags left when a run was killed between commits (istio's injector passes no
+// --reconcile, so a restarted init container must complete it).
+Status plan_apply(const Config& cfg, const Plan& plan, std::vector<TableWork>& work,
+                  ApplyReport& rep) {
   const bool replace = cfg.reconcile || cfg.force_apply;
-  bool residue = false, differs = false;
+  bool residue = false, differs = false, only_adds = true;
   for (TableWork& w : work) {
-    if (Status s = plan_table(plan, replace, tables, w.tp); !s.ok()) return s;
+    if (Status s = plan_table(plan, replace, w.tp); !s.ok()) return s;
     residue |= w.tp.residue;
     differs |= !w.tp.same;
+    only_adds &= w.tp.only_adds;
     w.commit = !w.tp.same || (cfg.force_apply && (w.tp.residue || has_planned(w.tp.desired)));
   }
-  if (!residue || !differs || replace) return Status::Ok();
+  if (!residue || !differs || replace || only_adds) return Status::Ok();
   for (TableWork& w : work)
     if (!w.tp.same) rep.diff += diff_tables(w.tp.current, w.tp.desired);
   return Status::Fail(
@@ -64,7 +67,7 @@ Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRepor
   if (Status s = read_tables(*env.tables, work); !s.ok()) return s;
   rep.read_ms = ms_since(t);
   t = Clock::now();
-  Status s = plan_apply(cfg, plan, *env.tables, work, rep);
+  Status s = plan_apply(cfg, plan, work, rep);
   rep.build_ms = ms_since(t);
   if (!s.ok()) return s;
 
@@ -84,7 +87,7 @@ Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRep
   rep.read_ms = ms_since(t);
   t = Clock::now();
   for (TableWork& w : work) {
-    if (Status s = cleanup_table(plan, *env.tables, w.tp); !s.ok()) return s;
+    if (Status s = cleanup_table(plan, w.tp); !s.ok()) return s;
     w.commit = !w.tp.same;
   }
   rep.build_ms = ms_since(t);
@@ -103,7 +106,7 @@ int verify_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, std::string&
   std::vector<TableWork> work;
   Status s = read_tables(*env.tables, work);
   for (size_t i = 0; s.ok() && i < work.size(); ++i) {
-    s = plan_table(plan, false, *env.tables, work[i].tp);
+    s = plan_table(plan, false, work[i].tp);
     if (s.ok() && !work[i].tp.same) diff += diff_tables(work[i].tp.current, work[i].tp.desired);
   }
   std::string not_checked;

@@ -16,8 +16,10 @@
 // not in place yet; cleanup commits in the reverse order, so capture stops before its helpers go.
 //
 // Re-runs. Same flags again: nothing is committed (the routes are still ensured). istio state
-// that differs, in either family: without --reconcile, fail and print the difference; with it,
-// replace istio's part in the same all-or-nothing apply, earlier TPROXY routes included.
+// the plan only adds to (an earlier run of the same flags killed between its commits: a table
+// missing, a chain missing its last rules) is completed. istio state that differs otherwise, in
+// either family: without --reconcile, fail and print the difference; with it, replace istio's
+// part in the same all-or-nothing apply, earlier TPROXY routes included.
 // --force-apply commits every table the plan touches even when nothing differs, and, like
 // --reconcile, replaces differing istio state instead of failing.
 #pragma once

@@ -21,9 +21,6 @@ class FaultInjectingTables : public TablesBackend {
       : owned_(std::move(owned)), inner_(*owned_), fail_after_(fail_after) {}
   std::string name() const override { return inner_.name(); }
   Status read(Family f, Table t, TableModel& out) override { return inner_.read(f, t, out); }
-  Status encode(Family f, const Rule& r, std::string& bytes) override {
-    return inner_.encode(f, r, bytes);
-  }
   Status write(const TableModel& desired, bool& committed) override;
 
  private:

@@ -128,7 +128,7 @@ Status read_legacy(NftBackend& nft, TablesBackend* legacy, LegacyState& out) {
   if (Status s = read_tables(*legacy, out.work); !s.ok()) return s;
   const Plan none;  // no rules: what stays of a table is everything that is not istio's
   for (TableWork& w : out.work) {
-    if (Status s = plan_table(none, true, *legacy, w.tp); !s.ok()) return s;
+    if (Status s = plan_table(none, true, w.tp); !s.ok()) return s;
     w.commit = !w.tp.same;
     if (!w.tp.residue) continue;
     std::vector<std::string> chains;

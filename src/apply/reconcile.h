@@ -27,7 +27,6 @@
 #include <string>
 
 #include "base/status.h"
-#include "kernel/tables.h"
 #include "model/table.h"
 
 namespace snare {
@@ -40,15 +39,21 @@ struct TablePlan {
   TableModel desired;    // what the apply leaves
   bool residue = false;  // current holds istio state (ISTIO_* chains or jumps to them)
   bool same = false;     // current already is desired (in the sense above)
+  // Desired only adds to current's istio part: every ISTIO_* chain and builtin-chain istio rule
+  // there is the plan's, in the plan's order, with only rules at the ends (or whole chains and
+  // tables) missing. What an earlier run with the same flags leaves when it is killed between
+  // its commits; nothing in it contradicts the flags. True when same.
+  bool only_adds = false;
 };
 
 // Computes desired/residue/same for `tp.current`'s family and table. `replace` (--reconcile,
-// --force-apply) also removes istio's jump-less shapes. The backend encodes the planned rules.
-Status plan_table(const Plan& plan, bool replace, TablesBackend& backend, TablePlan& tp);
+// --force-apply) also removes istio's jump-less shapes. Pure: the planned rules are encoded by
+// the extensions (ext/forms.h), not through the kernel seam.
+Status plan_table(const Plan& plan, bool replace, TablePlan& tp);
 
 // What cleanup leaves: the table without the chains the plan creates, without the builtin-chain
 // rules the plan adds, and without any rule jumping to a removed chain. In a family the plan
 // writes no rules for, every ISTIO_* chain and jump to one goes.
-Status cleanup_table(const Plan& plan, TablesBackend& backend, TablePlan& tp);
+Status cleanup_table(const Plan& plan, TablePlan& tp);
 
 }  // namespace snare

@@ -11,6 +11,7 @@
 #include "builder/builder.h"
 #include "config/flags.h"
 #include "config/system.h"
+#include "ext/forms.h"
 #include "kernel/netns.h"
 #include "model/nft_form.h"
 #include "model/table.h"
@@ -159,7 +160,7 @@ std::string render_dry_run(const Config& cfg, const Plan& plan) {
   for (Family f : plan_families(plan)) {
     out += fmt::format("# {}\n", family_name(f));
     if (cfg.output_format == OutputFormat::save)
-      out += render_save(replay_fresh(plan, f));
+      out += render_save(replay_fresh(plan, entered_chain, f));
     else
       out += render_restore(plan, f);
   }

@@ -24,6 +24,7 @@ struct Ext<ConnmarkTarget> {
   static void nft(const ConnmarkTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const ConnmarkTarget& t, const NftContext& ctx, Json& out);
   static void save(const ConnmarkTarget& t, SaveContext& ctx, std::string& out);
+  static const std::string* entered_chain(const ConnmarkTarget&) { return nullptr; }
   static Status encode(const ConnmarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"CONNMARK", 2, &decode}}};

@@ -9,17 +9,24 @@
 //   kXt / decode(...)                           which kernel extension it reads back from, and how
 //   nft(const T&, const NftContext&, std::string&)  istio's nftables spelling (knftables text)
 //   nft_expr(const T&, const NftContext&, Json&)     the expressions `nft -j list` shows for it
+//   matches:  slot(const T&) -> SaveSlot        where it sits in an entry; a match read from the
+//             entry header has kXt{} and from_header(Family, const EntryHeader&, DecodedRule&)
+//   targets:  entered_chain(const T&) -> const std::string*   the user chain it enters (`-j X`
+//             and a goto do), nullptr for a verdict or an action
 //
-// The primary template is declared and never defined, and every form is dispatched with
-// std::visit over the whole variant (ext/forms.h), so an alternative added to Match or Target
-// does not compile until each of its forms exists. Text forms append to `out` without a
-// separating space; the dispatcher adds it.
+// Each form is a concept below (HasRestoreForm, ...), and MatchExtension / TargetExtension say
+// which a match's and a target's Ext<T> needs. ext/forms.cpp checks them for every alternative
+// of the variants (one static_assert per form, naming the alternative) before it dispatches, so
+// an alternative added to Match or Target does not compile until each of its forms exists. Text
+// forms append to `out` without a separating space; the dispatcher adds it.
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "base/status.h"
@@ -67,5 +74,79 @@ struct XtDecoder {
   // Returns false when the payload holds something snare does not model.
   bool (*decode)(Family family, const XtView& xt, DecodedRule& out);
 };
+
+// --- the forms, one concept each, over an extension E = Ext<T> of an alternative T ---------
+
+// Ext<T> is specialized: the primary template has no definition.
+template <typename E>
+concept Specialized = requires {
+  sizeof(E);
+};
+
+template <typename E, typename T>
+concept HasRestoreForm = requires(const T& x, std::string& out) {
+  { E::restore(x, out) } -> std::same_as<void>;
+};
+
+template <typename E, typename T>
+concept HasSaveForm = requires(const T& x, SaveContext& ctx, std::string& out) {
+  { E::save(x, ctx, out) } -> std::same_as<void>;
+};
+
+template <typename E, typename T>
+concept HasEncode = requires(const T& x, EntryWriter& w) {
+  { E::encode(x, w) } -> std::same_as<Status>;
+};
+
+template <typename E, typename T>
+concept HasNftForm = requires(const T& x, const NftContext& ctx, std::string& out) {
+  { E::nft(x, ctx, out) } -> std::same_as<void>;
+};
+
+template <typename E, typename T>
+concept HasNftExpr = requires(const T& x, const NftContext& ctx, Json& out) {
+  { E::nft_expr(x, ctx, out) } -> std::same_as<void>;
+};
+
+template <typename E, typename T>
+concept HasSaveSlot = requires(const T& x) {
+  { E::slot(x) } -> std::same_as<SaveSlot>;
+};
+
+template <typename E, typename T>
+concept HasEnteredChain = requires(const T& x) {
+  { E::entered_chain(x) } -> std::same_as<const std::string*>;
+};
+
+template <typename A>
+inline constexpr size_t kDecoderCount = 0;
+template <size_t N>
+inline constexpr size_t kDecoderCount<std::array<XtDecoder, N>> = N;
+
+// kXt lists at least one kernel extension to read the alternative back from.
+template <typename E>
+concept HasDecoder = kDecoderCount<std::remove_cvref_t<decltype(E::kXt)>> >
+0;
+
+// A match x_tables keeps in the entry's header: no kernel extension of its own (kXt{}), read
+// back by from_header. Only a match may be one: an empty kXt elsewhere does not compile.
+template <typename E>
+concept HasHeaderDecoder =
+    std::same_as<std::remove_cvref_t<decltype(E::kXt)>, std::array<XtDecoder, 0>> &&
+    requires(Family f, const EntryHeader& h, DecodedRule& out) {
+  { E::from_header(f, h, out) } -> std::same_as<void>;
+};
+
+// Every form a match's and a target's extension has.
+template <typename T>
+concept MatchExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
+    HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
+    HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> &&
+    (HasDecoder<Ext<T>> || HasHeaderDecoder<Ext<T>>);
+
+template <typename T>
+concept TargetExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
+    HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
+    HasNftExpr<Ext<T>, T> && HasEnteredChain<Ext<T>, T> && HasDecoder<Ext<T>>;
 
 }  // namespace snare

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <concepts>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "ext/connmark.h"
@@ -20,8 +22,55 @@
 namespace snare {
 namespace {
 
-template <typename V>
-using Alt = std::decay_t<V>;
+template <typename T, typename Variant>
+inline constexpr bool kAlternativeOf = false;
+template <typename T, typename... Ts>
+inline constexpr bool kAlternativeOf<T, std::variant<Ts...>> = (std::same_as<T, Ts> || ...);
+
+// The forms of one alternative, checked one by one so that a missing form is one error naming
+// the form; the compiler names the alternative (FormsOf<T>) in the instantiation. `ok` guards
+// every dispatch below: when a form is missing, no call into Ext<T> is compiled, so that error
+// is the only one.
+template <typename T>
+struct FormsOf {
+  using E = Ext<T>;
+  static constexpr bool kMatch = kAlternativeOf<T, Match>;
+  static_assert(Specialized<E>, "this alternative has no Ext<T>: give it an extension file");
+  static_assert(!Specialized<E> || HasRestoreForm<E, T>,
+                "Ext<T> lacks restore(const T&, std::string&)");
+  static_assert(!Specialized<E> || HasSaveForm<E, T>,
+                "Ext<T> lacks save(const T&, SaveContext&, std::string&)");
+  static_assert(!Specialized<E> || HasEncode<E, T>,
+                "Ext<T> lacks encode(const T&, EntryWriter&) -> Status");
+  static_assert(!Specialized<E> || HasNftForm<E, T>,
+                "Ext<T> lacks nft(const T&, const NftContext&, std::string&)");
+  static_assert(!Specialized<E> || HasNftExpr<E, T>,
+                "Ext<T> lacks nft_expr(const T&, const NftContext&, Json&)");
+  static_assert(!Specialized<E> || !kMatch || HasSaveSlot<E, T>,
+                "the match's Ext<T> lacks slot(const T&) -> SaveSlot");
+  static_assert(
+      !Specialized<E> || !kMatch || HasDecoder<E> || HasHeaderDecoder<E>,
+      "the match's Ext<T> needs kXt (its kernel extensions, with decode) or, read from "
+      "the entry header, kXt{} and from_header(Family, const EntryHeader&, DecodedRule&)");
+  static_assert(!Specialized<E> || kMatch || HasEnteredChain<E, T>,
+                "the target's Ext<T> lacks entered_chain(const T&) -> const std::string*");
+  static_assert(!Specialized<E> || kMatch || HasDecoder<E>,
+                "the target's Ext<T> needs a non-empty kXt (its kernel extension, with decode)");
+  static constexpr bool ok = kMatch ? MatchExtension<T> : TargetExtension<T>;
+};
+
+// Checked over the whole variants: every alternative, whether or not a dispatch below uses it.
+template <typename Variant>
+struct AllForms;
+template <typename... Ts>
+struct AllForms<std::variant<Ts...>> {
+  static constexpr bool ok = (FormsOf<Ts>::ok && ...);
+};
+[[maybe_unused]] constexpr bool kMatchForms = AllForms<Match>::ok;
+[[maybe_unused]] constexpr bool kTargetForms = AllForms<Target>::ok;
+
+template <typename T>
+inline constexpr bool kChecked = FormsOf<T>::ok;
 
 // Every kernel extension a variant's alternatives read back from, gathered from their Ext<>::kXt
 // at compile time.
@@ -31,8 +80,19 @@ template <typename... Ts>
 struct Decoders<std::variant<Ts...>> {
   static std::vector<XtDecoder> all() {
     std::vector<XtDecoder> out;
-    (out.insert(out.end(), Ext<Ts>::kXt.begin(), Ext<Ts>::kXt.end()), ...);
+    auto add = [&]<typename T>() {
+      if constexpr (kChecked<T>) out.insert(out.end(), Ext<T>::kXt.begin(), Ext<T>::kXt.end());
+    };
+    (add.template operator()<Ts>(), ...);
     return out;
+  }
+  // The matches x_tables keeps in the entry header, each read by its extension, in
+  // iptables-save's order (-s -d -i -o -p: their slots').
+  static void from_header(Family family, const EntryHeader& h, DecodedRule& d) {
+    auto read = [&]<typename T>() {
+      if constexpr (kChecked<T> && HasHeaderDecoder<Ext<T>>) Ext<T>::from_header(family, h, d);
+    };
+    (read.template operator()<Ts>(), ...);
   }
 };
 
@@ -42,43 +102,94 @@ const XtDecoder* find_decoder(const std::vector<XtDecoder>& table, const XtView&
   return nullptr;
 }
 
+void decode_header(Family family, const EntryHeader& h, DecodedRule& d) {
+  Decoders<Match>::from_header(family, h, d);
+  std::stable_sort(d.rule.matches.begin(), d.rule.matches.end(),
+                   [](const Match& a, const Match& b) { return save_slot(a) < save_slot(b); });
+  d.unsupported.insert(d.unsupported.end(), h.oddities.begin(), h.oddities.end());
+}
+
 }  // namespace
 
 void restore_text(const Match& m, std::string& out) {
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::restore(x, out); }, m);
+  std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>) Ext<T>::restore(x, out);
+      },
+      m);
 }
 
 void restore_text(const Target& t, std::string& out) {
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::restore(x, out); }, t);
+  std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>) Ext<T>::restore(x, out);
+      },
+      t);
 }
 
 SaveSlot save_slot(const Match& m) {
-  return std::visit([](const auto& x) { return Ext<Alt<decltype(x)>>::slot(x); }, m);
+  return std::visit(
+      []<typename T>(const T& x) {
+        if constexpr (kChecked<T>)
+          return Ext<T>::slot(x);
+        else
+          return SaveSlot::xt_match;
+      },
+      m);
+}
+
+const std::string* entered_chain(const Target& t) {
+  return std::visit(
+      []<typename T>(const T& x) -> const std::string* {
+        if constexpr (kChecked<T>)
+          return Ext<T>::entered_chain(x);
+        else
+          return nullptr;
+      },
+      t);
 }
 
 void save_text(const Match& m, SaveContext& ctx, std::string& out) {
   if (!std::holds_alternative<PortMatch>(m)) ctx.open_l4 = {};
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::save(x, ctx, out); }, m);
+  std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>) Ext<T>::save(x, ctx, out);
+      },
+      m);
 }
 
 void save_text(const Target& t, SaveContext& ctx, std::string& out) {
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::save(x, ctx, out); }, t);
+  std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>) Ext<T>::save(x, ctx, out);
+      },
+      t);
 }
 
 void nft_text(const Match& m, const NftContext& ctx, std::string& out) {
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft(x, ctx, out); }, m);
+  std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>) Ext<T>::nft(x, ctx, out);
+      },
+      m);
 }
 
 void nft_text(const Target& t, const NftContext& ctx, std::string& out) {
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft(x, ctx, out); }, t);
+  std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>) Ext<T>::nft(x, ctx, out);
+      },
+      t);
 }
 
 void nft_exprs(const Rule& rule, Json& out) {
   const NftContext ctx{rule.scope};
   out = Json::array();
-  for (const Match& m : rule.matches)
-    std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft_expr(x, ctx, out); }, m);
-  std::visit([&](const auto& x) { Ext<Alt<decltype(x)>>::nft_expr(x, ctx, out); }, rule.target);
+  auto expr = [&]<typename T>(const T& x) {
+    if constexpr (kChecked<T>) Ext<T>::nft_expr(x, ctx, out);
+  };
+  for (const Match& m : rule.matches) std::visit(expr, m);
+  std::visit(expr, rule.target);
 }
 
 Status encode_rule(Family family, const Rule& rule, std::string& out) {
@@ -89,23 +200,20 @@ Status encode_rule(Family family, const Rule& rule, std::string& out) {
     return Status::Fail(fmt::format("cannot encode a rule of {} {}: {}", table_name(rule.table),
                                     rule.chain, s.error));
   };
+  auto encode = [&]<typename T>(const T& x) {
+    if constexpr (kChecked<T>)
+      return Ext<T>::encode(x, w);
+    else
+      return Status::Ok();
+  };
   // The header first: the tcp/udp and multiport matches check the protocol in it.
   for (const Match& m : rule.matches)
     if (save_slot(m) != SaveSlot::xt_match)
-      if (Status s =
-              std::visit([&](const auto& x) { return Ext<Alt<decltype(x)>>::encode(x, w); }, m);
-          !s.ok())
-        return fail(s);
+      if (Status s = std::visit(encode, m); !s.ok()) return fail(s);
   for (const Match& m : rule.matches)
     if (save_slot(m) == SaveSlot::xt_match)
-      if (Status s =
-              std::visit([&](const auto& x) { return Ext<Alt<decltype(x)>>::encode(x, w); }, m);
-          !s.ok())
-        return fail(s);
-  if (Status s = std::visit([&](const auto& x) { return Ext<Alt<decltype(x)>>::encode(x, w); },
-                            rule.target);
-      !s.ok())
-    return fail(s);
+      if (Status s = std::visit(encode, m); !s.ok()) return fail(s);
+  if (Status s = std::visit(encode, rule.target); !s.ok()) return fail(s);
   out = w.finish();
   return Status::Ok();
 }

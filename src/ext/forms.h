@@ -1,6 +1,9 @@
 // Each form of a whole match, target or rule, dispatched over the variants to the extensions'
-// forms (ext/ext.h). This is the only place that lists the extensions: a new alternative of
-// Match or Target fails to compile here until its Ext<> has every form.
+// forms (ext/ext.h). forms.cpp is the only place that lists the extensions; it checks every
+// alternative of Match and Target against MatchExtension / TargetExtension (ext/ext.h), so a new
+// alternative fails to compile there, with one error per missing form naming the alternative
+// and the form, until its Ext<> has every form. Nothing outside ext/ knows an alternative by
+// name for what these forms say.
 #pragma once
 
 #include <string>
@@ -12,6 +15,10 @@ namespace snare {
 void restore_text(const Match& m, std::string& out);
 void restore_text(const Target& t, std::string& out);
 SaveSlot save_slot(const Match& m);
+
+// The user chain a target enters (`-j ISTIO_X`, a goto), which a replay creates, the restore
+// text declares with -N and reconcile counts as the chain's; nullptr for a verdict or an action.
+const std::string* entered_chain(const Target& t);
 void save_text(const Match& m, SaveContext& ctx, std::string& out);
 void save_text(const Target& t, SaveContext& ctx, std::string& out);
 

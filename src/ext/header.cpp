@@ -99,21 +99,28 @@ Status Ext<ProtoMatch>::encode(const ProtoMatch& m, EntryWriter& w) {
   return Status::Ok();
 }
 
-void decode_header(Family f, const EntryHeader& h, DecodedRule& d) {
+// Each header match appends what the header holds of it: -s then -d, -i then -o, -p.
+void Ext<AddrMatch>::from_header(Family f, const EntryHeader& h, DecodedRule& d) {
   auto any = [&](const unsigned char* mask) {
     for (int i = 0; i < (f == Family::v4 ? 4 : 16); ++i)
       if (mask[i]) return true;
     return false;
   };
-  std::vector<Match>& m = d.rule.matches;
   if (any(h.smsk) || h.inv_src)
-    m.push_back(AddrMatch{true, h.inv_src, cidr_text(f, h.src, h.smsk)});
+    d.rule.matches.push_back(AddrMatch{true, h.inv_src, cidr_text(f, h.src, h.smsk)});
   if (any(h.dmsk) || h.inv_dst)
-    m.push_back(AddrMatch{false, h.inv_dst, cidr_text(f, h.dst, h.dmsk)});
-  if (!h.iniface.empty() || h.inv_in) m.push_back(IfaceMatch{false, h.inv_in, h.iniface});
-  if (!h.outiface.empty() || h.inv_out) m.push_back(IfaceMatch{true, h.inv_out, h.outiface});
-  if (h.proto) m.push_back(ProtoMatch{proto_name(h.proto)});
-  d.unsupported.insert(d.unsupported.end(), h.oddities.begin(), h.oddities.end());
+    d.rule.matches.push_back(AddrMatch{false, h.inv_dst, cidr_text(f, h.dst, h.dmsk)});
+}
+
+void Ext<IfaceMatch>::from_header(Family, const EntryHeader& h, DecodedRule& d) {
+  if (!h.iniface.empty() || h.inv_in)
+    d.rule.matches.push_back(IfaceMatch{false, h.inv_in, h.iniface});
+  if (!h.outiface.empty() || h.inv_out)
+    d.rule.matches.push_back(IfaceMatch{true, h.inv_out, h.outiface});
+}
+
+void Ext<ProtoMatch>::from_header(Family, const EntryHeader& h, DecodedRule& d) {
+  if (h.proto) d.rule.matches.push_back(ProtoMatch{proto_name(h.proto)});
 }
 
 // nftables: `ip saddr 127.0.0.6/32`, `ip6 daddr != ::1/128`; the family follows the address.

@@ -16,7 +16,8 @@ struct Ext<AddrMatch> {
     return m.source ? SaveSlot::source : SaveSlot::destination;
   }
   static Status encode(const AddrMatch& m, EntryWriter& w);
-  static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header: decode_header
+  static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
+  static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
 };
 
 template <>
@@ -29,7 +30,8 @@ struct Ext<IfaceMatch> {
     return m.out ? SaveSlot::out_iface : SaveSlot::in_iface;
   }
   static Status encode(const IfaceMatch& m, EntryWriter& w);
-  static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header: decode_header
+  static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
+  static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
 };
 
 template <>
@@ -40,12 +42,9 @@ struct Ext<ProtoMatch> {
   static void save(const ProtoMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const ProtoMatch&) { return SaveSlot::proto; }
   static Status encode(const ProtoMatch& m, EntryWriter& w);
-  static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header: decode_header
+  static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
+  static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
 };
-
-// The three header matches of a kernel entry, in iptables-save's order, plus whatever header
-// flags snare does not model (as unsupported).
-void decode_header(Family family, const EntryHeader& header, DecodedRule& out);
 
 // Canonical address text: "10.0.0.1/8" -> "10.0.0.0/8", "2001:DB8::/32" -> "2001:db8::/32".
 // Returns the input unchanged when it does not parse.

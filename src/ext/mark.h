@@ -26,6 +26,7 @@ struct Ext<MarkTarget> {
   static void nft(const MarkTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const MarkTarget& t, const NftContext& ctx, Json& out);
   static void save(const MarkTarget& t, SaveContext& ctx, std::string& out);
+  static const std::string* entered_chain(const MarkTarget&) { return nullptr; }
   static Status encode(const MarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"MARK", 2, &decode}}};

@@ -30,6 +30,11 @@ void Ext<JumpTarget>::restore(const JumpTarget& t, std::string& out) {
 
 void Ext<JumpTarget>::save(const JumpTarget& t, SaveContext&, std::string& out) { restore(t, out); }
 
+// A verdict enters no chain, and a builtin chain cannot be jumped to.
+const std::string* Ext<JumpTarget>::entered_chain(const JumpTarget& t) {
+  return is_verdict(t.chain) || is_builtin_chain(t.chain) ? nullptr : &t.chain;
+}
+
 Status Ext<JumpTarget>::encode(const JumpTarget& t, EntryWriter& w) {
   if (t.chain.empty() || t.chain.size() >= XT_EXTENSION_MAXNAMELEN)
     return Status::Fail(fmt::format("bad jump target '{}'", t.chain));

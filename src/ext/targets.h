@@ -12,6 +12,7 @@ struct Ext<JumpTarget> {
   static void nft(const JumpTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const JumpTarget& t, const NftContext& ctx, Json& out);
   static void save(const JumpTarget& t, SaveContext& ctx, std::string& out);
+  static const std::string* entered_chain(const JumpTarget& t);  // not for a verdict
   static Status encode(const JumpTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode}}};  // the standard target
@@ -23,6 +24,7 @@ struct Ext<RedirectTarget> {
   static void nft(const RedirectTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const RedirectTarget& t, const NftContext& ctx, Json& out);
   static void save(const RedirectTarget& t, SaveContext& ctx, std::string& out);
+  static const std::string* entered_chain(const RedirectTarget&) { return nullptr; }
   static Status encode(const RedirectTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"REDIRECT", 0, &decode}}};
@@ -34,6 +36,7 @@ struct Ext<TproxyTarget> {
   static void nft(const TproxyTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const TproxyTarget& t, const NftContext& ctx, Json& out);
   static void save(const TproxyTarget& t, SaveContext& ctx, std::string& out);
+  static const std::string* entered_chain(const TproxyTarget&) { return nullptr; }
   static Status encode(const TproxyTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"TPROXY", 1, &decode}}};
@@ -45,6 +48,7 @@ struct Ext<CtZoneTarget> {
   static void nft(const CtZoneTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const CtZoneTarget& t, const NftContext& ctx, Json& out);
   static void save(const CtZoneTarget& t, SaveContext& ctx, std::string& out);
+  static const std::string* entered_chain(const CtZoneTarget&) { return nullptr; }
   static Status encode(const CtZoneTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"CT", 2, &decode}}};

@@ -308,9 +308,6 @@ class IptcBackend : public TablesBackend {
     committed = s.ok();
     return s;
   }
-  Status encode(Family family, const Rule& rule, std::string& bytes) override {
-    return encode_rule(family, rule, bytes);
-  }
 
  private:
   // Each family's list of instantiated tables, read once until a write may change it.

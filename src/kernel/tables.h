@@ -30,8 +30,6 @@ class TablesBackend {
   // kernel: a real failure leaves the old one, an injected fault (apply/fault.h) fails after its
   // commit.
   virtual Status write(const TableModel& desired, bool& committed) = 0;
-  // The backend's encoding of a rule: what a planned entry compares as against one read back.
-  virtual Status encode(Family family, const Rule& rule, std::string& bytes) = 0;
 };
 
 std::unique_ptr<TablesBackend> make_iptc_backend();

@@ -53,13 +53,6 @@ void sort_chains(TableModel& t) {
 
 namespace {
 
-bool jumps_to_user_chain(const Rule& r, const std::string** chain) {
-  auto* j = std::get_if<JumpTarget>(&r.target);
-  if (!j || is_verdict(j->chain) || is_builtin_chain(j->chain)) return false;
-  *chain = &j->chain;
-  return true;
-}
-
 // The order of one chain being replayed: each slot is an entry the chain already holds
 // (kExisting | index) or a rule of the plan (its index), in a deque (see replay's comment), so
 // that an insert moves a few integers and every entry is built once, in its final place.
@@ -109,15 +102,14 @@ class ChainWork {
 
 }  // namespace
 
-void replay(const Plan& plan, TableModel& onto) {
+void replay(const Plan& plan, EnteredChain entered, TableModel& onto) {
   ChainWork work(onto);
   // In an nftables plan, one inet table holds the rules of both families.
   const bool all_families = plan.dialect == Dialect::nftables;
   for (uint32_t k = 0; k < plan.rules.size(); ++k) {
     const Rule& r = plan.rules[k];
     if (r.table != onto.table || !(all_families || writes(plan, r, onto.family))) continue;
-    const std::string* target = nullptr;
-    if (jumps_to_user_chain(r, &target)) work.chain(*target);
+    if (const std::string* target = entered(r.target)) work.chain(*target);
     std::deque<uint32_t>& chain = work.chain(r.chain);
     if (r.insert_at > 0) {
       const size_t at = std::min(static_cast<size_t>(r.insert_at - 1), chain.size());
@@ -129,7 +121,7 @@ void replay(const Plan& plan, TableModel& onto) {
   work.finish(plan);
 }
 
-std::vector<TableModel> replay_fresh(const Plan& plan, Family family) {
+std::vector<TableModel> replay_fresh(const Plan& plan, EnteredChain entered, Family family) {
   // Why this order: iptables-save printed the kernel-form references in it, so a save-form
   // dry-run compares with them as whole files.
   static const Table kSaveOrder[] = {Table::mangle, Table::raw, Table::nat};
@@ -140,7 +132,7 @@ std::vector<TableModel> replay_fresh(const Plan& plan, Family family) {
     });
     if (!used) continue;
     TableModel model = empty_table(family, t);
-    replay(plan, model);
+    replay(plan, entered, model);
     out.push_back(std::move(model));
   }
   return out;

@@ -56,15 +56,20 @@ TableModel empty_table(Family family, Table table);
 // Builtins in hook order first, then user chains by name: iptables-save's order.
 void sort_chains(TableModel& table);
 
+// The user chain a target enters, nullptr for none: what the target's extension says
+// (ext/forms.h's entered_chain; the model does not know the extensions, its callers do).
+using EnteredChain = const std::string* (*)(const Target& target);
+
 // Runs the plan's operations of `onto`'s family and table on `onto`, the way the kernel would:
 // `-A` appends after what the chain holds (foreign rules included), `-I N` inserts before the
-// Nth rule (past the end it appends). A user chain is created by the first rule in it or jump to
-// it, like istio's `-N` lines. Linear in the number of rules: istio's inserts are all near the
-// front of a chain (positions 1-3), which a deque takes in constant time.
-void replay(const Plan& plan, TableModel& onto);
+// Nth rule (past the end it appends). A user chain is created by the first rule in it or
+// target entering it (`entered`), like istio's `-N` lines. Linear in the number of rules:
+// istio's inserts are all near the front of a chain (positions 1-3), which a deque takes in
+// constant time.
+void replay(const Plan& plan, EnteredChain entered, TableModel& onto);
 
 // The tables the plan's operations of `family` leave in a fresh namespace, for the tables they
 // touch, in the order iptables-save prints them (mangle, raw, nat).
-std::vector<TableModel> replay_fresh(const Plan& plan, Family family);
+std::vector<TableModel> replay_fresh(const Plan& plan, EnteredChain entered, Family family);
 
 }  // namespace snare

@@ -30,7 +30,8 @@ std::string render_restore(const Plan& plan, Family family) {
   std::string out;
   for (Table t : kOrder) {
     // Why two passes: istio declares (-N) every chain a rule lives in, in first-use order, then
-    // every chain a rule jumps to that is still undeclared (so raw gets `-N ISTIO_INBOUND` from
+    // every chain a rule's target enters that is still undeclared (so raw gets `-N ISTIO_INBOUND`
+    // from
     // `-A PREROUTING -j ISTIO_INBOUND`).
     std::vector<std::string> declared;
     auto declare = [&](const std::string& chain) {
@@ -48,7 +49,7 @@ std::string render_restore(const Plan& plan, Family family) {
     if (rules.empty()) continue;
     for (const Rule& r : plan.rules)
       if (r.table == t && writes(plan, r, family))
-        if (auto* j = std::get_if<JumpTarget>(&r.target)) declare(j->chain);
+        if (const std::string* entered = entered_chain(r.target)) declare(*entered);
     fmt::format_to(std::back_inserter(out), "* {}\n", table_name(t));
     for (const std::string& c : declared) fmt::format_to(std::back_inserter(out), "-N {}\n", c);
     out += rules;

@@ -87,7 +87,30 @@ rc=0
 run_in "$ns" verify "${TPROXY[@]}" >/dev/null 2>&1 || rc=$?
 [ $rc = 1 ] || fail "verify after cleanup: exit $rc, want 1 (drift)"
 
-# 9. The xtables lock: a holder makes snare wait (and say so), then it applies.
+# 9. A run killed between its commits (raw and mangle committed; nat and the routes not): the
+#    same flags again, without --reconcile (istio's injector passes none), complete it.
+new_ns kill
+kns=$NS
+add_foreign "$kns"
+nat4=$(ip netns exec "$kns" iptables-legacy-save -t nat)
+nat6=$(ip netns exec "$kns" ip6tables-legacy-save -t nat)
+run_in "$kns" "${TPROXY[@]}" 2>/dev/null || fail "apply before the kill"
+whole=$(snapshot "$kns")
+ip netns exec "$kns" iptables-legacy-restore <<<"$nat4"
+ip netns exec "$kns" ip6tables-legacy-restore <<<"$nat6"
+ip netns exec "$kns" ip rule del fwmark 0x539 lookup 133
+ip netns exec "$kns" ip -6 rule del fwmark 0x539 lookup 133
+grep -q ISTIO <<<"$(ip netns exec "$kns" iptables-legacy-save -t nat)" && fail "the killed run's nat is still there"
+err=$(run_in "$kns" "${TPROXY[@]}" 2>&1) || fail "re-run after a kill between commits: $err"
+[ "$(snapshot "$kns")" = "$whole" ] || fail "re-run after a kill: $(diff <(echo "$whole") <(snapshot "$kns"))"
+grep -q 'fwmark 0x539 lookup 133' <<<"$(ip netns exec "$kns" ip rule)" || fail "re-run: no TPROXY rule"
+run_in "$kns" verify "${TPROXY[@]}" >/dev/null 2>&1 || fail "verify after the completing re-run: exit $?"
+# Something contradicting the flags is still refused: a rule of other flags in an ISTIO_ chain.
+ip netns exec "$kns" iptables-legacy -t nat -I ISTIO_INBOUND 1 -p tcp --dport 4444 -j RETURN
+run_in "$kns" "${TPROXY[@]}" 2>/dev/null && fail "a contradicting istio rule accepted without --reconcile"
+del_ns "$kns"
+
+# 10. The xtables lock: a holder makes snare wait (and say so), then it applies.
 lock=$(mktemp /tmp/snare-lock.XXXXXX)
 new_ns lk
 flock "$lock" sleep 1.5 &

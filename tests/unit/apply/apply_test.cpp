@@ -191,6 +191,29 @@ TEST_CASE_METHOD(Applied, "different istio state: refused with a diff, replaced 
   CHECK(rig.tables.dump() == fresh_dump(rd));
 }
 
+TEST_CASE_METHOD(
+    Applied, "a run killed between commits is completed by the same flags, without --reconcile") {
+  add_foreign(rig.tables);
+  apply_fresh(tproxy_config());
+  const std::string whole = rig.tables.dump();
+  // raw and mangle committed, nat not (nor the routes): nat as it was before the run.
+  FakeTables before;
+  add_foreign(before);
+  for (Family f : {Family::v4, Family::v6})
+    rig.tables.tables[{f, Table::nat}] = before.tables[{f, Table::nat}];
+  rig.routes = FakeRouteOps{};
+
+  ApplyReport rerun;
+  Status s = apply_plan(cfg, plan, rig.env, rerun);
+  INFO(s.error << rerun.diff);
+  REQUIRE(s.ok());
+  CHECK(rerun.committed == std::vector<std::string>{"ipv4/nat", "ipv6/nat"});
+  CHECK(rig.tables.dump() == whole);
+  CHECK(rig.routes.rules.size() == 2);
+  std::string diff, err;
+  CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 0);
+}
+
 TEST_CASE_METHOD(Applied,
                  "force-apply (--force-apply) rewrites the tables even when nothing differs") {
   apply_fresh(redirect_config());

@@ -47,7 +47,7 @@ std::vector<std::string> targets(const TableModel& t, const std::string& chain) 
 TablePlan plan_nat(FakeTables& fake, const Plan& plan, bool replace) {
   TablePlan tp;
   REQUIRE(fake.read(Family::v4, Table::nat, tp.current).ok());
-  REQUIRE(plan_table(plan, replace, fake, tp).ok());
+  REQUIRE(plan_table(plan, replace, tp).ok());
   return tp;
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("cleanup leaves foreign rules and chains, and nothing of the plan's") 
 
   TablePlan clean;
   REQUIRE(fake.read(Family::v4, Table::nat, clean.current).ok());
-  REQUIRE(cleanup_table(plan, fake, clean).ok());
+  REQUIRE(cleanup_table(plan, clean).ok());
   CHECK(render_save_table(clean.desired) == render_save_table(before));
   CHECK(render_save_table(clean.desired) ==
         "*nat\n"
@@ -135,6 +135,52 @@ TEST_CASE("cleanup leaves foreign rules and chains, and nothing of the plan's") 
         "-A OUTPUT -p udp -m udp --dport 9999 -j RETURN\n"
         "-A FOREIGN -p udp -m udp --dport 9999 -j RETURN\n"
         "COMMIT\n");
+}
+
+TEST_CASE("istio state the plan only adds to (a run stopped between commits) is told apart") {
+  FakeTables fake;
+  fake.add_foreign(Family::v4, Table::nat, "OUTPUT", udp_return("OUTPUT"));
+  Plan plan = build_plan(redirect_config());
+  // Nothing of istio's yet: the plan only adds.
+  CHECK(plan_nat(fake, plan, false).only_adds);
+  TablePlan first = plan_nat(fake, plan, false);
+  bool committed = false;
+  REQUIRE(fake.write(first.desired, committed).ok());
+  CHECK(plan_nat(fake, plan, false).only_adds);  // the same: adds nothing
+
+  // ISTIO_OUTPUT without its last rule, and OUTPUT without istio's jump: still a beginning.
+  TableModel& nat = fake.tables[{Family::v4, Table::nat}];
+  nat.find("ISTIO_OUTPUT")->entries.pop_back();
+  TablePlan shorter = plan_nat(fake, plan, false);
+  CHECK(shorter.residue);
+  CHECK_FALSE(shorter.same);
+  CHECK(shorter.only_adds);
+  nat.find("OUTPUT")->entries.pop_back();
+  CHECK(plan_nat(fake, plan, false).only_adds);
+
+  // A rule the plan does not have in an ISTIO_ chain contradicts it, at the end or in front.
+  fake.add_foreign(Family::v4, Table::nat, "ISTIO_OUTPUT", udp_return("ISTIO_OUTPUT"));
+  CHECK_FALSE(plan_nat(fake, plan, false).only_adds);
+  nat.find("ISTIO_OUTPUT")->entries.pop_back();
+  std::vector<Entry>& output = nat.find("ISTIO_OUTPUT")->entries;
+  REQUIRE(output.size() > 2);
+  std::swap(output[0], output[1]);
+  CHECK_FALSE(plan_nat(fake, plan, false).only_adds);
+}
+
+TEST_CASE("istio state a plan does not have contradicts it: a chain or a jump of other flags") {
+  FakeTables fake;
+  fake.add_foreign(Family::v4, Table::nat, "ISTIO_OTHER", udp_return("ISTIO_OTHER"));
+  Plan plan = build_plan(redirect_config());
+  CHECK_FALSE(plan_nat(fake, plan, false).only_adds);
+  // An empty ISTIO_OUTPUT is a beginning of the plan's; a jump to it from PREROUTING is not.
+  FakeTables jump;
+  jump.add_foreign(Family::v4, Table::nat, "PREROUTING",
+                   Rule{Table::nat, Scope::both, "PREROUTING", 0, {}, JumpTarget{"ISTIO_OUTPUT"}});
+  TableModel& nat = jump.tables[{Family::v4, Table::nat}];
+  nat.chains.push_back({"ISTIO_OUTPUT", false, "", {}});
+  CHECK(plan_nat(jump, plan, false).residue);
+  CHECK_FALSE(plan_nat(jump, plan, false).only_adds);
 }
 
 TEST_CASE("istio's jump-less builtin rules are recognised by shape, others are not") {

@@ -201,6 +201,26 @@ TEST_CASE("every match and target round-trips through the codec, both families")
   }
 }
 
+TEST_CASE("the round-trip samples hold every alternative of Match and Target") {
+  std::vector<bool> match(std::variant_size_v<Match>), target(std::variant_size_v<Target>);
+  for (Family f : {Family::v4, Family::v6}) {
+    std::vector<Rule> rules = nat_rules(f);
+    for (Rule& r : raw_mangle_rules(f)) rules.push_back(std::move(r));
+    for (const Rule& r : rules) {
+      for (const Match& m : r.matches) match[m.index()] = true;
+      target[r.target.index()] = true;
+    }
+  }
+  for (size_t i = 0; i < match.size(); ++i) {
+    INFO("Match alternative " << i << " has no sample in nat_rules/raw_mangle_rules");
+    CHECK(match[i]);
+  }
+  for (size_t i = 0; i < target.size(); ++i) {
+    INFO("Target alternative " << i << " has no sample in nat_rules/raw_mangle_rules");
+    CHECK(target[i]);
+  }
+}
+
 TEST_CASE("the revisions and sizes are iptables 1.8.9's") {
   std::string b;
   Rule r{Table::mangle,

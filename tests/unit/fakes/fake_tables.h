@@ -2,8 +2,8 @@
 //
 // read() hands back what the last write() stored (entries marked as not planned, as from the
 // kernel), or empty builtin chains; write() replaces a table whole, like one libiptc commit.
-// encode() is the real x_tables encoding (ext/forms.h), so that entries compare as the kernel's
-// would. `fail_write_at` (1-based) makes that write fail without changing anything.
+// Entries are stored with the real x_tables encoding (ext/forms.h), so that they compare as
+// the kernel's would. `fail_write_at` (1-based) makes that write fail without changing anything.
 #pragma once
 
 #include <fmt/format.h>
@@ -51,14 +51,10 @@ class FakeTables : public TablesBackend {
     for (Chain& c : kept.chains)
       for (Entry& e : c.entries) {
         e.rule = std::make_shared<const Rule>(*e.rule);
-        if (e.bytes.empty()) encode(want.family, *e.rule, e.bytes);  // as the kernel keeps it
+        if (e.bytes.empty()) encode_rule(want.family, *e.rule, e.bytes);  // as the kernel keeps it
       }
     committed = true;
     return Status::Ok();
-  }
-
-  Status encode(Family f, const Rule& r, std::string& bytes) override {
-    return encode_rule(f, r, bytes);
   }
 
   // A rule someone else put there.
@@ -74,7 +70,7 @@ class FakeTables : public TablesBackend {
     r.table = t;
     r.chain = chain;
     Entry e{std::make_shared<const Rule>(std::move(r)), {}, {}, false};
-    if (!encode(f, *e.rule, e.bytes).ok()) throw std::runtime_error("bad foreign rule");
+    if (!encode_rule(f, *e.rule, e.bytes).ok()) throw std::runtime_error("bad foreign rule");
     c->entries.push_back(std::move(e));
   }
 

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "ext/forms.h"
+
 using namespace snare;
 
 namespace {
@@ -26,7 +28,7 @@ TEST_CASE("iptables -I N inserts before the Nth rule, and past the end appends")
   p.rules = {rule("OUTPUT", "A"), rule("OUTPUT", "B"), rule("OUTPUT", "C", 1),
              rule("OUTPUT", "D", 2), rule("OUTPUT", "E", 99)};
   TableModel t = empty_table(Family::v4, Table::nat);
-  replay(p, t);
+  replay(p, entered_chain, t);
   CHECK(targets(t, "OUTPUT") == std::vector<std::string>{"C", "D", "A", "B", "E"});
 }
 
@@ -37,7 +39,7 @@ TEST_CASE("rules go after what a chain already holds, -I goes before it") {
           Entry{std::make_shared<const Rule>(rule("PREROUTING", "FOREIGN")), {}, {}, false});
   Plan p;
   p.rules = {rule("PREROUTING", "MINE"), rule("PREROUTING", "HEAD", 1)};
-  replay(p, t);
+  replay(p, entered_chain, t);
   CHECK(targets(t, "PREROUTING") == std::vector<std::string>{"HEAD", "FOREIGN", "MINE"});
   CHECK_FALSE(t.find("PREROUTING")->entries[1].planned);
   CHECK(t.find("PREROUTING")->entries[0].planned);
@@ -48,7 +50,7 @@ TEST_CASE("user chains exist from their first rule or jump, sorted after the bui
   p.rules = {rule("OUTPUT", "ISTIO_OUTPUT"), rule("ISTIO_REDIRECT", "RETURN"),
              rule("ISTIO_INBOUND", "ACCEPT")};
   TableModel t = empty_table(Family::v4, Table::nat);
-  replay(p, t);
+  replay(p, entered_chain, t);
   std::vector<std::string> names;
   for (const Chain& c : t.chains) names.push_back(c.name);
   CHECK(names == std::vector<std::string>{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING",
@@ -60,7 +62,7 @@ TEST_CASE("a builtin chain the table lacks is made, not dereferenced") {
   TableModel t{Family::v4, Table::nat, false, {}};
   Plan p;
   p.rules = {rule("OUTPUT", "RETURN", 1)};
-  replay(p, t);
+  replay(p, entered_chain, t);
   REQUIRE(t.find("OUTPUT"));
   CHECK(t.find("OUTPUT")->builtin);
   CHECK(t.find("OUTPUT")->policy == "ACCEPT");
@@ -72,16 +74,16 @@ TEST_CASE("a family's rules only, no IPv6 rule set with IPv6 off, nftables takes
              rule("OUTPUT", "SIX", 0, Scope::v6)};
   p.ipv6 = true;
   TableModel v6 = empty_table(Family::v6, Table::nat);
-  replay(p, v6);
+  replay(p, entered_chain, v6);
   CHECK(targets(v6, "OUTPUT") == std::vector<std::string>{"BOTH", "SIX"});
   p.ipv6 = false;
   TableModel off = empty_table(Family::v6, Table::nat);
-  replay(p, off);
+  replay(p, entered_chain, off);
   CHECK(targets(off, "OUTPUT").empty());
   p.dialect = Dialect::nftables;
   p.ipv6 = true;
   TableModel inet = empty_table(Family::v4, Table::nat);
-  replay(p, inet);
+  replay(p, entered_chain, inet);
   CHECK(targets(inet, "OUTPUT") == std::vector<std::string>{"BOTH", "FOUR", "SIX"});
 }
 
@@ -91,7 +93,7 @@ TEST_CASE("16,000 inserts at the head come out in reverse order") {
   for (int i = 0; i < 16000; ++i) p.rules.push_back(rule("PREROUTING", "RETURN", 1));
   p.rules.push_back(rule("PREROUTING", "LAST"));
   TableModel t = empty_table(Family::v4, Table::nat);
-  replay(p, t);
+  replay(p, entered_chain, t);
   const auto& e = t.find("PREROUTING")->entries;
   REQUIRE(e.size() == 16001);
   CHECK(e.front().rule.get() == &p.rules[15999]);
