@@ -10,8 +10,8 @@
 #include "builder/builder.h"
 #include "cli/cli.h"
 #include "config/flags.h"
-#include "config/system.h"
-#include "fakes/fake_system.h"
+#include "config/host_facts.h"
+#include "fakes/fake_host_facts.h"
 
 using namespace snare;
 using namespace snare::cni;
@@ -46,8 +46,8 @@ std::string dry_run(const PodInfo& pod) {
   Config c;
   std::vector<std::string> w;
   REQUIRE(make_config(raw, c, w).ok());
-  snare::testing::FakeSystem sys;
-  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  snare::testing::FakeHostFacts host;
+  REQUIRE(fill_config(c, host, no_env, w).ok());
   return render_dry_run(c, build_plan(c));
 }
 

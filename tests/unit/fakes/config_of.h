@@ -1,5 +1,5 @@
 // config_of: the Config that flags make, as the CLI makes it (argv parsed, no environment, host
-// facts from FakeSystem), for the tests of the layers below the CLI.
+// facts from FakeHostFacts), for the tests of the layers below the CLI.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,19 +9,19 @@
 
 #include "config/config.h"
 #include "config/flags.h"
-#include "config/system.h"
-#include "fakes/fake_system.h"
+#include "config/host_facts.h"
+#include "fakes/fake_host_facts.h"
 
 namespace snare::testing {
 
-inline Config config_of(const std::vector<std::string>& args, FakeSystem sys = {}) {
+inline Config config_of(const std::vector<std::string>& args, FakeHostFacts host = {}) {
   EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   RawFlags raw;
   REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
   Config c;
   std::vector<std::string> w;
   REQUIRE(make_config(raw, c, w).ok());
-  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  REQUIRE(fill_config(c, host, no_env, w).ok());
   return c;
 }
 

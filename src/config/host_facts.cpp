@@ -1,5 +1,5 @@
-// System seam: the real implementation and the Config fill-in that uses it (see system.h).
-#include "config/system.h"
+// HostFacts seam: the real implementation and the Config fill-in that uses it (see host_facts.h).
+#include "config/host_facts.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -16,7 +16,7 @@
 namespace snare {
 namespace {
 
-class RealSystem : public System {
+class RealHostFacts : public HostFacts {
  public:
   std::optional<uint32_t> user_id(const std::string& name) override {
     passwd pw{}, *res = nullptr;
@@ -64,9 +64,9 @@ class RealSystem : public System {
 
 }  // namespace
 
-System& real_system() {
-  static RealSystem sys;
-  return sys;
+HostFacts& real_host_facts() {
+  static RealHostFacts host;
+  return host;
 }
 
 bool ipv6_from_addresses(const std::vector<std::string>& addrs, bool dual_stack, bool& found) {
@@ -142,7 +142,7 @@ namespace {
 // its flag. A restore-form dry-run reaches no kernel and prints names as given (as istio's
 // does), so there an unknown name stays unresolved. -g defaults to -u's values, looked up as
 // groups.
-Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
+Status resolve_owner_ids(Config& cfg, HostFacts& host, bool gids_from_uids) {
   struct List {
     std::vector<OwnerId>* ids;
     bool group;
@@ -161,7 +161,7 @@ Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
     if (!l.ids) continue;
     for (OwnerId& o : *l.ids) {
       if (o.number) continue;
-      o.number = l.group ? sys.group_id(o.spelling) : sys.user_id(o.spelling);
+      o.number = l.group ? host.group_id(o.spelling) : host.user_id(o.spelling);
       if (o.number || keep_unknown) continue;
       return Status::Fail(fmt::format(
           "{}: {} \"{}\" does not exist in this container's /etc/{}: use a numeric {} or add the "
@@ -175,18 +175,18 @@ Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
 
 }  // namespace
 
-Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
+Status fill_config(Config& cfg, HostFacts& host, const EnvLookup& env,
                    std::vector<std::string>& warnings) {
   if (cfg.proxy_uids.empty()) {
     // istio: look up $ENVOY_USER (default istio-proxy); when that fails, 1337.
     std::string user = env("ENVOY_USER").value_or("istio-proxy");
     if (user.empty()) user = "istio-proxy";
-    auto id = sys.user_id(user);
+    auto id = host.user_id(user);
     cfg.proxy_uids = {OwnerId{id ? std::to_string(*id) : "1337", id.value_or(1337)}};
   }
   const bool gids_from_uids = cfg.proxy_gids.empty();
   if (gids_from_uids) cfg.proxy_gids = cfg.proxy_uids;
-  if (Status s = resolve_owner_ids(cfg, sys, gids_from_uids); !s.ok()) return s;
+  if (Status s = resolve_owner_ids(cfg, host, gids_from_uids); !s.ok()) return s;
 
   switch (cfg.ipv6) {
     case Ipv6Mode::on:
@@ -197,7 +197,7 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
       break;
     case Ipv6Mode::automatic: {
       bool found = false;
-      cfg.ipv6_enabled = ipv6_from_addresses(sys.interface_addresses(), cfg.dual_stack, found);
+      cfg.ipv6_enabled = ipv6_from_addresses(host.interface_addresses(), cfg.dual_stack, found);
       if (!found) {
         // istio fails here ("no valid local IP address found"); snare writes IPv4 rules only.
         warnings.push_back(
@@ -209,7 +209,7 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
   }
 
   if (cfg.redirect_dns && !cfg.capture_all_dns && !cfg.dns_servers_given) {
-    auto text = sys.read_file("/etc/resolv.conf");
+    auto text = host.read_file("/etc/resolv.conf");
     if (!text) {
       return Status::Fail(
           "--redirect-dns: cannot read /etc/resolv.conf to find the nameservers; pass "

@@ -1,4 +1,4 @@
-// System: what snare reads from the machine to complete a Config, behind one seam so tests use a
+// HostFacts: what snare reads from the machine to complete a Config, behind one seam so tests use a
 // hand-written fake. istio reads the same things (user lookup, interface addresses,
 // /etc/resolv.conf); snare adds flags that replace each of them for a deterministic dry-run.
 #pragma once
@@ -14,9 +14,9 @@
 
 namespace snare {
 
-class System {
+class HostFacts {
  public:
-  virtual ~System() = default;
+  virtual ~HostFacts() = default;
   virtual std::optional<uint32_t> user_id(const std::string& name) = 0;
   virtual std::optional<uint32_t> group_id(const std::string& name) = 0;
   // Addresses of the current network namespace's interfaces, in the kernel's order, as text.
@@ -25,11 +25,11 @@ class System {
 };
 
 // The real one: getpwnam_r/getgrnam_r, getifaddrs, files.
-System& real_system();
+HostFacts& real_host_facts();
 
 // istio's FillConfigFromEnvironment: default proxy UID/GID, IPv6 on or off, DNS servers; and
 // snare's one resolution of the owner flags' user and group names to numbers.
-Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
+Status fill_config(Config& cfg, HostFacts& host, const EnvLookup& env,
                    std::vector<std::string>& warnings);
 
 // istio's getLocalIP decision for IPv6 from a list of addresses (exposed for tests). Sets `found`
