@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "build_info.h"
 #include "builder/builder.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
 #include "config/host_facts.h"
 #include "kernel/netns.h"

@@ -15,6 +15,7 @@
 #include "base/parse.h"
 #include "build_info.h"
 #include "cli/proxy_main.h"
+#include "config/fill_config.h"
 #include "config/host_facts.h"
 #include "kernel/nft_backend.h"
 #include "kernel/nft_detect.h"

@@ -9,8 +9,8 @@
 
 #include "builder/builder.h"
 #include "cli/cli.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
-#include "config/host_facts.h"
 #include "fakes/fake_host_facts.h"
 
 using namespace snare;

@@ -14,8 +14,8 @@
 #include <random>
 
 #include "builder/builder.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
-#include "config/host_facts.h"
 #include "ext/forms.h"
 #include "fakes/fake_host_facts.h"
 #include "model/nft_form.h"

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
-#include "config/host_facts.h"
 #include "fakes/fake_host_facts.h"
 
 namespace snare::testing {

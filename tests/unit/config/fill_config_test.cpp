@@ -1,5 +1,5 @@
 // Filling a Config from the host's facts: default proxy IDs, IPv6 detection, resolv.conf, names.
-#include "config/host_facts.h"
+#include "config/fill_config.h"
 
 #include <catch2/catch.hpp>
 
