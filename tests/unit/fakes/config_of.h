@@ -1,5 +1,7 @@
 // config_of: the Config that flags make, as the CLI makes it (argv parsed, no environment, host
-// facts from FakeHostFacts), for the tests of the layers below the CLI.
+// facts from FakeHostFacts), for the tests of the layers below the CLI. `command` is the name the
+// flags are parsed under (only --help's and errors' text use it): "snare" or, for istio-cni's
+// flags, "istio-cni".
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -14,10 +16,11 @@
 
 namespace snare::testing {
 
-inline Config config_of(const std::vector<std::string>& args, FakeHostFacts host = {}) {
+inline Config config_of(const std::vector<std::string>& args, FakeHostFacts host = {},
+                        const std::string& command = "snare") {
   EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   RawFlags raw;
-  REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
+  REQUIRE(parse_flags(args, no_env, command, raw).ok());
   Config c;
   std::vector<std::string> w;
   REQUIRE(make_config(raw, c, w).ok());
