@@ -9,8 +9,9 @@
 #include "base/log.h"
 #include "build_info.h"
 #include "builder/builder.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
-#include "config/system.h"
+#include "config/host_facts.h"
 #include "ext/forms.h"
 #include "kernel/netns.h"
 #include "model/nft_form.h"
@@ -114,8 +115,8 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   if (int rc = parse_config(args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
   if (verb == Verb::apply && cfg.cleanup_only) verb = Verb::clean;
   if (int rc = enter_namespace(verb, cfg, warnings); rc >= 0) return rc;
-  System& sys = real_system();
-  if (Status s = fill_config(cfg, sys, env, warnings); !s.ok()) {
+  HostFacts& host = real_host_facts();
+  if (Status s = fill_config(cfg, host, env, warnings); !s.ok()) {
     error_line(s.error);
     return 2;
   }

@@ -15,7 +15,8 @@
 #include "base/parse.h"
 #include "build_info.h"
 #include "cli/proxy_main.h"
-#include "config/system.h"
+#include "config/fill_config.h"
+#include "config/host_facts.h"
 #include "kernel/nft_backend.h"
 #include "kernel/nft_detect.h"
 #include "kernel/privileges.h"
@@ -127,7 +128,7 @@ int validate(const snare::Config& cfg) {
   // dual-stack pod whose first address is IPv4), and IPv6 only when IPv6 rules were written.
   bool found = false;
   o.ipv6 = cfg.ipv6_enabled &&
-           snare::ipv6_from_addresses(snare::real_system().interface_addresses(), false, found);
+           snare::ipv6_from_addresses(snare::real_host_facts().interface_addresses(), false, found);
   if (geteuid() == 0 && cfg.native_nftables)
     o.print_rules = print_live_nft_rules;
   else if (geteuid() == 0)

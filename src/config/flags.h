@@ -5,7 +5,7 @@
 // checks: parse_flags() collects the raw strings (argv in pflag's grammar, config/argv.h), then
 // make_config() validates them into a Config with the parsers of base/parse.h. Neither touches
 // the system: what istio reads from the machine (user lookup, addresses, resolv.conf) is filled
-// in afterwards (config/system.h).
+// in afterwards (config/fill_config.h, through the HostFacts seam of config/host_facts.h).
 #pragma once
 
 #include <array>

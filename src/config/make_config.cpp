@@ -48,7 +48,7 @@ class Checker {
     return list;
   }
   // -u, -g, owner groups: each spelling checked; a numeric one is its own number, a name is
-  // resolved by fill_config (it needs the System seam).
+  // resolved by fill_config (it needs the HostFacts seam).
   std::vector<OwnerId> owner_ids(Flag f) {
     std::vector<OwnerId> ids;
     for (auto& v : list_of(f, parse_owner_id)) {

@@ -1,5 +1,5 @@
 // SocketCalls: the proxy's socket syscall seam (Envoy's OsSysCalls, condensed). Not to be confused
-// with config's System seam, which answers host facts (users, addresses, resolv.conf).
+// with config's HostFacts seam, which answers host facts (users, addresses, resolv.conf).
 //
 // Every call returns a SysResult {rc, errno} so that errno is read right next to the call that
 // set it. Code that decides something from the kernel's answers (original destination, listener

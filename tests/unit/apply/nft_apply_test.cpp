@@ -27,9 +27,9 @@ namespace {
 const std::string kGolden = std::string(SNARE_SOURCE_DIR) + "/tests/golden/istio/";
 
 // The Config the flags make in nftables mode.
-Config nft_config_of(std::vector<std::string> args, snare::testing::FakeSystem sys = {}) {
+Config nft_config_of(std::vector<std::string> args, snare::testing::FakeHostFacts host = {}) {
   args.push_back("--native-nftables");
-  return snare::testing::config_of(args, std::move(sys));
+  return snare::testing::config_of(args, std::move(host));
 }
 
 const std::vector<std::string> kEmpty = {"--enable-ipv6=false"};  // istio's "empty" case
@@ -87,9 +87,9 @@ TEST_CASE("a fresh apply sends istio's transaction alone, and the same flags aga
 }
 
 TEST_CASE("an apply gives nft the numbers config resolved; the dry-run text keeps the names") {
-  snare::testing::FakeSystem sys;
-  sys.groups["java"] = 2020;
-  Config cfg = nft_config_of({"--outbound-owner-groups", "java,202", "--enable-ipv6=false"}, sys);
+  snare::testing::FakeHostFacts host;
+  host.groups["java"] = 2020;
+  Config cfg = nft_config_of({"--outbound-owner-groups", "java,202", "--enable-ipv6=false"}, host);
   Rig rig;
   ApplyReport rep;
   (void)apply(rig, cfg, rep);  // only the transaction sent matters here

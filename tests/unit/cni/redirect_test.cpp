@@ -9,9 +9,7 @@
 
 #include "builder/builder.h"
 #include "cli/cli.h"
-#include "config/flags.h"
-#include "config/system.h"
-#include "fakes/fake_system.h"
+#include "fakes/config_of.h"
 
 using namespace snare;
 using namespace snare::cni;
@@ -40,14 +38,7 @@ std::string dry_run(const PodInfo& pod) {
   Redirect r;
   REQUIRE(redirect_flags(pod, r).ok());
   r.flags.push_back("--enable-ipv6=false");  // the pod namespace of istio's test has no IPv6
-  EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-  RawFlags raw;
-  REQUIRE(parse_flags(r.flags, no_env, "istio-cni", raw).ok());
-  Config c;
-  std::vector<std::string> w;
-  REQUIRE(make_config(raw, c, w).ok());
-  snare::testing::FakeSystem sys;
-  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  Config c = snare::testing::config_of(r.flags, {}, "istio-cni");
   return render_dry_run(c, build_plan(c));
 }
 

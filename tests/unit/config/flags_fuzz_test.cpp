@@ -14,10 +14,10 @@
 #include <random>
 
 #include "builder/builder.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
-#include "config/system.h"
 #include "ext/forms.h"
-#include "fakes/fake_system.h"
+#include "fakes/fake_host_facts.h"
 #include "model/nft_form.h"
 #include "render/nft.h"
 
@@ -106,13 +106,13 @@ std::string hostile_value(std::mt19937& rnd) {
 
 // The machine an apply would read: a pod address of each family, a resolv.conf, and "java" (one
 // of the hostile pieces) as a user and a group; other names do not exist.
-snare::testing::FakeSystem fake_pod() {
-  snare::testing::FakeSystem sys;
-  sys.addresses = {"10.0.0.5", "fd00::5"};
-  sys.files["/etc/resolv.conf"] = "nameserver 10.96.0.10\nnameserver fd00::a\n";
-  sys.users["java"] = 1000;
-  sys.groups["java"] = 1001;
-  return sys;
+snare::testing::FakeHostFacts fake_pod() {
+  snare::testing::FakeHostFacts host;
+  host.addresses = {"10.0.0.5", "fd00::5"};
+  host.files["/etc/resolv.conf"] = "nameserver 10.96.0.10\nnameserver fd00::a\n";
+  host.users["java"] = 1000;
+  host.groups["java"] = 1001;
+  return host;
 }
 
 // Both plans of an accepted Config reach the kernel: every iptables rule encodes in each family
@@ -142,7 +142,7 @@ void require_encodes(Config cfg) {
 TEST_CASE(
     "random hostile arguments never escape the parser, refusals are one line, the rest encodes") {
   std::mt19937 rnd(20261129);
-  snare::testing::FakeSystem sys = fake_pod();
+  snare::testing::FakeHostFacts host = fake_pod();
   for (int i = 0; i < 20000; ++i) {
     std::vector<std::string> args;
     std::map<std::string, std::string> env;
@@ -164,7 +164,7 @@ TEST_CASE(
     if (s.ok() && !raw.help) s = make_config(raw, cfg, warnings);
     // Filled as an apply fills it (a dry-run may leave a name unresolved: it reaches no kernel).
     cfg.dry_run = false;
-    if (s.ok() && !raw.help) s = fill_config(cfg, sys, lookup, warnings);
+    if (s.ok() && !raw.help) s = fill_config(cfg, host, lookup, warnings);
     if (s.ok()) {
       if (!raw.help) require_encodes(cfg);
       continue;

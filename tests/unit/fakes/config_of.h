@@ -1,5 +1,7 @@
 // config_of: the Config that flags make, as the CLI makes it (argv parsed, no environment, host
-// facts from FakeSystem), for the tests of the layers below the CLI.
+// facts from FakeHostFacts), for the tests of the layers below the CLI. `command` is the name the
+// flags are parsed under (only --help's and errors' text use it): "snare" or, for istio-cni's
+// flags, "istio-cni".
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -8,20 +10,21 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/fill_config.h"
 #include "config/flags.h"
-#include "config/system.h"
-#include "fakes/fake_system.h"
+#include "fakes/fake_host_facts.h"
 
 namespace snare::testing {
 
-inline Config config_of(const std::vector<std::string>& args, FakeSystem sys = {}) {
+inline Config config_of(const std::vector<std::string>& args, FakeHostFacts host = {},
+                        const std::string& command = "snare") {
   EnvLookup no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   RawFlags raw;
-  REQUIRE(parse_flags(args, no_env, "snare", raw).ok());
+  REQUIRE(parse_flags(args, no_env, command, raw).ok());
   Config c;
   std::vector<std::string> w;
   REQUIRE(make_config(raw, c, w).ok());
-  REQUIRE(fill_config(c, sys, no_env, w).ok());
+  REQUIRE(fill_config(c, host, no_env, w).ok());
   return c;
 }
 

@@ -1,74 +1,16 @@
-// System seam: the real implementation and the Config fill-in that uses it (see system.h).
-#include "config/system.h"
+// fill_config and the istio decisions it makes from the host's facts (see fill_config.h).
+#include "config/fill_config.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <grp.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
-#include <pwd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <sstream>
 
 namespace snare {
-namespace {
-
-class RealSystem : public System {
- public:
-  std::optional<uint32_t> user_id(const std::string& name) override {
-    passwd pw{}, *res = nullptr;
-    std::vector<char> buf(16384);
-    if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &res) != 0 || !res)
-      return std::nullopt;
-    return pw.pw_uid;
-  }
-  std::optional<uint32_t> group_id(const std::string& name) override {
-    group gr{}, *res = nullptr;
-    std::vector<char> buf(65536);
-    if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &res) != 0 || !res)
-      return std::nullopt;
-    return gr.gr_gid;
-  }
-  std::vector<std::string> interface_addresses() override {
-    std::vector<std::string> out;
-    ifaddrs* list = nullptr;
-    if (getifaddrs(&list) != 0) return out;
-    for (ifaddrs* a = list; a; a = a->ifa_next) {
-      if (!a->ifa_addr) continue;
-      char text[INET6_ADDRSTRLEN] = {};
-      if (a->ifa_addr->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text,
-                  sizeof text);
-      } else if (a->ifa_addr->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, text,
-                  sizeof text);
-      } else {
-        continue;
-      }
-      out.push_back(text);
-    }
-    freeifaddrs(list);
-    return out;
-  }
-  std::optional<std::string> read_file(const std::string& path) override {
-    std::ifstream f(path);
-    if (!f) return std::nullopt;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-};
-
-}  // namespace
-
-System& real_system() {
-  static RealSystem sys;
-  return sys;
-}
 
 bool ipv6_from_addresses(const std::vector<std::string>& addrs, bool dual_stack, bool& found) {
   // istio's getLocalIP: skip loopback, link-local unicast and link-local multicast; v4-mapped
@@ -143,7 +85,7 @@ namespace {
 // its flag. A restore-form dry-run reaches no kernel and prints names as given (as istio's
 // does), so there an unknown name stays unresolved. -g defaults to -u's values, looked up as
 // groups.
-Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
+Status resolve_owner_ids(Config& cfg, HostFacts& host, bool gids_from_uids) {
   struct List {
     std::vector<OwnerId>* ids;
     bool group;
@@ -162,7 +104,7 @@ Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
     if (!l.ids) continue;
     for (OwnerId& o : *l.ids) {
       if (o.number) continue;
-      o.number = l.group ? sys.group_id(o.spelling) : sys.user_id(o.spelling);
+      o.number = l.group ? host.group_id(o.spelling) : host.user_id(o.spelling);
       if (o.number || keep_unknown) continue;
       return Status::Fail(fmt::format(
           "{}: {} \"{}\" does not exist in this container's /etc/{}: use a numeric {} or add the "
@@ -176,18 +118,18 @@ Status resolve_owner_ids(Config& cfg, System& sys, bool gids_from_uids) {
 
 }  // namespace
 
-Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
+Status fill_config(Config& cfg, HostFacts& host, const EnvLookup& env,
                    std::vector<std::string>& warnings) {
   if (cfg.proxy_uids.empty()) {
     // istio: look up $ENVOY_USER (default istio-proxy); when that fails, 1337.
     std::string user = env("ENVOY_USER").value_or("istio-proxy");
     if (user.empty()) user = "istio-proxy";
-    auto id = sys.user_id(user);
+    auto id = host.user_id(user);
     cfg.proxy_uids = {OwnerId{id ? std::to_string(*id) : "1337", id.value_or(1337)}};
   }
   const bool gids_from_uids = cfg.proxy_gids.empty();
   if (gids_from_uids) cfg.proxy_gids = cfg.proxy_uids;
-  if (Status s = resolve_owner_ids(cfg, sys, gids_from_uids); !s.ok()) return s;
+  if (Status s = resolve_owner_ids(cfg, host, gids_from_uids); !s.ok()) return s;
 
   switch (cfg.ipv6) {
     case Ipv6Mode::on:
@@ -198,7 +140,7 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
       break;
     case Ipv6Mode::automatic: {
       bool found = false;
-      cfg.ipv6_enabled = ipv6_from_addresses(sys.interface_addresses(), cfg.dual_stack, found);
+      cfg.ipv6_enabled = ipv6_from_addresses(host.interface_addresses(), cfg.dual_stack, found);
       if (!found) {
         // istio fails here ("no valid local IP address found"); snare writes IPv4 rules only.
         warnings.push_back(
@@ -210,7 +152,7 @@ Status fill_config(Config& cfg, System& sys, const EnvLookup& env,
   }
 
   if (cfg.redirect_dns && !cfg.capture_all_dns && !cfg.dns_servers_given) {
-    auto text = sys.read_file("/etc/resolv.conf");
+    auto text = host.read_file("/etc/resolv.conf");
     if (!text) {
       return Status::Fail(
           "--redirect-dns: cannot read /etc/resolv.conf to find the nameservers; pass "

@@ -1,13 +1,13 @@
-// A hand-written fake of the System seam: users, groups, addresses and files set by the test.
+// A hand-written fake of the HostFacts seam: users, groups, addresses and files set by the test.
 #pragma once
 
 #include <map>
 
-#include "config/system.h"
+#include "config/host_facts.h"
 
 namespace snare::testing {
 
-class FakeSystem : public System {
+class FakeHostFacts : public HostFacts {
  public:
   std::map<std::string, uint32_t> users, groups;
   std::vector<std::string> addresses;

@@ -1,0 +1,28 @@
+// fill_config: completes a Config with what only the machine knows, read through the HostFacts
+// seam (config/host_facts.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "config/config.h"
+#include "config/flags.h"
+#include "config/host_facts.h"
+
+namespace snare {
+
+// istio's FillConfigFromEnvironment: default proxy UID/GID, IPv6 on or off, DNS servers; and
+// snare's one resolution of the owner flags' user and group names to numbers.
+Status fill_config(Config& cfg, HostFacts& host, const EnvLookup& env,
+                   std::vector<std::string>& warnings);
+
+// istio's getLocalIP decision for IPv6 from a list of addresses (exposed for tests). Sets `found`
+// when any usable address exists.
+bool ipv6_from_addresses(const std::vector<std::string>& addrs, bool dual_stack, bool& found);
+
+// Nameservers from resolv.conf text.
+void parse_resolv_conf(const std::string& text, std::vector<std::string>& v4,
+                       std::vector<std::string>& v6);
+
+}  // namespace snare
