@@ -14,6 +14,8 @@
 #include "ext/multiport.h"
 #include "ext/nft_json.h"
 #include "ext/owner.h"
+#include "ext/set.h"
+#include "ext/snat.h"
 #include "ext/targets.h"
 #include "ext/tcpudp.h"
 

@@ -190,7 +190,65 @@ std::vector<Rule> raw_mangle_rules(Family f) {
   };
 }
 
+// istio-cni's ambient rules: masked marks, CONNMARK --set-xmark, bare -m tcp/-m udp, the owner
+// match's --socket-exists, SNAT.
+std::vector<Rule> ambient_rules(Family f) {
+  const std::string probe = f == Family::v4 ? "169.254.7.127/32" : "fd16::1/128";
+  const std::string snat = f == Family::v4 ? "169.254.7.127" : "fd16::1";
+  return {
+      {Table::nat,
+       Scope::both,
+       "ISTIO_PRERT",
+       0,
+       {AddrMatch{true, false, probe}, ProtoMatch{"tcp"}, L4Match{"tcp"}},
+       JumpTarget{"ACCEPT"}},
+      {Table::nat,
+       Scope::both,
+       "ISTIO_OUTPUT",
+       0,
+       {IfaceMatch{true, true, "lo"}, ProtoMatch{"udp"}, MarkMatch{true, "0x539/0xfff"},
+        L4Match{"udp"}, PortMatch{"udp", false, false, "53"}},
+       RedirectTarget{"15053", true}},
+      {Table::mangle,
+       Scope::both,
+       "ISTIO_PRERT",
+       0,
+       {MarkMatch{false, "0x539/0xfff"}},
+       ConnmarkTarget{false, "0x111/0xfff"}},
+      {Table::mangle,
+       Scope::both,
+       "ISTIO_OUTPUT",
+       0,
+       {ConnmarkMatch{"0x111/0xfff"}},
+       ConnmarkTarget{true, {}, true}},
+      {Table::nat,
+       Scope::both,
+       "ISTIO_POSTRT",
+       0,
+       {SocketOwnerMatch{}, ProtoMatch{"tcp"}},
+       SnatTarget{snat}},
+  };
+}
+
 }  // namespace
+
+TEST_CASE("ambient's matches and targets round-trip through the codec, both families") {
+  for (Family f : {Family::v4, Family::v6})
+    for (const Rule& r : ambient_rules(f)) round_trip(f, r);
+}
+
+TEST_CASE("the set match names the set it cannot write yet") {
+  std::string b;
+  Rule r{Table::nat,
+         Scope::both,
+         "ISTIO_POSTRT",
+         0,
+         {SetMatch{"istio-inpod-probes-v4", false}},
+         SnatTarget{"169.254.7.127"}};
+  Status s = encode_rule(Family::v4, r, b);
+  CHECK(!s.ok());
+  CHECK_THAT(s.error, Catch::Contains("istio-inpod-probes-v4"));
+}
 
 TEST_CASE("every match and target round-trips through the codec, both families") {
   for (Family f : {Family::v4, Family::v6}) {
