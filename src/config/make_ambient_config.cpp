@@ -93,10 +93,6 @@ Status unsupported(const Config& c) {
     return Status::Fail(
         "--native-nftables: applying ambient's nftables rules is not supported yet; --dry-run "
         "prints them, and legacy iptables (without the flag) is applied");
-  if (c.command == Command::ambient)
-    return Status::Fail(
-        "snare ambient: applying is not supported yet (the routing rule and table 100 are not "
-        "written); --dry-run prints the rules");
   return Status::Ok();
 }
 

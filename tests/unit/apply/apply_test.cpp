@@ -289,7 +289,7 @@ TEST_CASE("a TPROXY route of another mark and table is earlier istio state") {
   ApplyReport rep;
   REQUIRE(apply_plan(cfg, plan, rig.env, rep).ok());
   RouteOps::Added a;
-  REQUIRE(rig.routes.add_tproxy_routes(Family::v4, 0x777, 150, a).ok());
+  REQUIRE(rig.routes.add_tproxy_routes(Family::v4, {0x777, 150}, a).ok());
   std::string diff, err;
   CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
   CHECK_THAT(diff, Catch::Contains("-ip rule fwmark 0x777 lookup 150"));

@@ -202,6 +202,13 @@ std::vector<Rule> ambient_rules(Family f) {
        0,
        {AddrMatch{true, false, probe}, ProtoMatch{"tcp"}, L4Match{"tcp"}},
        JumpTarget{"ACCEPT"}},
+      // istio writes the probe address bare: the full-length prefix.
+      {Table::nat,
+       Scope::both,
+       "ISTIO_OUTPUT",
+       0,
+       {AddrMatch{false, false, snat}, ProtoMatch{"tcp"}, L4Match{"tcp"}},
+       JumpTarget{"ACCEPT"}},
       {Table::nat,
        Scope::both,
        "ISTIO_OUTPUT",
