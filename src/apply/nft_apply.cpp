@@ -23,17 +23,25 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// What the kernel holds of istio's nftables mode.
+// What the kernel holds of istio's nftables mode: the tables of the plan's rule set (the
+// sidecar's istio-proxy-*, or ambient's istio-ambient-*), and which of the other's are there.
 struct NftRead {
   std::vector<std::string> present;  // istio tables there, in istio's order
+  std::vector<std::string> other;    // the other program's tables there
   NftForm current;
 };
 
-Status read_istio_tables(NftBackend& nft, NftRead& out) {
+Status read_istio_tables(NftBackend& nft, RuleSet rs, NftRead& out) {
   std::vector<std::string> names;
   if (Status s = nft.inet_tables(names); !s.ok()) return s;
-  for (const std::string& t : istio_nft_tables())
-    if (std::find(names.begin(), names.end(), t) != names.end()) out.present.push_back(t);
+  auto there = [&](const std::string& t) {
+    return std::find(names.begin(), names.end(), t) != names.end();
+  };
+  for (const std::string& t : istio_nft_tables(rs))
+    if (there(t)) out.present.push_back(t);
+  const RuleSet other = rs == RuleSet::sidecar ? RuleSet::ambient : RuleSet::sidecar;
+  for (const std::string& t : istio_nft_tables(other))
+    if (there(t)) out.other.push_back(t);
   for (const std::string& t : out.present) {
     std::string listing;
     NftForm one;
@@ -64,9 +72,9 @@ Status snapshot(NftBackend& nft, const std::vector<std::string>& present, std::s
 }
 
 // Puts back the istio tables of before the apply. Returns "" or what failed.
-std::string restore_nft(NftBackend& nft, const std::string& before, ApplyReport& rep) {
+std::string restore_nft(NftBackend& nft, RuleSet rs, const std::string& before, ApplyReport& rep) {
   bool committed = false;
-  Status s = nft.run(delete_tables(istio_nft_tables()) + before, committed);
+  Status s = nft.run(delete_tables(istio_nft_tables(rs)) + before, committed);
   rep.rolled_back = true;
   return s.ok() ? "; nftables tables restored"
                 : "; restoring the nftables tables failed too: " + s.error;
@@ -103,6 +111,20 @@ Status refuse_legacy(const LegacyState& legacy) {
       fmt::join(legacy.found, "; ")));
 }
 
+// Sidecar and ambient tables in one namespace would capture the same traffic twice.
+Status refuse_other(const Plan& plan, const NftRead& st) {
+  const bool ambient = plan.rule_set != RuleSet::sidecar;
+  return Status::Fail(fmt::format(
+      "this network namespace holds istio's {} nftables tables ({}); {} rules next to them would "
+      "capture the same traffic twice. Remove them first (`snare {}clean --native-nftables`)",
+      ambient ? "sidecar" : "ambient", fmt::join(st.other, ", "), ambient ? "ambient" : "sidecar",
+      ambient ? "" : "ambient "));
+}
+
+std::string tables_label(const Plan& plan) {
+  return plan.rule_set == RuleSet::sidecar ? "inet/istio-proxy-*" : "inet/istio-ambient-*";
+}
+
 size_t rule_count(const Plan& plan) {
   return static_cast<size_t>(std::count_if(plan.rules.begin(), plan.rules.end(),
                                            [&](const Rule& r) { return nft_writes(plan, r); }));
@@ -114,10 +136,11 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   auto t = Clock::now();
   NftRead st;
   LegacyState legacy;
-  if (Status s = read_istio_tables(*env.nft, st); !s.ok()) return s;
+  if (Status s = read_istio_tables(*env.nft, plan.rule_set, st); !s.ok()) return s;
   if (env.legacy)
     if (Status s = read_legacy(*env.legacy, legacy); !s.ok()) return s;
   rep.read_ms = ms_since(t);
+  if (!st.other.empty()) return refuse_other(plan, st);
   if (!legacy.found.empty() && !cfg.reconcile) return refuse_legacy(legacy);
   t = Clock::now();
   // Why only with tables there: the kernel form of thousands of rules costs more than reading
@@ -135,8 +158,8 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     rep.commit_ms = ms_since(t);
     if (!s.ok())
       return Status::Fail("nftables transaction: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, rep) : ""));
-    rep.committed.push_back("inet/istio-proxy-*");
+                          (nft_done ? restore_nft(*env.nft, plan.rule_set, before, rep) : ""));
+    rep.committed.push_back(tables_label(plan));
     rep.rules = rule_count(plan);
   }
   rep.changed = nft_done;
@@ -147,7 +170,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     for (auto it = legacy.work.rbegin(); it != legacy.work.rend(); ++it) order.push_back(&*it);
     if (Status s = commit_or_roll_back(order, *env.legacy, rep, done); !s.ok())
       return Status::Fail("removing istio's legacy rules: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, rep) : ""));
+                          (nft_done ? restore_nft(*env.nft, plan.rule_set, before, rep) : ""));
   }
   rep.changed |= nft_done;
   if (!env.routes) return Status::Ok();
@@ -155,7 +178,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   Status s = apply_routes_step(cfg, plan, *env.routes, true, rep);
   if (s.ok()) return s;
   std::string rb = env.legacy ? roll_back(done, *env.legacy, rep) : "";
-  if (nft_done) rb += restore_nft(*env.nft, before, rep);
+  if (nft_done) rb += restore_nft(*env.nft, plan.rule_set, before, rep);
   return Status::Fail(s.error + rb);
 }
 
@@ -163,7 +186,7 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
   auto t = Clock::now();
   std::vector<std::string> names, present;
   if (Status s = env.nft->inet_tables(names); !s.ok()) return s;
-  for (const std::string& n : istio_nft_tables())
+  for (const std::string& n : istio_nft_tables(plan.rule_set))
     if (std::find(names.begin(), names.end(), n) != names.end()) present.push_back(n);
   rep.read_ms = ms_since(t);
   t = Clock::now();
@@ -171,7 +194,7 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
     bool committed = false;
     if (Status s = env.nft->run(delete_tables(present), committed); !s.ok())
       return Status::Fail("nftables transaction: " + s.error);
-    rep.committed.push_back("inet/istio-proxy-*");
+    rep.committed.push_back(tables_label(plan));
     rep.changed = true;
   }
   rep.commit_ms = ms_since(t);
@@ -185,7 +208,7 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
                     std::string& error) {
   NftRead st;
   LegacyState legacy;
-  Status s = read_istio_tables(*env.nft, st);
+  Status s = read_istio_tables(*env.nft, plan.rule_set, st);
   if (s.ok() && env.legacy) s = read_legacy(*env.legacy, legacy);
   if (s.ok()) {
     diff += diff_nft_forms(st.current, nft_expected_form(plan));

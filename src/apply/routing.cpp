@@ -59,6 +59,8 @@ std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, con
 
 Status stale_routes(const Config& cfg, const Plan& plan, RouteOps& routes,
                     std::vector<std::pair<Family, TproxyRoute>>& out) {
+  // Earlier TPROXY routes are the sidecar's state: an ambient run leaves them to it.
+  if (plan.rule_set != RuleSet::sidecar) return Status::Ok();
   const auto needed = needed_routes(cfg, plan);
   for (Family f : {Family::v4, Family::v6}) {
     std::vector<TproxyRoute> found;

@@ -89,10 +89,6 @@ Status unsupported(const Config& c) {
     return Status::Fail(
         "snare ambient-host: applying the node's rules is not supported yet (they need the probe "
         "IP sets istio-cni creates); --dry-run prints them");
-  if (c.native_nftables)
-    return Status::Fail(
-        "--native-nftables: applying ambient's nftables rules is not supported yet; --dry-run "
-        "prints them, and legacy iptables (without the flag) is applied");
   return Status::Ok();
 }
 

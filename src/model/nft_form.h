@@ -52,7 +52,8 @@ void normalize_nft_exprs(nlohmann::json& expr);
 // A form as a listing in libnftables' JSON schema (handles left out): the dry-run's save form.
 std::string nft_form_json(const NftForm& form);
 
-// The table names istio's nftables mode owns: istio-proxy-nat, -mangle, -raw.
-const std::vector<std::string>& istio_nft_tables();
+// The table names istio's nftables mode owns: istio-proxy-nat, -mangle, -raw; for ambient's
+// rule sets istio-cni's istio-ambient-nat, -mangle, -raw.
+const std::vector<std::string>& istio_nft_tables(RuleSet rule_set = RuleSet::sidecar);
 
 }  // namespace snare
