@@ -50,7 +50,8 @@ while IFS=$'\t' read -r name golden args; do
   fi
   if [ $ok = 1 ]; then
     before="$(snapshot "$ns")$(routing "$ns" 4)$(routing "$ns" 6)"
-    run_in "$ns" "${argv[@]}" 2>/dev/null || { echo "[$name] second apply failed" >&2; ok=0; }
+    again=$(run_in "$ns" "${argv[@]}" 2>&1) || { echo "[$name] second apply failed" >&2; ok=0; }
+    grep -q "nothing committed" <<<"$again" || { echo "[$name] second apply: $again" >&2; ok=0; }
     [ "$(snapshot "$ns")$(routing "$ns" 4)$(routing "$ns" 6)" = "$before" ] ||
       { echo "[$name] second apply changed something" >&2; ok=0; }
     run_in "$ns" ambient verify "${argv[@]:1}" >/dev/null 2>&1 ||
