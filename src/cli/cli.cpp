@@ -130,8 +130,10 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   if (verb == Verb::apply && cfg.cleanup_only) verb = Verb::clean;
   if (int rc = enter_namespace(cfg, warnings); rc >= 0) return rc;
   System& sys = real_system();
-  // The ambient commands' flags say everything; istio-iptables' environment fills the sidecar's.
-  if (Status s = kind == Command::sidecar ? fill_config(cfg, sys, env, warnings) : Status::Ok();
+  // What the flags leave open comes from the system: istio-iptables' environment, resolv.conf
+  // and addresses for the sidecar; kubelet's UID for ambient-host's nftables rule.
+  if (Status s = kind == Command::sidecar ? fill_config(cfg, sys, env, warnings)
+                                          : fill_ambient_config(cfg, sys);
       !s.ok()) {
     error_line(s.error);
     return 2;

@@ -32,7 +32,7 @@ constexpr AmbientFlagDef kAmbientFlags[] = {
   {AmbientFlag::enable_ipv6, "enable-ipv6", {"AMBIENT_IPV6"}, "true", true, "", true, true, "write the IPv6 rules (and routes) too"},
   {AmbientFlag::probe_snat_ipv4, "probe-snat-ipv4", {}, "169.254.7.127", false, "ADDR", true, true, "the source address the node gives kubelet's health probes (istio's HOST_PROBE_SNAT_IP)"},
   {AmbientFlag::probe_snat_ipv6, "probe-snat-ipv6", {}, "fd16:9254:7127:1337:ffff:ffff:ffff:ffff", false, "ADDR", true, true, "the same for IPv6 (istio's HOST_PROBE_SNAT_IPV6)"},
-  {AmbientFlag::kubelet_uid, "kubelet-uid", {}, "", false, "N", false, true, "kubelet's UID, the owner of the probes' sockets (--native-nftables: the rule's skuid); required there"},
+  {AmbientFlag::kubelet_uid, "kubelet-uid", {}, "", false, "N", false, true, "kubelet's UID, the owner of the probes' sockets (--native-nftables: the rule's skuid); empty: the UID of the kubelet (or kubelite) process in /proc, as istio-cni finds it"},
   {AmbientFlag::native_nftables, "native-nftables", {"NATIVE_NFTABLES"}, "false", true, "", true, true, "nftables (inet tables istio-ambient-nat/-mangle/-raw) instead of legacy iptables"},
   {AmbientFlag::dry_run, "dry-run", {}, "false", true, "", true, true, "print the rules on stdout; change nothing, needs no root"},
   {AmbientFlag::output_format, "output-format", {}, "restore", false, "FORMAT", true, true, "dry-run text: restore (istio's iptables-restore input or nft transaction) or save (the kernel's form: iptables-save, or `nft -j list`)"},

@@ -80,10 +80,6 @@ void run_options(AmbientChecker& k, Config& c) {
 
 // What is not built yet: refused, never half done.
 Status unsupported(const Config& c) {
-  if (c.command == Command::ambient_host && c.native_nftables && c.ambient.kubelet_uid.empty())
-    return Status::Fail(
-        "--kubelet-uid: not given; --native-nftables needs kubelet's UID for the rule's skuid "
-        "(`ps -o uid= -C kubelet` on the node shows it)");
   if (c.dry_run) return Status::Ok();
   if (c.command == Command::ambient_host)
     return Status::Fail(

@@ -23,6 +23,8 @@ class System {
   // Addresses of the current network namespace's interfaces, in the kernel's order, as text.
   virtual std::vector<std::string> interface_addresses() = 0;
   virtual std::optional<std::string> read_file(const std::string& path) = 0;
+  // The entries of a directory in readdir order ("." and ".." left out); empty when unreadable.
+  virtual std::vector<std::string> list_dir(const std::string& path) = 0;
 };
 
 // The real one: getpwnam_r/getgrnam_r, getifaddrs, files.
@@ -39,6 +41,15 @@ bool ipv6_from_addresses(const std::vector<std::string>& addrs, bool dual_stack,
 // Nameservers from resolv.conf text.
 void parse_resolv_conf(const std::string& text, std::vector<std::string>& v4,
                        std::vector<std::string>& v6);
+
+// The ambient commands' part of istio's fill-in: `snare ambient-host --native-nftables` without
+// --kubelet-uid takes kubelet's UID the way istio-cni does (find_kubelet_uid on /proc).
+Status fill_ambient_config(Config& cfg, System& sys);
+
+// istio-cni's kubelet UID lookup: the first process in `proc` (readdir order, ascending PIDs)
+// whose comm is exactly "kubelet" or "kubelite" and one of whose arguments contains "kubelet"
+// (any case); its real UID, in decimal. nullopt when there is none.
+std::optional<std::string> find_kubelet_uid(System& sys, const std::string& proc = "/proc");
 
 // Replaces user and group names in owner matches with their numbers (the kernel stores numbers;
 // iptables resolves them at insert time). An unknown name is an error that names it.
