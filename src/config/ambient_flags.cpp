@@ -38,6 +38,7 @@ constexpr AmbientFlagDef kAmbientFlags[] = {
   {AmbientFlag::output_format, "output-format", {}, "restore", false, "FORMAT", true, true, "dry-run text: restore (istio's iptables-restore input or nft transaction) or save (the kernel's form: iptables-save, or `nft -j list`)"},
   {AmbientFlag::network_namespace, "network-namespace", {}, "", false, "PATH", true, false, "enter this network namespace (/var/run/netns/x or /proc/PID/ns/net) before anything else"},
   {AmbientFlag::netns_pid, "netns-pid", {}, "", false, "PID", true, false, "enter the network namespace of this process"},
+  {AmbientFlag::allow_host_netns, "allow-host-netns", {}, "false", true, "", true, false, "allow programming the host's initial network namespace (as the sidecar command)"},
   {AmbientFlag::log_output_level, "log_output_level", {}, "default:info", false, "LEVELS", true, true, "log level: <scope>:<level>,... or a level (debug, info, warn, error, fatal, none)"},
   {AmbientFlag::log_as_json, "log_as_json", {}, "false", true, "", true, true, "log JSON lines on stderr"},
 };

@@ -35,6 +35,7 @@ enum class AmbientFlag : uint8_t {
   output_format,
   network_namespace,
   netns_pid,
+  allow_host_netns,
   log_output_level,
   log_as_json,
   count_,
