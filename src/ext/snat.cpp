@@ -31,23 +31,40 @@ Status Ext<SnatTarget>::encode(const SnatTarget& t, EntryWriter& w) {
   auto a = parse_ip(t.addr);
   if (!a.ok() || a.value.v6 != (w.family() == Family::v6))
     return Status::Fail(fmt::format("bad {} SNAT address '{}'", family_name(w.family()), t.addr));
-  nf_nat_range2 r{};
-  r.flags = NF_NAT_RANGE_MAP_IPS;
-  std::memcpy(&r.min_addr, a.value.bytes.data(), a.value.v6 ? 16 : 4);
-  std::memcpy(&r.max_addr, a.value.bytes.data(), a.value.v6 ? 16 : 4);
-  std::memcpy(w.add_target("SNAT", 2, sizeof r), &r, sizeof r);
+  if (w.family() == Family::v4) {
+    nf_nat_ipv4_multi_range_compat mr{};
+    mr.rangesize = 1;
+    mr.range[0].flags = NF_NAT_RANGE_MAP_IPS;
+    std::memcpy(&mr.range[0].min_ip, a.value.bytes.data(), 4);
+    std::memcpy(&mr.range[0].max_ip, a.value.bytes.data(), 4);
+    std::memcpy(w.add_target("SNAT", 0, sizeof mr), &mr, sizeof mr);
+  } else {
+    nf_nat_range r{};
+    r.flags = NF_NAT_RANGE_MAP_IPS;
+    std::memcpy(&r.min_addr, a.value.bytes.data(), 16);
+    std::memcpy(&r.max_addr, a.value.bytes.data(), 16);
+    std::memcpy(w.add_target("SNAT", 1, sizeof r), &r, sizeof r);
+  }
   return Status::Ok();
 }
 
 bool Ext<SnatTarget>::decode(Family f, const XtView& xt, DecodedRule& d) {
-  if (xt.size < sizeof(nf_nat_range2)) return false;
-  nf_nat_range2 r;
-  std::memcpy(&r, xt.data, sizeof r);
-  const size_t n = f == Family::v4 ? 4 : 16;
-  if (r.flags != NF_NAT_RANGE_MAP_IPS || std::memcmp(&r.min_addr, &r.max_addr, n) != 0)
-    return false;
   char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(f == Family::v4 ? AF_INET : AF_INET6, &r.min_addr, text, sizeof text);
+  if (f == Family::v4 && xt.revision == 0 && xt.size >= sizeof(nf_nat_ipv4_multi_range_compat)) {
+    nf_nat_ipv4_multi_range_compat mr;
+    std::memcpy(&mr, xt.data, sizeof mr);
+    const auto& r = mr.range[0];
+    if (mr.rangesize != 1 || r.flags != NF_NAT_RANGE_MAP_IPS || r.min_ip != r.max_ip) return false;
+    inet_ntop(AF_INET, &r.min_ip, text, sizeof text);
+  } else if (f == Family::v6 && xt.revision == 1 && xt.size >= sizeof(nf_nat_range)) {
+    nf_nat_range r;
+    std::memcpy(&r, xt.data, sizeof r);
+    if (r.flags != NF_NAT_RANGE_MAP_IPS || std::memcmp(&r.min_addr, &r.max_addr, 16) != 0)
+      return false;
+    inet_ntop(AF_INET6, &r.min_addr, text, sizeof text);
+  } else {
+    return false;
+  }
   d.rule.target = SnatTarget{text};
   return true;
 }

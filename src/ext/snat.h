@@ -1,4 +1,5 @@
-// The SNAT target: `-j SNAT --to-source ADDR` (xt_nat, revision 2, both families).
+// The SNAT target: `-j SNAT --to-source ADDR` (xt_nat), in the revisions iptables 1.8.9 writes:
+// 0 (the IPv4 compat range) for IPv4, 1 (nf_nat_range) for IPv6.
 #pragma once
 
 #include "ext/ext.h"
@@ -13,7 +14,7 @@ struct Ext<SnatTarget> {
   static void save(const SnatTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const SnatTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
-  static constexpr std::array<XtDecoder, 1> kXt{{{"SNAT", 2, &decode}}};
+  static constexpr std::array<XtDecoder, 2> kXt{{{"SNAT", 0, &decode}, {"SNAT", 1, &decode}}};
 };
 
 }  // namespace snare

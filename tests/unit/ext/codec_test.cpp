@@ -244,6 +244,21 @@ TEST_CASE("ambient's matches and targets round-trip through the codec, both fami
     for (const Rule& r : ambient_rules(f)) round_trip(f, r);
 }
 
+TEST_CASE("SNAT is written in iptables 1.8.9's revisions: 0 for IPv4, 1 for IPv6") {
+  // iptables-legacy -A ... -j SNAT --to-source reads back as these (root: `snare ambient verify`
+  // decodes a hand-made rule of each family).
+  for (Family f : {Family::v4, Family::v6}) {
+    std::string b;
+    Rule r{Table::nat,          Scope::both,
+           "ISTIO_POSTRT",      0,
+           {ProtoMatch{"tcp"}}, SnatTarget{f == Family::v4 ? "169.254.7.127" : "fd16::1"}};
+    REQUIRE(encode_rule(f, r, b).ok());
+    auto x = entry_extensions(f, b);
+    REQUIRE(x.size() == 1);
+    CHECK((x[0].name == "SNAT" && x[0].revision == (f == Family::v4 ? 0 : 1)));
+  }
+}
+
 TEST_CASE("the set match names the set it cannot write yet") {
   std::string b;
   Rule r{Table::nat,
