@@ -63,11 +63,13 @@ void Ext<ConnmarkTarget>::save(const ConnmarkTarget& t, SaveContext&, std::strin
 Status Ext<ConnmarkTarget>::encode(const ConnmarkTarget& t, EntryWriter& w) {
   xt_connmark_tginfo2 info{};
   if (!t.set_mark.empty()) {
-    // --set-xmark V/M: ctmark = (ctmark & ~M) ^ V, as iptables' libxt_CONNMARK fills it.
+    // --set-xmark V/M: ctmark = (ctmark & ~M) ^ V. iptables' libxt_CONNMARK leaves nfmask at its
+    // all-ones default, unused in this mode but part of the entry's bytes.
     auto mark = parse_mark(t.set_mark);
     if (!mark.ok()) return Status::Fail(fmt::format("bad connmark '{}'", t.set_mark));
     info.mode = XT_CONNMARK_SET;
     info.ctmark = mark.value.value, info.ctmask = mark.value.mask;
+    info.nfmask = 0xffffffff;
   } else {
     info.mode = t.restore ? XT_CONNMARK_RESTORE : XT_CONNMARK_SAVE;
     info.ctmask = info.nfmask = 0xffffffff;
@@ -80,7 +82,7 @@ bool Ext<ConnmarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   if (xt.size < sizeof(xt_connmark_tginfo2)) return false;
   xt_connmark_tginfo2 c;
   std::memcpy(&c, xt.data, sizeof c);
-  if (c.mode == XT_CONNMARK_SET && c.nfmask == 0 && c.shift_bits == 0) {
+  if (c.mode == XT_CONNMARK_SET && c.nfmask == 0xffffffff && c.shift_bits == 0) {
     d.rule.target = ConnmarkTarget{false, format_mark(c.ctmark, c.ctmask)};
     return true;
   }

@@ -3,7 +3,8 @@
 # tables of ambient-kernel-form/<case>.v4.save / .v6.save (what the kernel held after loading
 # istio's golden), `ip rule` must hold `fwmark 0x111/0xfff lookup 100` at 32764 and table 100
 # `local default dev lo` (IPv6 too when on); a second apply changes nothing; verify says equal,
-# and drift after a rule is deleted by hand. Then: clean keeps a foreign rule and leaves no istio
+# and drift after a rule is deleted by hand. istio's own rules (its goldens loaded by
+# iptables-legacy-restore) verify as equal. Then: clean keeps a foreign rule and leaves no istio
 # rule, ip rule or route; sidecar and ambient rules refuse each other.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
@@ -67,6 +68,38 @@ done <"$dir/ambient-cases.tsv"
 echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
 [ ${#failed[@]} = 0 ] || fail "ambient cases failed: ${failed[*]}"
 [ $pass = 12 ] || fail "expected the 12 in-pod iptables cases, ran $pass"
+
+# istio's own state, made by iptables-legacy-restore from each golden (and `ip` for the routing):
+# snare ambient verify with the row's flags says equal, and an apply commits nothing. This holds
+# snare's encoding to the bytes iptables writes, not only to its own read-back.
+checked=0
+while IFS=$'\t' read -r name golden args; do
+  case "$args" in 'ambient '*) ;; *) continue ;; esac
+  case "$name" in ambient-nft-*) continue ;; esac
+  eval "argv=($args)"
+  new_ns "ai$checked"
+  ns=$NS
+  # The golden: istio's test log (2 lines), the IPv4 restore blocks, then the IPv6 ones.
+  tail -n +3 "$dir/$golden" | awk -v v4=/tmp/snare-amb-$$.v4 -v v6=/tmp/snare-amb-$$.v6 \
+    'BEGIN { printf "" > v4; printf "" > v6 } /^\* mangle/ { n++ } { print > (n == 1 ? v4 : v6) }'
+  ip netns exec "$ns" iptables-legacy-restore --noflush </tmp/snare-amb-$$.v4 || fail "[$name] v4 restore"
+  fams=(4)
+  if [ -s /tmp/snare-amb-$$.v6 ]; then
+    ip netns exec "$ns" ip6tables-legacy-restore --noflush </tmp/snare-amb-$$.v6 || fail "[$name] v6 restore"
+    fams=(4 6)
+  fi
+  for f in "${fams[@]}"; do
+    ip -n "$ns" -$f rule add fwmark 0x111/0xfff pref 32764 lookup 100
+    ip -n "$ns" -$f route add local default dev lo table 100
+  done
+  out=$(run_in "$ns" ambient verify "${argv[@]:1}" 2>&1) || fail "[$name] verify of istio's rules: $out"
+  out=$(run_in "$ns" "${argv[@]}" 2>&1) || fail "[$name] apply over istio's rules: $out"
+  grep -q "nothing committed" <<<"$out" || fail "[$name] apply over istio's rules committed: $out"
+  del_ns "$ns"
+  checked=$((checked + 1))
+done <"$dir/ambient-cases.tsv"
+rm -f /tmp/snare-amb-$$.v4 /tmp/snare-amb-$$.v6
+[ $checked = 12 ] || fail "expected 12 cases loaded from istio's goldens, ran $checked"
 
 # clean: a foreign rule added before stays; no ISTIO_ chain, jump, ip rule or route is left.
 new_ns aclean
