@@ -4,8 +4,9 @@
 # ambient-kernel-form/nft-<case>.json (what the kernel listed after istio's golden was loaded;
 # handles, counters and metainfo aside), istio's ip rule and table 100 route must be there, a
 # second apply must change nothing, verify must say equal (and drift once a chain is flushed by
-# hand), no legacy x_tables rule may appear, and clean must leave no table, rule or route. Then
-# sidecar and ambient nftables tables refuse each other.
+# hand), no legacy x_tables rule may appear, and clean must leave no table, rule or route. istio's
+# own tables (its goldens loaded with nft -f) verify as equal. Then sidecar and ambient nftables
+# tables refuse each other.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 require_root
@@ -64,6 +65,29 @@ done <"$dir/ambient-cases.tsv"
 echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
 [ ${#failed[@]} = 0 ] || fail "ambient nftables cases failed: ${failed[*]}"
 [ $pass = 12 ] || fail "expected the 12 in-pod nftables cases, ran $pass"
+
+# istio's own tables, loaded with `nft -f` from each golden (and the routing with `ip`): snare
+# ambient verify says equal and an apply commits nothing.
+checked=0
+while IFS=$'\t' read -r name golden args; do
+  case "$name" in ambient-nft-hostprobe*) continue ;; ambient-nft-*) ;; *) continue ;; esac
+  eval "argv=($args)"
+  new_ns "ani$checked"
+  ns=$NS
+  ip netns exec "$ns" nft -f "$dir/$golden" || fail "[$name] nft -f of istio's golden"
+  fams=(4)
+  case "$args" in *--enable-ipv6=true*) fams=(4 6) ;; esac
+  for f in "${fams[@]}"; do
+    ip -n "$ns" -$f rule add fwmark 0x111/0xfff pref 32764 lookup 100
+    ip -n "$ns" -$f route add local default dev lo table 100
+  done
+  out=$(run_in "$ns" ambient verify "${argv[@]:1}" 2>&1) || fail "[$name] verify of istio's tables: $out"
+  out=$(run_in "$ns" "${argv[@]}" 2>&1) || fail "[$name] apply over istio's tables: $out"
+  grep -q "nothing committed" <<<"$out" || fail "[$name] apply over istio's tables committed: $out"
+  del_ns "$ns"
+  checked=$((checked + 1))
+done <"$dir/ambient-cases.tsv"
+[ $checked = 12 ] || fail "expected 12 cases loaded from istio's goldens, ran $checked"
 
 # Sidecar and ambient nftables tables refuse each other, naming what is there.
 new_ns anboth
