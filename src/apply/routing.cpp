@@ -28,7 +28,7 @@ bool contains(const std::vector<std::pair<Family, TproxyRoute>>& v, Family f,
 
 // ambient's routing (istio-cni's constants): what ztunnel delivers carries mark 0x111 and stays
 // local through table 100, at a fixed priority.
-constexpr TproxyRoute kAmbientRoute{0x111, 100, 0xfff, 32764};
+constexpr TproxyRoute kAmbientRoute{0x111, 100, 0xfff, 32764, true};
 
 // ::6 on lo is the sidecar's inbound passthrough source; ambient has none.
 bool needs_passthrough(const Plan& plan) { return plan.ipv6 && plan.rule_set == RuleSet::sidecar; }
@@ -77,7 +77,9 @@ Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool
     RouteChanges::Added& a = ch.added.emplace_back(RouteChanges::Added{f, r, {}});
     Status s = routes.add_tproxy_routes(f, r, a.parts);
     if (!s.ok())
-      return Status::Fail(fmt::format("TPROXY routes ({}): {}", family_name(f), s.error));
+      return Status::Fail(fmt::format("{} routes ({}): {}",
+                                      plan.rule_set == RuleSet::sidecar ? "TPROXY" : "ambient",
+                                      family_name(f), s.error));
   }
   if (needs_passthrough(plan)) {
     Status s = routes.add_passthrough_addr(ch.passthrough_added);

@@ -13,6 +13,8 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 
+#include <fstream>
+
 #include "base/log.h"
 
 namespace snare {
@@ -75,6 +77,7 @@ class NetlinkRouteOps final : public RouteOps {
       created.rule = err == 0;
     }
 
+    if (skip_route(f, want)) return Status::Ok();
     if (f == Family::v6 && !lo_up) {
       // The kernel refuses an IPv6 route through a down device, and libnl only says "Unspecific
       // failure"; in a pod lo is always up, so this is a bare `ip netns add` namespace.
@@ -107,7 +110,7 @@ class NetlinkRouteOps final : public RouteOps {
     if (!s.ok()) return s;
 
     int err = 0;
-    if (which.route) {
+    if (which.route && !skip_route(f, want)) {
       NlPtr<rtnl_route> rt;
       s = route_template(f, table, lo, rt);
       if (!s.ok()) return s;
@@ -146,10 +149,11 @@ class NetlinkRouteOps final : public RouteOps {
     int err = rtnl_route_alloc_cache(sk_.get(), af(f), 0, &raw);
     NlPtr<nl_cache> cache(raw);
     if (err < 0) return Status::Fail(fmt::format("ip {} route list: {}", ip_flag(f), nl_text(err)));
-    present.route = cache_any<rtnl_route>(cache.get(), [&](rtnl_route* r) {
-      return rtnl_route_get_table(r) == table && rtnl_route_get_type(r) == RTN_LOCAL &&
-             prefix_empty(rtnl_route_get_dst(r));
-    });
+    present.route = skip_route(f, want) || cache_any<rtnl_route>(cache.get(), [&](rtnl_route* r) {
+                      return rtnl_route_get_table(r) == table &&
+                             rtnl_route_get_type(r) == RTN_LOCAL &&
+                             prefix_empty(rtnl_route_get_dst(r));
+                    });
     return Status::Ok();
   }
 
@@ -246,6 +250,15 @@ class NetlinkRouteOps final : public RouteOps {
     rtnl_rule_set_table(r, want.table);
     rtnl_rule_set_action(r, FR_ACT_TO_TBL);
     return r;
+  }
+
+  // istio-cni's rule for its IPv6 route: none when lo has IPv6 disabled in this namespace (read
+  // from the namespace's own /proc/sys/net; an unreadable value counts as enabled, as istio's).
+  static bool skip_route(Family f, const TproxyRoute& want) {
+    if (f != Family::v6 || !want.v6_route_needs_lo_ipv6) return false;
+    std::ifstream in("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
+    std::string v;
+    return in >> v && v == "1";
   }
 
   static std::string rule_text(const TproxyRoute& r) {

@@ -34,6 +34,9 @@ class RouteOps {
     uint32_t table = 0;
     uint32_t mask = 0xffffffff;
     uint32_t priority = 0;  // 0: the kernel numbers it (32765 in a fresh namespace)
+    // ambient (istio-cni): no IPv6 route when lo has IPv6 disabled (net.ipv6.conf.lo.
+    // disable_ipv6 = 1), where the kernel refuses it; the rule is written all the same.
+    bool v6_route_needs_lo_ipv6 = false;
     bool operator==(const TproxyRoute&) const = default;
   };
   // Adds the rule and the route; idempotent: an existing rule or route is kept and reported as

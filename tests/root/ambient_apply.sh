@@ -116,6 +116,20 @@ grep -q -- '--dport 8888 -j RETURN' <<<"$left" || fail "clean removed the foreig
 [ -z "$(routing "$ns" 4)$(routing "$ns" 6)" ] || fail "clean left routing: $(routing "$ns" 4)"
 run_in "$ns" ambient clean --enable-ipv6=true >/dev/null 2>&1 || fail "a second clean failed"
 
+# A pod whose lo has IPv6 disabled gets the IPv6 rules and ip rule but no IPv6 route (the kernel
+# refuses it), as istio-cni does; verify and clean agree.
+new_ns anov6
+ns6=$NS
+ip netns exec "$ns6" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.lo.disable_ipv6=1
+run_in "$ns6" ambient --enable-ipv6=true >/dev/null 2>&1 || fail "apply with lo's IPv6 disabled failed"
+grep -q '^32764:	from all fwmark 0x111/0xfff lookup 100' <(ip -n "$ns6" -6 rule show) ||
+  fail "no IPv6 ip rule with lo's IPv6 disabled"
+[ -z "$(ip -n "$ns6" -6 route show table 100 2>/dev/null)" ] || fail "an IPv6 route with lo's IPv6 disabled"
+run_in "$ns6" ambient verify --enable-ipv6=true >/dev/null 2>&1 || fail "verify with lo's IPv6 disabled"
+run_in "$ns6" ambient clean --enable-ipv6=true >/dev/null 2>&1 || fail "clean with lo's IPv6 disabled"
+[ -z "$(routing "$ns6" 6)" ] || fail "clean left IPv6 routing: $(routing "$ns6" 6)"
+del_ns "$ns6"
+
 # Sidecar and ambient refuse each other, naming what is there, and change nothing.
 run_in "$ns" -p 15001 -b '*' --enable-ipv6=false >/dev/null 2>&1 || fail "sidecar apply failed"
 before=$(snapshot "$ns")
