@@ -102,7 +102,13 @@ Status read_legacy(TablesBackend& legacy, LegacyState& out) {
   return Status::Ok();
 }
 
-Status refuse_legacy(const LegacyState& legacy) {
+Status refuse_legacy(const Plan& plan, const LegacyState& legacy) {
+  if (plan.rule_set != RuleSet::sidecar)
+    return Status::Fail(fmt::format(
+        "the legacy iptables back-end holds istio rules ({}); nftables rules next to them would "
+        "be a second capture rule set on every packet. Remove them first with `snare ambient "
+        "clean` (or `snare clean`) and the flags that made them, without --native-nftables",
+        fmt::join(legacy.found, "; ")));
   return Status::Fail(fmt::format(
       "the legacy iptables back-end holds istio rules ({}); nftables rules next to them would be "
       "a second capture rule set on every packet. Rerun with --reconcile to move to nftables "
@@ -141,7 +147,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     if (Status s = read_legacy(*env.legacy, legacy); !s.ok()) return s;
   rep.read_ms = ms_since(t);
   if (!st.other.empty()) return refuse_other(plan, st);
-  if (!legacy.found.empty() && !cfg.reconcile) return refuse_legacy(legacy);
+  if (!legacy.found.empty() && !cfg.reconcile) return refuse_legacy(plan, legacy);
   t = Clock::now();
   // Why only with tables there: the kernel form of thousands of rules costs more than reading
   // them, and against no istio table at all the answer is known.

@@ -108,4 +108,15 @@ rc=0
 out=$(run_in "$ns" --native-nftables -p 15001 -b '*' --enable-ipv6=false 2>&1) || rc=$?
 [ $rc = 1 ] || fail "sidecar over ambient tables: exit $rc, want 1"
 grep -q "ambient nftables tables (istio-ambient-nat" <<<"$out" || fail "the sidecar's refusal: $out"
+
+# Legacy istio rules next to ambient's nftables ones: refused, pointing at the clean that helps.
+new_ns anleg
+ns=$NS
+run_in "$ns" ambient --enable-ipv6=false >/dev/null 2>&1 || fail "legacy ambient apply failed"
+rc=0
+out=$(run_in "$ns" ambient --native-nftables --enable-ipv6=false 2>&1) || rc=$?
+[ $rc = 1 ] || fail "nftables over legacy ambient rules: exit $rc, want 1"
+grep -q "legacy iptables back-end holds istio rules.*snare ambient clean" <<<"$out" ||
+  fail "the refusal over legacy rules: $out"
+[ -z "$(ip netns exec "$ns" nft list ruleset)" ] || fail "the refused apply wrote nftables tables"
 echo ok
