@@ -36,6 +36,27 @@ bool has_planned(const TableModel& t) {
   return false;
 }
 
+// Sidecar and ambient rules in one namespace would both capture the same traffic, so an apply or
+// cleanup of one refuses to touch the other's: ambient's chains are ISTIO_PRERT (ISTIO_POSTRT on
+// a node), the sidecar's ISTIO_INBOUND, ISTIO_REDIRECT and the rest; ISTIO_OUTPUT is both's.
+Status check_other_program(const Plan& plan, const std::vector<TableWork>& work) {
+  const bool ambient = plan.rule_set != RuleSet::sidecar;
+  std::vector<std::string> found;
+  for (const TableWork& w : work)
+    for (const Chain& c : w.tp.current.chains) {
+      if (!is_istio_chain(c.name) || c.name == "ISTIO_OUTPUT") continue;
+      const bool ambient_chain = c.name == "ISTIO_PRERT" || c.name == "ISTIO_POSTRT";
+      if (ambient_chain != ambient) found.push_back(fmt::format("{} {}", w.label(), c.name));
+    }
+  if (found.empty()) return Status::Ok();
+  return Status::Fail(fmt::format(
+      "this network namespace holds istio's {} rules ({}); {} rules next to them would capture "
+      "the same traffic twice. Remove them first (`snare {}clean` with the flags that made "
+      "them)",
+      ambient ? "sidecar" : "ambient", fmt::join(found, ", "), ambient ? "ambient" : "sidecar",
+      ambient ? "" : "ambient "));
+}
+
 // Plans every table; refuses (with the difference) when earlier istio state differs and the
 // flags do not say to replace it. istio state the plan only adds to is not refused: it is
 // what the same flags left when a run was killed between commits (istio's injector passes no
@@ -66,6 +87,7 @@ Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRepor
   std::vector<TableWork> work;
   if (Status s = read_tables(*env.tables, work); !s.ok()) return s;
   rep.read_ms = ms_since(t);
+  if (Status s = check_other_program(plan, work); !s.ok()) return s;
   t = Clock::now();
   Status s = plan_apply(cfg, plan, work, rep);
   rep.build_ms = ms_since(t);
@@ -85,6 +107,7 @@ Status cleanup_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRep
   std::vector<TableWork> work;
   if (Status s = read_tables(*env.tables, work); !s.ok()) return s;
   rep.read_ms = ms_since(t);
+  if (Status s = check_other_program(plan, work); !s.ok()) return s;
   t = Clock::now();
   for (TableWork& w : work) {
     if (Status s = cleanup_table(plan, w.tp); !s.ok()) return s;

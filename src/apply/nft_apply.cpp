@@ -26,9 +26,11 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// What the kernel holds of istio's nftables mode.
+// What the kernel holds of istio's nftables mode: the tables of the plan's rule set (the
+// sidecar's istio-proxy-*, or ambient's istio-ambient-*), and which of the other's are there.
 struct NftRead {
   std::vector<std::string> present;  // istio tables there, in istio's order
+  std::vector<std::string> other;    // the other program's tables there
   NftForm current;
 };
 
@@ -52,12 +54,18 @@ Status read_flagged_table(NftBackend& nft, const std::string& t, NftTableForm& o
   return Status::Ok();
 }
 
-Status read_istio_tables(NftBackend& nft, NftRead& out) {
+Status read_istio_tables(NftBackend& nft, RuleSet rs, NftRead& out) {
   std::vector<std::string> names;
   std::map<std::string, uint32_t> flags;
   if (Status s = nft.inet_tables(names, flags); !s.ok()) return s;
-  for (const std::string& t : istio_nft_tables())
-    if (std::find(names.begin(), names.end(), t) != names.end()) out.present.push_back(t);
+  auto there = [&](const std::string& t) {
+    return std::find(names.begin(), names.end(), t) != names.end();
+  };
+  for (const std::string& t : istio_nft_tables(rs))
+    if (there(t)) out.present.push_back(t);
+  const RuleSet other = rs == RuleSet::sidecar ? RuleSet::ambient : RuleSet::sidecar;
+  for (const std::string& t : istio_nft_tables(other))
+    if (there(t)) out.other.push_back(t);
   for (const std::string& t : out.present) {
     std::string listing;
     NftForm one;
@@ -100,7 +108,7 @@ Status snapshot(NftBackend& nft, const std::vector<std::string>& present, std::s
 std::string restore_nft(NftBackend& nft, const std::string& before, const Plan& plan,
                         ApplyReport& rep) {
   NftRead now;
-  if (Status s = read_istio_tables(nft, now); !s.ok())
+  if (Status s = read_istio_tables(nft, plan.rule_set, now); !s.ok())
     return "; the nftables tables were left as they are (reading them back failed: " + s.error +
            "); check them with `snare verify` and re-run the apply";
   if (nft_form_lines(now.current) != nft_form_lines(nft_expected_form(plan)))
@@ -108,7 +116,7 @@ std::string restore_nft(NftBackend& nft, const std::string& before, const Plan& 
            "concurrent writer), and restoring would erase that change; check them with `snare "
            "verify` and re-run the apply";
   bool committed = false;
-  Status s = nft.run(delete_tables(istio_nft_tables()) + before, committed);
+  Status s = nft.run(delete_tables(istio_nft_tables(plan.rule_set)) + before, committed);
   rep.rolled_back = true;
   return s.ok() ? "; nftables tables restored"
                 : "; restoring the nftables tables failed too: " + s.error;
@@ -140,7 +148,7 @@ Status read_legacy(NftBackend& nft, TablesBackend* legacy, LegacyState& out) {
   return Status::Ok();
 }
 
-Status refuse_legacy(const LegacyState& legacy) {
+Status refuse_legacy(const Plan& plan, const LegacyState& legacy) {
   std::string where;
   if (!legacy.found.empty())
     where = fmt::format("the legacy iptables back-end holds istio rules ({})",
@@ -148,11 +156,31 @@ Status refuse_legacy(const LegacyState& legacy) {
   if (!legacy.xt.empty())
     where += fmt::format("{}iptables-nft's tables hold istio rules ({})", where.empty() ? "" : "; ",
                          fmt::join(legacy.xt.found, "; "));
+  if (plan.rule_set != RuleSet::sidecar)
+    return Status::Fail(fmt::format(
+        "{}; nftables rules next to them would be a second capture rule set on every packet. "
+        "Remove them first with `snare ambient clean` (or `snare clean`) and the flags that made "
+        "them, without --native-nftables",
+        where));
   return Status::Fail(fmt::format(
       "{}; nftables rules next to them would be a second capture rule set on every packet. Rerun "
       "with --reconcile to move to nftables (removes istio's earlier rules only, all or nothing), "
       "or remove them first with `snare clean` and the old flags, without --native-nftables",
       where));
+}
+
+// Sidecar and ambient tables in one namespace would capture the same traffic twice.
+Status refuse_other(const Plan& plan, const NftRead& st) {
+  const bool ambient = plan.rule_set != RuleSet::sidecar;
+  return Status::Fail(fmt::format(
+      "this network namespace holds istio's {} nftables tables ({}); {} rules next to them would "
+      "capture the same traffic twice. Remove them first (`snare {}clean --native-nftables`)",
+      ambient ? "sidecar" : "ambient", fmt::join(st.other, ", "), ambient ? "ambient" : "sidecar",
+      ambient ? "" : "ambient "));
+}
+
+std::string tables_label(const Plan& plan) {
+  return plan.rule_set == RuleSet::sidecar ? "inet/istio-proxy-*" : "inet/istio-ambient-*";
 }
 
 size_t rule_count(const Plan& plan) {
@@ -166,10 +194,12 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   auto t = Clock::now();
   NftRead st;
   LegacyState legacy;
-  if (Status s = read_istio_tables(*env.nft, st); !s.ok()) return s;
+  if (Status s = read_istio_tables(*env.nft, plan.rule_set, st); !s.ok()) return s;
   if (Status s = read_legacy(*env.nft, env.legacy, legacy); !s.ok()) return s;
   rep.read_ms = ms_since(t);
-  if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile) return refuse_legacy(legacy);
+  if (!st.other.empty()) return refuse_other(plan, st);
+  if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile)
+    return refuse_legacy(plan, legacy);
   t = Clock::now();
   // Why only with tables there: the kernel form of thousands of rules costs more than reading
   // them, and against no istio table at all the answer is known.
@@ -201,7 +231,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     if (!s.ok())
       return Status::Fail("nftables transaction: " + s.error +
                           (nft_done ? restore_nft(*env.nft, before, plan, rep) : ""));
-    rep.committed.push_back("inet/istio-proxy-*");
+    rep.committed.push_back(tables_label(plan));
     rep.rules = rule_count(plan);
   }
   rep.changed = nft_done;
@@ -233,7 +263,7 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
   std::vector<std::string> names, present;
   std::map<std::string, uint32_t> flags;
   if (Status s = env.nft->inet_tables(names, flags); !s.ok()) return s;
-  for (const std::string& n : istio_nft_tables())
+  for (const std::string& n : istio_nft_tables(plan.rule_set))
     if (std::find(names.begin(), names.end(), n) != names.end()) present.push_back(n);
   XtIstio xt;  // istio's iptables-nft chains capture too: clean takes them in the same transaction
   if (Status s = read_xt_istio(*env.nft, xt); !s.ok()) return s;
@@ -243,7 +273,7 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
     bool committed = false;
     if (Status s = env.nft->run(delete_tables(present) + xt.removal, committed); !s.ok())
       return Status::Fail("nftables transaction: " + s.error);
-    rep.committed.push_back("inet/istio-proxy-*");
+    rep.committed.push_back(tables_label(plan));
     rep.changed = true;
   }
   rep.commit_ms = ms_since(t);
@@ -257,7 +287,7 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
                     std::string& error) {
   NftRead st;
   LegacyState legacy;
-  Status s = read_istio_tables(*env.nft, st);
+  Status s = read_istio_tables(*env.nft, plan.rule_set, st);
   if (s.ok()) s = read_legacy(*env.nft, env.legacy, legacy);
   if (s.ok()) {
     diff += diff_nft_forms(st.current, nft_expected_form(plan));

@@ -13,10 +13,25 @@ namespace {
 
 const char* ip_cmd(Family f) { return f == Family::v4 ? "ip" : "ip -6"; }
 
+// `fwmark 0x539 lookup 133`, `fwmark 0x111/0xfff pref 32764 lookup 100`: as `ip rule` takes it.
+std::string rule_text(const TproxyRoute& r) {
+  std::string mark = r.mask == 0xffffffffU ? fmt::format("{:#x}", r.mark)
+                                           : fmt::format("{:#x}/{:#x}", r.mark, r.mask);
+  return r.priority ? fmt::format("fwmark {} pref {} lookup {}", mark, r.priority, r.table)
+                    : fmt::format("fwmark {} lookup {}", mark, r.table);
+}
+
 bool contains(const std::vector<std::pair<Family, TproxyRoute>>& v, Family f,
               const TproxyRoute& r) {
   return std::find(v.begin(), v.end(), std::make_pair(f, r)) != v.end();
 }
+
+// ambient's routing (istio-cni's constants): what ztunnel delivers carries mark 0x111 and stays
+// local through table 100, at a fixed priority.
+constexpr TproxyRoute kAmbientRoute{0x111, 100, 0xfff, 32764, true};
+
+// ::6 on lo is the sidecar's inbound passthrough source; ambient has none.
+bool needs_passthrough(const Plan& plan) { return plan.ipv6 && plan.rule_set == RuleSet::sidecar; }
 
 }  // namespace
 
@@ -32,6 +47,10 @@ bool RouteChanges::any() const {
 
 std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, const Plan& plan) {
   std::vector<std::pair<Family, TproxyRoute>> out;
+  if (plan.rule_set == RuleSet::ambient) {
+    for (Family f : plan_families(plan)) out.emplace_back(f, kAmbientRoute);
+    return out;
+  }
   if (!plan_needs_tproxy_routes(cfg)) return out;
   for (Family f : plan_families(plan))
     out.emplace_back(f, TproxyRoute{cfg.tproxy_mark_value, cfg.tproxy_route_table_value});
@@ -40,6 +59,8 @@ std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, con
 
 Status stale_routes(const Config& cfg, const Plan& plan, RouteOps& routes,
                     std::vector<std::pair<Family, TproxyRoute>>& out) {
+  // Earlier TPROXY routes are the sidecar's state: an ambient run leaves them to it.
+  if (plan.rule_set != RuleSet::sidecar) return Status::Ok();
   const auto needed = needed_routes(cfg, plan);
   for (Family f : {Family::v4, Family::v6}) {
     std::vector<TproxyRoute> found;
@@ -54,11 +75,13 @@ Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool
                      RouteChanges& ch) {
   for (const auto& [f, r] : needed_routes(cfg, plan)) {
     RouteChanges::Added& a = ch.added.emplace_back(RouteChanges::Added{f, r, {}});
-    Status s = routes.add_tproxy_routes(f, r.mark, r.table, a.parts);
+    Status s = routes.add_tproxy_routes(f, r, a.parts);
     if (!s.ok())
-      return Status::Fail(fmt::format("TPROXY routes ({}): {}", family_name(f), s.error));
+      return Status::Fail(fmt::format("{} routes ({}): {}",
+                                      plan.rule_set == RuleSet::sidecar ? "TPROXY" : "ambient",
+                                      family_name(f), s.error));
   }
-  if (plan.ipv6) {
+  if (needs_passthrough(plan)) {
     Status s = routes.add_passthrough_addr(ch.passthrough_added);
     if (!s.ok()) return Status::Fail(fmt::format("::6/128 on lo: {}", s.error));
   }
@@ -66,7 +89,7 @@ Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool
   std::vector<std::pair<Family, TproxyRoute>> stale;
   if (Status s = stale_routes(cfg, plan, routes, stale); !s.ok()) return s;
   for (const auto& [f, r] : stale) {
-    if (Status s = routes.del_tproxy_routes(f, r.mark, r.table, {true, true}); !s.ok())
+    if (Status s = routes.del_tproxy_routes(f, r, {true, true}); !s.ok())
       return Status::Fail(
           fmt::format("removing earlier TPROXY routes ({}): {}", family_name(f), s.error));
     ch.removed.emplace_back(f, r);
@@ -77,13 +100,12 @@ Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool
 void undo_routes(RouteOps& routes, const RouteChanges& ch) {
   for (const auto& [f, r] : ch.removed) {
     RouteOps::Added ignored;
-    if (Status s = routes.add_tproxy_routes(f, r.mark, r.table, ignored); !s.ok())
+    if (Status s = routes.add_tproxy_routes(f, r, ignored); !s.ok())
       log_warn("putting back the earlier {} TPROXY routes: {}", family_name(f), s.error);
   }
   for (const RouteChanges::Added& a : ch.added)
     if (a.parts.rule || a.parts.route)
-      if (Status s = routes.del_tproxy_routes(a.family, a.route.mark, a.route.table, a.parts);
-          !s.ok())
+      if (Status s = routes.del_tproxy_routes(a.family, a.route, a.parts); !s.ok())
         log_warn("undoing the {} TPROXY routes: {}", family_name(a.family), s.error);
   if (ch.passthrough_added)
     if (Status s = routes.del_passthrough_addr(); !s.ok())
@@ -98,14 +120,14 @@ Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, Rout
   for (const auto& [f, r] : gone) {
     // Only what is there: a cleanup with nothing to remove reports no change.
     RouteOps::Added present;
-    if (Status s = routes.query_tproxy_routes(f, r.mark, r.table, present); !s.ok()) return s;
+    if (Status s = routes.query_tproxy_routes(f, r, present); !s.ok()) return s;
     if (!present.rule && !present.route) continue;
-    if (Status s = routes.del_tproxy_routes(f, r.mark, r.table, present); !s.ok())
+    if (Status s = routes.del_tproxy_routes(f, r, present); !s.ok())
       note(fmt::format("remove TPROXY routes ({}): {}", family_name(f), s.error));
     else
       ch.removed.emplace_back(f, r);
   }
-  if (plan.ipv6)
+  if (needs_passthrough(plan))
     if (Status s = routes.del_passthrough_addr(); !s.ok())
       note(fmt::format("remove ::6/128 from lo: {}", s.error));
   if (!errors.empty()) return Status::Fail(errors);
@@ -142,9 +164,8 @@ Status cleanup_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes
 Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::string& diff) {
   for (const auto& [f, r] : needed_routes(cfg, plan)) {
     RouteOps::Added present;
-    if (Status s = routes.query_tproxy_routes(f, r.mark, r.table, present); !s.ok()) return s;
-    if (!present.rule)
-      diff += fmt::format("+{} rule fwmark {:#x} lookup {}\n", ip_cmd(f), r.mark, r.table);
+    if (Status s = routes.query_tproxy_routes(f, r, present); !s.ok()) return s;
+    if (!present.rule) diff += fmt::format("+{} rule {}\n", ip_cmd(f), rule_text(r));
     if (!present.route)
       diff += fmt::format("+{} route local default dev lo table {}\n", ip_cmd(f), r.table);
   }
@@ -154,7 +175,7 @@ Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::
     diff += fmt::format(
         "-{0} rule fwmark {1:#x} lookup {2}\n-{0} route local default dev lo table {2}\n",
         ip_cmd(f), r.mark, r.table);
-  if (plan.ipv6) {
+  if (needs_passthrough(plan)) {
     bool present = false;
     if (Status s = routes.query_passthrough_addr(present); !s.ok()) return s;
     if (!present) diff += "+ip -6 addr ::6/128 dev lo\n";

@@ -23,6 +23,16 @@ bool dns_capture_effective(const Config& cfg) {
 
 Plan build_plan(const Config& cfg) {
   build::Emitter e(cfg.native_nftables ? Dialect::nftables : Dialect::iptables, cfg.ipv6_enabled);
+  // istio-cni's ambient programs take none of the sidecar's steps.
+  if (cfg.command != Command::sidecar) {
+    const bool host = cfg.command == Command::ambient_host;
+    e.set_rule_set(host ? RuleSet::ambient_host : RuleSet::ambient);
+    if (host)
+      build::ambient_host(cfg, e);
+    else
+      build::ambient_inpod(cfg, e);
+    return e.take();
+  }
   // istio's fixed rules (under 100) plus those per listed value: no reallocation on the way,
   // and little to spare when a list runs to thousands.
   const size_t nics = cfg.reroute_interfaces.size();

@@ -25,6 +25,7 @@ inline Match dst(std::string cidr, bool inv = false) {
 }
 inline Match in_if(std::string n) { return IfaceMatch{false, false, std::move(n)}; }
 inline Match out_if(std::string n) { return IfaceMatch{true, false, std::move(n)}; }
+inline Match out_if_inv(std::string n) { return IfaceMatch{true, true, std::move(n)}; }
 inline Match proto(const char* p) { return ProtoMatch{p}; }
 inline Match dport(const char* p, std::string port, bool inv = false) {
   return PortMatch{p, false, inv, std::move(port)};
@@ -65,6 +66,7 @@ class Emitter {
   Emitter(Dialect dialect, bool ipv6);
 
   bool nftables() const { return plan_.dialect == Dialect::nftables; }
+  void set_rule_set(RuleSet r) { plan_.rule_set = r; }
   bool ipv6() const { return plan_.ipv6; }
   // The matches for this dialect: istio's nftables code writes some rules with another token
   // order, or without the `meta l4proto` its iptables code has as `-p`, or with one more.
@@ -119,5 +121,7 @@ void dns_capture(const Config& cfg, Emitter& e);                 // dns.cpp
 void outbound_capture(const Config& cfg, Emitter& e);            // outbound.cpp
 void tproxy_marks(const Config& cfg, Emitter& e);                // tproxy.cpp
 void tproxy_divert(const Config& cfg, Emitter& e);               // tproxy.cpp
+void ambient_inpod(const Config& cfg, Emitter& e);               // ambient.cpp
+void ambient_host(const Config& cfg, Emitter& e);                // ambient.cpp
 
 }  // namespace snare::build

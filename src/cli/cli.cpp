@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "build_info.h"
 #include "builder/builder.h"
+#include "config/ambient_flags.h"
 #include "config/fill_config.h"
 #include "config/flags.h"
 #include "config/host_facts.h"
@@ -31,6 +32,8 @@ const char* kUsage =
     "iptables-nft chains)\n"
     "       snare verify [FLAGS]             compare the live rules with these flags (0 same, 1 "
     "drift, 2 trouble)\n"
+    "       snare ambient [clean|verify] [FLAGS]  ambient mode's in-pod redirection to ztunnel\n"
+    "       snare ambient-host [FLAGS]       ambient mode's node-side probe SNAT (--dry-run)\n"
     "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"
     "       snare cni [print-flags|install]  istio-cni's plugin (snare-cni; `snare cni --help`)\n"
     "       snare version                    print version, git revision, libiptc, libnl, "
@@ -49,13 +52,12 @@ int print_version(const Commands& cmds) {
   return 0;
 }
 
-// Flags and environment into a Config. -1: go on; otherwise the exit code.
-int parse_config(const std::vector<std::string>& args, const std::string& command,
-                 const EnvLookup& env, const Commands& cmds, Config& cfg,
-                 std::vector<std::string>& warnings) {
-  RawFlags raw;
-  if (Status s = parse_flags(args, env, command, raw); !s.ok()) {
-    error_line(s.error);
+// The raw flags of either table into a Config: --help, --version, or the first error. -1: go on;
+// otherwise the exit code.
+template <typename Raw, typename Make>
+int finish_config(Status parsed, const Raw& raw, const Commands& cmds, Make make, Config& cfg) {
+  if (!parsed.ok()) {
+    error_line(parsed.error);
     return 2;
   }
   if (raw.help) {
@@ -63,12 +65,28 @@ int parse_config(const std::vector<std::string>& args, const std::string& comman
     return 0;
   }
   if (raw.version) return print_version(cmds);
-  if (Status s = make_config(raw, cfg, warnings); !s.ok()) {
+  if (Status s = make(); !s.ok()) {
     error_line(s.error);
     return 2;
   }
   log_configure(cfg.log_level, cfg.log_as_json);
   return -1;
+}
+
+// Flags and environment into a Config, with the flag table of `kind`'s command.
+int parse_config(Command kind, const std::vector<std::string>& args, const std::string& command,
+                 const EnvLookup& env, const Commands& cmds, Config& cfg,
+                 std::vector<std::string>& warnings) {
+  if (kind != Command::sidecar) {
+    AmbientRawFlags raw;
+    Status s = parse_ambient_flags(kind, args, env, command, raw);
+    return finish_config(
+        s, raw, cmds, [&] { return make_ambient_config(kind, raw, cfg); }, cfg);
+  }
+  RawFlags raw;
+  Status s = parse_flags(args, env, command, raw);
+  return finish_config(
+      s, raw, cmds, [&] { return make_config(raw, cfg, warnings); }, cfg);
 }
 
 // Enters the pod's namespace first: IPv6 detection reads its addresses, and every libiptc or
@@ -109,14 +127,19 @@ int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmd
 }
 
 int run_rules(Verb verb, const std::string& command, const std::vector<std::string>& args,
-              const Commands& cmds, const EnvLookup& env = process_env()) {
+              const Commands& cmds, const EnvLookup& env = process_env(),
+              Command kind = Command::sidecar) {
   Config cfg;
   std::vector<std::string> warnings;
-  if (int rc = parse_config(args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
+  if (int rc = parse_config(kind, args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
   if (verb == Verb::apply && cfg.cleanup_only) verb = Verb::clean;
   if (int rc = enter_namespace(verb, cfg, warnings); rc >= 0) return rc;
   HostFacts& host = real_host_facts();
-  if (Status s = fill_config(cfg, host, env, warnings); !s.ok()) {
+  // What the flags leave open comes from the host: istio-iptables' environment, resolv.conf
+  // and addresses for the sidecar; kubelet's UID for ambient-host's nftables rule.
+  if (Status s = kind == Command::sidecar ? fill_config(cfg, host, env, warnings)
+                                          : fill_ambient_config(cfg, host);
+      !s.ok()) {
     error_line(s.error);
     return 2;
   }
@@ -143,6 +166,21 @@ int run_snare_cni(int argc, char** argv) {
   error_line(fmt::format("snare cni: cannot run {}: {} (install snare-cni next to snare)", path,
                          errno_text(errno)));
   return 1;
+}
+
+// `snare ambient [clean|verify] FLAGS`, `snare ambient-host FLAGS`.
+int run_ambient(const std::string& sub, std::vector<std::string> args, const Commands& cmds) {
+  args.erase(args.begin());
+  const Command kind = sub == "ambient" ? Command::ambient : Command::ambient_host;
+  Verb verb = Verb::apply;
+  std::string name = "snare " + sub;
+  const std::string word = args.empty() ? "" : args[0];
+  if (kind == Command::ambient && (word == "clean" || word == "verify")) {
+    verb = word == "clean" ? Verb::clean : Verb::verify;
+    name += " " + word;
+    args.erase(args.begin());
+  }
+  return run_rules(verb, name, args, cmds, process_env(), kind);
 }
 
 }  // namespace
@@ -180,6 +218,7 @@ int run_cli(int argc, char** argv, const Commands& cmds) {
     const Verb verb = sub == "clean" ? Verb::clean : sub == "verify" ? Verb::verify : Verb::apply;
     return run_rules(verb, "snare " + sub, args, cmds);
   }
+  if (sub == "ambient" || sub == "ambient-host") return run_ambient(sub, args, cmds);
   if (sub == "proxy") return cmds.proxy(argc - 1, argv + 1);
   if (sub == "cni") return run_snare_cni(argc - 1, argv + 1);
   if (sub == "version") return print_version(cmds);

@@ -17,6 +17,24 @@ namespace snare {
 enum class InterceptMode { redirect, tproxy };
 enum class Ipv6Mode { automatic, on, off };
 enum class OutputFormat { restore, save };
+// Which rule command a Config is for: `snare` (istio-iptables, the sidecar), `snare ambient`
+// (the in-pod redirection istio-cni's node agent writes) or `snare ambient-host` (its node-side
+// health-probe SNAT).
+enum class Command { sidecar, ambient, ambient_host };
+
+// The inputs of istio-cni's node agent that `snare ambient` / `snare ambient-host` take as flags.
+struct AmbientOptions {
+  bool dns_capture = true;                      // --dns-capture (istio's global RedirectDNS)
+  std::optional<bool> pod_dns_capture;          // --pod-dns-capture (the pod annotation); unset:
+                                                // follows dns_capture
+  bool bypass_inbound_capture = false;          // --bypass-inbound-capture (istio's ingress mode)
+  std::vector<std::string> virtual_interfaces;  // --reroute-virtual-interfaces
+  std::string probe_snat_v4 = "169.254.7.127";  // --probe-snat-ipv4, canonical text
+  std::string probe_snat_v6 = "fd16:9254:7127:1337:ffff:ffff:ffff:ffff";  // --probe-snat-ipv6
+  std::optional<uint32_t> kubelet_uid;  // --kubelet-uid (ambient-host, nftables: the rule's skuid)
+  // The DNS capture the pod gets: its own setting, else the global one.
+  bool dns_effective() const { return pod_dns_capture.value_or(dns_capture); }
+};
 
 // A UID or GID from a flag: its spelling (a number or a name, pasted into rules as istio does)
 // and its number (what the kernel gets). make_config fills the number of a numeric spelling,
@@ -28,6 +46,8 @@ struct OwnerId {
 };
 
 struct Config {
+  Command command = Command::sidecar;
+  AmbientOptions ambient;  // command ambient / ambient_host only
   // capture ports
   std::string proxy_port = "15001";            // -p
   std::string inbound_capture_port = "15006";  // -z

@@ -25,4 +25,13 @@ bool ipv6_from_addresses(const std::vector<std::string>& addrs, bool dual_stack,
 void parse_resolv_conf(const std::string& text, std::vector<std::string>& v4,
                        std::vector<std::string>& v6);
 
+// The ambient commands' part of istio's fill-in: `snare ambient-host --native-nftables` without
+// --kubelet-uid takes kubelet's UID the way istio-cni does (find_kubelet_uid on /proc).
+Status fill_ambient_config(Config& cfg, HostFacts& host);
+
+// istio-cni's kubelet UID lookup: the first process in `proc` (readdir order, ascending PIDs)
+// whose comm is exactly "kubelet" or "kubelite" and one of whose arguments contains "kubelet"
+// (any case); its real UID. nullopt when there is none.
+std::optional<uint32_t> find_kubelet_uid(HostFacts& host, const std::string& proc = "/proc");
+
 }  // namespace snare

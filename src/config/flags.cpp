@@ -104,7 +104,9 @@ std::string help_text(const std::string& command) {
       "  -h, --help                                print this help and exit\n"
       "      --version                             print the version and exit\n\n"
       "Subcommands: snare [istio-iptables] FLAGS (apply), snare clean FLAGS, snare verify FLAGS,\n"
-      "snare proxy [--help], snare version. Precedence: flag > alias env > env > default.\n"
+      "snare ambient [clean|verify] FLAGS, snare ambient-host FLAGS (istio's ambient mode; each\n"
+      "has its own --help), snare proxy [--help], snare version. Precedence: flag > alias env >\n"
+      "env > default.\n"
       "See README.md for every flag, exit codes and istio compatibility.\n",
       command, command, options_help(option_specs(), extra));
 }

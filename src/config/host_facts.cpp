@@ -2,6 +2,7 @@
 #include "config/host_facts.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <grp.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -48,6 +49,17 @@ class RealHostFacts : public HostFacts {
       out.push_back(text);
     }
     freeifaddrs(list);
+    return out;
+  }
+  std::vector<std::string> list_dir(const std::string& path) override {
+    std::vector<std::string> out;
+    DIR* d = opendir(path.c_str());
+    if (!d) return out;
+    while (const dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != "..") out.push_back(name);
+    }
+    closedir(d);
     return out;
   }
   std::optional<std::string> read_file(const std::string& path) override {

@@ -18,6 +18,8 @@ class HostFacts {
   // Addresses of the current network namespace's interfaces, in the kernel's order, as text.
   virtual std::vector<std::string> interface_addresses() = 0;
   virtual std::optional<std::string> read_file(const std::string& path) = 0;
+  // The entries of a directory in readdir order ("." and ".." left out); empty when unreadable.
+  virtual std::vector<std::string> list_dir(const std::string& path) = 0;
 };
 
 // The real one: getpwnam_r/getgrnam_r, getifaddrs, files.

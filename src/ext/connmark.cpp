@@ -40,18 +40,40 @@ bool Ext<ConnmarkMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
 }
 
 void Ext<ConnmarkTarget>::restore(const ConnmarkTarget& t, std::string& out) {
+  if (!t.set_mark.empty()) {
+    out += "-j CONNMARK --set-xmark ";
+    out += t.set_mark;
+    return;
+  }
   out += t.restore ? "-j CONNMARK --restore-mark" : "-j CONNMARK --save-mark";
+  if (t.masks_spelled) out += " --nfmask 0xffffffff --ctmask 0xffffffff";
 }
 
 void Ext<ConnmarkTarget>::save(const ConnmarkTarget& t, SaveContext&, std::string& out) {
-  restore(t, out);
+  if (!t.set_mark.empty()) {
+    auto m = parse_mark(t.set_mark);
+    fmt::format_to(std::back_inserter(out), "-j CONNMARK --set-xmark {:#x}/{:#x}", m.value.value,
+                   m.value.mask);
+    return;
+  }
+  out += t.restore ? "-j CONNMARK --restore-mark" : "-j CONNMARK --save-mark";
   out += " --nfmask 0xffffffff --ctmask 0xffffffff";
 }
 
 Status Ext<ConnmarkTarget>::encode(const ConnmarkTarget& t, EntryWriter& w) {
   xt_connmark_tginfo2 info{};
-  info.mode = t.restore ? XT_CONNMARK_RESTORE : XT_CONNMARK_SAVE;
-  info.ctmask = info.nfmask = 0xffffffff;
+  if (!t.set_mark.empty()) {
+    // --set-xmark V/M: ctmark = (ctmark & ~M) ^ V. iptables' libxt_CONNMARK leaves nfmask at its
+    // all-ones default, unused in this mode but part of the entry's bytes.
+    auto mark = parse_mark(t.set_mark);
+    if (!mark.ok()) return Status::Fail(fmt::format("bad connmark '{}'", t.set_mark));
+    info.mode = XT_CONNMARK_SET;
+    info.ctmark = mark.value.value, info.ctmask = mark.value.mask;
+    info.nfmask = 0xffffffff;
+  } else {
+    info.mode = t.restore ? XT_CONNMARK_RESTORE : XT_CONNMARK_SAVE;
+    info.ctmask = info.nfmask = 0xffffffff;
+  }
   std::memcpy(w.add_target("CONNMARK", 2, sizeof info), &info, sizeof info);
   return Status::Ok();
 }
@@ -60,6 +82,10 @@ bool Ext<ConnmarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   if (xt.size < sizeof(xt_connmark_tginfo2)) return false;
   xt_connmark_tginfo2 c;
   std::memcpy(&c, xt.data, sizeof c);
+  if (c.mode == XT_CONNMARK_SET && c.nfmask == 0xffffffff && c.shift_bits == 0) {
+    d.rule.target = ConnmarkTarget{false, format_mark(c.ctmark, c.ctmask)};
+    return true;
+  }
   if ((c.mode != XT_CONNMARK_SAVE && c.mode != XT_CONNMARK_RESTORE) || c.ctmask != 0xffffffff ||
       c.nfmask != 0xffffffff || c.shift_bits)
     return false;
@@ -67,23 +93,47 @@ bool Ext<ConnmarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   return true;
 }
 
-// nftables: `ct mark 1337`.
+// nftables: `ct mark 1337`; with a mask `ct mark and 0xfff == 0x111`.
 void Ext<ConnmarkMatch>::nft(const ConnmarkMatch& m, const NftContext&, std::string& out) {
-  out += "ct mark ";
-  out += m.mark;
+  const size_t slash = m.mark.find('/');
+  if (slash == std::string::npos) {
+    out += "ct mark ";
+    out += m.mark;
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "ct mark and {} == {}", m.mark.substr(slash + 1),
+                 m.mark.substr(0, slash));
 }
 
 void Ext<ConnmarkMatch>::nft_expr(const ConnmarkMatch& m, const NftContext&, Json& out) {
-  out.push_back(nft::match(false, nft::ct("mark"), nft::number(m.mark)));
+  out.push_back(nft::match(false, nft::masked(nft::ct("mark"), m.mark),
+                           nft::number(m.mark.substr(0, m.mark.find('/')))));
 }
 
-// nftables: `counter ct mark set mark` (save), `counter meta mark set ct mark` (restore).
+// nftables: `counter ct mark set mark` (save), `counter meta mark set ct mark` (restore), and
+// --set-xmark V/M as istio's ambient rule writes it: `ct mark set ct mark & ~M |  V` (two spaces).
 void Ext<ConnmarkTarget>::nft(const ConnmarkTarget& t, const NftContext&, std::string& out) {
+  if (!t.set_mark.empty()) {
+    auto m = parse_mark(t.set_mark);
+    fmt::format_to(std::back_inserter(out), "counter ct mark set ct mark & {:#010x} |  {:#x}",
+                   ~m.value.mask, m.value.value);
+    return;
+  }
   out += t.restore ? "counter meta mark set ct mark" : "counter ct mark set mark";
 }
 
 void Ext<ConnmarkTarget>::nft_expr(const ConnmarkTarget& t, const NftContext&, Json& out) {
   out.push_back(nft::counter());
+  if (!t.set_mark.empty()) {
+    // The kernel keeps the value's bits in the and-mask: `& 0xfffff111 | 0x111`.
+    auto m = parse_mark(t.set_mark);
+    const uint32_t keep = ~m.value.mask | m.value.value;
+    Json kept = Json::object(), value = Json::object();
+    kept["&"] = Json::array({nft::ct("mark"), keep});
+    value["|"] = Json::array({std::move(kept), m.value.value});
+    out.push_back(nft::mangle(nft::ct("mark"), std::move(value)));
+    return;
+  }
   out.push_back(t.restore ? nft::mangle(nft::meta("mark"), nft::ct("mark"))
                           : nft::mangle(nft::ct("mark"), nft::meta("mark")));
 }

@@ -10,7 +10,8 @@
 //   nft(const T&, const NftContext&, std::string&)  istio's nftables spelling (knftables text)
 //   nft_expr(const T&, const NftContext&, Json&)     the expressions `nft -j list` shows for it
 //   matches:  slot(const T&) -> SaveSlot        where it sits in an entry; a match read from the
-//             entry header has kXt{} and from_header(Family, const EntryHeader&, DecodedRule&)
+//             entry header has kXt{} and from_header(Family, const EntryHeader&, DecodedRule&);
+//             one read by another alternative's decoder has kXt{} and `using DecodedBy = U`
 //   targets:  entered_chain(const T&) -> const std::string*   the user chain it enters (`-j X`
 //             and a goto do), nullptr for a verdict or an action
 //
@@ -137,12 +138,22 @@ concept HasHeaderDecoder =
   { E::from_header(f, h, out) } -> std::same_as<void>;
 };
 
+// A match read back by another alternative's decoder, from that alternative's kernel extension
+// (the tcp match without a port, read by the port match's decoder): kXt{} and `using DecodedBy =
+// U`, where U's extension lists the kernel extension. Said explicitly, so that an empty kXt is
+// never an oversight.
+template <typename E>
+concept HasSharedDecoder =
+    std::same_as<std::remove_cvref_t<decltype(E::kXt)>, std::array<XtDecoder, 0>> && requires {
+  typename E::DecodedBy;
+} && HasDecoder<Ext<typename E::DecodedBy>>;
+
 // Every form a match's and a target's extension has.
 template <typename T>
 concept MatchExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
     HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> &&
-    (HasDecoder<Ext<T>> || HasHeaderDecoder<Ext<T>>);
+    (HasDecoder<Ext<T>> || HasHeaderDecoder<Ext<T>> || HasSharedDecoder<Ext<T>>);
 
 template <typename T>
 concept TargetExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&

@@ -16,6 +16,8 @@
 #include "ext/multiport.h"
 #include "ext/nft_json.h"
 #include "ext/owner.h"
+#include "ext/set.h"
+#include "ext/snat.h"
 #include "ext/targets.h"
 #include "ext/tcpudp.h"
 
@@ -49,9 +51,10 @@ struct FormsOf {
   static_assert(!Specialized<E> || !kMatch || HasSaveSlot<E, T>,
                 "the match's Ext<T> lacks slot(const T&) -> SaveSlot");
   static_assert(
-      !Specialized<E> || !kMatch || HasDecoder<E> || HasHeaderDecoder<E>,
+      !Specialized<E> || !kMatch || HasDecoder<E> || HasHeaderDecoder<E> || HasSharedDecoder<E>,
       "the match's Ext<T> needs kXt (its kernel extensions, with decode) or, read from "
-      "the entry header, kXt{} and from_header(Family, const EntryHeader&, DecodedRule&)");
+      "the entry header, kXt{} and from_header(Family, const EntryHeader&, DecodedRule&), or, "
+      "read by another alternative's decoder, kXt{} and `using DecodedBy = ThatAlternative;`");
   static_assert(!Specialized<E> || kMatch || HasEnteredChain<E, T>,
                 "the target's Ext<T> lacks entered_chain(const T&) -> const std::string*");
   static_assert(!Specialized<E> || kMatch || HasDecoder<E>,

@@ -55,7 +55,10 @@ void Ext<AddrMatch>::save(const AddrMatch& m, SaveContext& ctx, std::string& out
 }
 
 Status Ext<AddrMatch>::encode(const AddrMatch& m, EntryWriter& w) {
-  auto p = parse_prefix(m.cidr);
+  // A bare address (istio's ambient probe rules: `-s 169.254.7.127`) is the full-length prefix,
+  // as iptables takes it.
+  const bool bare = m.cidr.find('/') == std::string::npos;
+  auto p = parse_prefix(bare ? m.cidr + (w.family() == Family::v4 ? "/32" : "/128") : m.cidr);
   if (!p.ok() || p.value.addr.v6 != (w.family() == Family::v6))
     return Status::Fail(fmt::format("bad {} address '{}'", family_name(w.family()), m.cidr));
   unsigned char mask[16] = {};

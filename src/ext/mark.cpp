@@ -77,13 +77,24 @@ bool Ext<MarkTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   return true;
 }
 
-// nftables: `mark 1337`, `mark != 1338`.
+// nftables: `mark 1337`, `mark != 1338`; with a mask, one of the spellings of istio's ambient
+// rules: `mark and 0xfff != 0x539`, `meta mark and ...`, `meta mark & ...`, `mark and 0xfff  !=`.
 void Ext<MarkMatch>::nft(const MarkMatch& m, const NftContext&, std::string& out) {
-  fmt::format_to(std::back_inserter(out), "mark{} {}", m.invert ? " !=" : "", m.mark);
+  const size_t slash = m.mark.find('/');
+  if (slash == std::string::npos)
+    return (void)fmt::format_to(std::back_inserter(out), "mark{} {}", m.invert ? " !=" : "",
+                                m.mark);
+  const bool meta =
+      m.nft == NftMaskSpelling::meta_mark_and || m.nft == NftMaskSpelling::meta_mark_amp;
+  fmt::format_to(std::back_inserter(out), "{}mark {} {}{}{} {}", meta ? "meta " : "",
+                 m.nft == NftMaskSpelling::meta_mark_amp ? "&" : "and", m.mark.substr(slash + 1),
+                 m.nft == NftMaskSpelling::mark_and_wide ? "  " : " ",
+                 m.invert ? "!=" : "==", m.mark.substr(0, slash));
 }
 
 void Ext<MarkMatch>::nft_expr(const MarkMatch& m, const NftContext&, Json& out) {
-  out.push_back(nft::match(m.invert, nft::meta("mark"), nft::number(m.mark)));
+  out.push_back(nft::match(m.invert, nft::masked(nft::meta("mark"), m.mark),
+                           nft::number(m.mark.substr(0, m.mark.find('/')))));
 }
 
 // nftables: `counter meta mark set 1338`.

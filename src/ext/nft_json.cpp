@@ -27,6 +27,14 @@ Json mangle(Json key, Json value) {
   return {{"mangle", {{"key", std::move(key)}, {"value", std::move(value)}}}};
 }
 
+Json masked(Json key, const std::string& mark) {
+  const size_t slash = mark.find('/');
+  if (slash == std::string::npos) return key;
+  Json out = Json::object();
+  out["&"] = Json::array({std::move(key), number(mark.substr(slash + 1))});
+  return out;
+}
+
 Json number(const std::string& text) {
   if (auto n = parse_u32(text); n.ok()) return n.value;
   return text;

@@ -17,6 +17,8 @@ Json payload(const std::string& proto, const char* field);  // {"payload": {...}
 Json match(bool invert, Json left, Json right);
 Json counter();                     // {"counter": {"packets": 0, "bytes": 0}}
 Json mangle(Json key, Json value);  // `KEY set VALUE`
+// `KEY and MASK` ({"&": [key, mask]}) for a mark written "V/M"; the key alone without a mask.
+Json masked(Json key, const std::string& mark);
 // A number as istio writes it ("15001", "0x539"); the text itself when it is not one (a name
 // nft would resolve), so that the comparison shows it.
 Json number(const std::string& text);

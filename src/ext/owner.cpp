@@ -50,7 +50,38 @@ bool Ext<OwnerMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
     d.rule.matches.push_back(OwnerMatch{true, o.invert != 0, std::to_string(o.gid_min), o.gid_min});
     return true;
   }
+  if (o.match == XT_OWNER_SOCKET && o.invert == 0) {
+    d.rule.matches.push_back(SocketOwnerMatch{});
+    return true;
+  }
   return false;
+}
+
+void Ext<SocketOwnerMatch>::restore(const SocketOwnerMatch&, std::string& out) {
+  out += "-m owner --socket-exists";
+}
+
+void Ext<SocketOwnerMatch>::save(const SocketOwnerMatch& m, SaveContext&, std::string& out) {
+  restore(m, out);
+}
+
+Status Ext<SocketOwnerMatch>::encode(const SocketOwnerMatch&, EntryWriter& w) {
+  xt_owner_match_info info{};
+  info.match = XT_OWNER_SOCKET;
+  std::memcpy(w.add_match("owner", 1, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+// nftables has no --socket-exists (istio's nftables host rule tests `skuid` instead); the closest
+// test is that the packet has an owning socket with any UID.
+void Ext<SocketOwnerMatch>::nft(const SocketOwnerMatch&, const NftContext&, std::string& out) {
+  out += "meta skuid 0-4294967295";
+}
+
+void Ext<SocketOwnerMatch>::nft_expr(const SocketOwnerMatch&, const NftContext&, Json& out) {
+  Json range = Json::object();
+  range["range"] = Json::array({0, 4294967295u});
+  out.push_back(nft::match(false, nft::meta("skuid"), std::move(range)));
 }
 
 // nftables: `skuid 1337`, `skgid != java` (nft resolves names), `meta skuid` in istio's raw rules.

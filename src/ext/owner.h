@@ -1,4 +1,5 @@
-// The owner match: `-m owner [!] --uid-owner X` / `--gid-owner X` (xt_owner, revision 1).
+// The owner match: `-m owner [!] --uid-owner X` / `--gid-owner X` / `--socket-exists` (xt_owner,
+// revision 1).
 #pragma once
 
 #include "ext/ext.h"
@@ -15,6 +16,20 @@ struct Ext<OwnerMatch> {
   static Status encode(const OwnerMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"owner", 1, &decode}}};
+};
+
+// `-m owner --socket-exists`: the same kernel match, so OwnerMatch's decoder reads it back.
+template <>
+struct Ext<SocketOwnerMatch> {
+  static void restore(const SocketOwnerMatch& m, std::string& out);
+  static void nft(const SocketOwnerMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const SocketOwnerMatch& m, const NftContext& ctx, Json& out);
+  static void save(const SocketOwnerMatch& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const SocketOwnerMatch&) { return SaveSlot::xt_match; }
+  static Status encode(const SocketOwnerMatch& m, EntryWriter& w);
+  // A flag of the owner match: read back by Ext<OwnerMatch>::decode, from the same extension.
+  using DecodedBy = OwnerMatch;
+  static constexpr std::array<XtDecoder, 0> kXt{};
 };
 
 }  // namespace snare

@@ -160,10 +160,12 @@ bool Ext<CtZoneTarget>::decode(Family, const XtView& xt, DecodedRule& d) {
   return !(c.flags || c.ct_events || c.exp_events || c.helper[0] || c.timeout[0]);
 }
 
-// nftables: `counter jump istio-output`, `counter return` (every istio rule counts, first).
+// nftables: `counter jump istio-output`, `counter return` (every istio rule counts, first), but
+// `jump istio-output` in istio's ambient rules, whose jumps do not count.
 void Ext<JumpTarget>::nft(const JumpTarget& t, const NftContext&, std::string& out) {
-  out += "counter ";
-  if (is_verdict(t.chain)) {
+  const bool verdict = is_verdict(t.chain);
+  if (verdict || t.nft_counter) out += "counter ";
+  if (verdict) {
     for (char c : t.chain) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   } else {
     out += "jump ";
@@ -172,7 +174,7 @@ void Ext<JumpTarget>::nft(const JumpTarget& t, const NftContext&, std::string& o
 }
 
 void Ext<JumpTarget>::nft_expr(const JumpTarget& t, const NftContext&, Json& out) {
-  out.push_back(nft::counter());
+  if (is_verdict(t.chain) || t.nft_counter) out.push_back(nft::counter());
   if (t.chain == "RETURN")
     out.push_back({{"return", nullptr}});
   else if (t.chain == "ACCEPT")

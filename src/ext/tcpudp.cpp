@@ -96,8 +96,51 @@ bool Ext<PortMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
         PortMatch{xt.name, false, (inv & XT_TCP_INV_DSTPT) != 0, range_text(dpts[0], dpts[1])});
     any = true;
   }
-  // A bare `-m tcp` (or tcp flags) has no spelling in the model.
-  return !extra && any;
+  // A bare `-m tcp` is an L4Match; tcp flags or options have no spelling in the model.
+  if (!any && !extra) d.rule.matches.push_back(L4Match{std::string(xt.name)});
+  return !extra;
+}
+
+void Ext<L4Match>::restore(const L4Match& m, std::string& out) {
+  out += "-m ";
+  out += m.proto;
+}
+
+void Ext<L4Match>::save(const L4Match& m, SaveContext& ctx, std::string& out) {
+  restore(m, out);
+  // A port option right after it is part of this match: `-m udp --dport 53`.
+  ctx.open_l4 = m.proto == "tcp" ? "tcp" : "udp";
+}
+
+Status Ext<L4Match>::encode(const L4Match& m, EntryWriter& w) {
+  const uint16_t want = m.proto == "tcp" ? IPPROTO_TCP : m.proto == "udp" ? IPPROTO_UDP : 0;
+  if (want == 0 || w.proto() != want)
+    return Status::Fail(fmt::format("-m {} without -p {}", m.proto, m.proto));
+  if (w.find_match(m.proto)) return Status::Ok();  // a port option made it already
+  // Every port, as iptables leaves a tcp/udp match no option narrowed.
+  void* payload =
+      w.add_match(m.proto.c_str(), 0, want == IPPROTO_TCP ? sizeof(xt_tcp) : sizeof(xt_udp));
+  if (want == IPPROTO_TCP) {
+    xt_tcp t{};
+    t.spts[1] = t.dpts[1] = 0xffff;
+    std::memcpy(payload, &t, sizeof t);
+  } else {
+    xt_udp u{};
+    u.spts[1] = u.dpts[1] = 0xffff;
+    std::memcpy(payload, &u, sizeof u);
+  }
+  return Status::Ok();
+}
+
+// nftables: `meta l4proto tcp` (what a bare tcp match tests; istio's nftables rules never write
+// one, they have `meta l4proto` already).
+void Ext<L4Match>::nft(const L4Match& m, const NftContext&, std::string& out) {
+  out += "meta l4proto ";
+  out += m.proto;
+}
+
+void Ext<L4Match>::nft_expr(const L4Match& m, const NftContext&, Json& out) {
+  out.push_back(nft::match(false, nft::meta("l4proto"), m.proto));
 }
 
 // nftables: `tcp dport 15008`, `udp sport != 53`, ranges as `1000-2000`.

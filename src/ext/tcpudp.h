@@ -17,6 +17,21 @@ struct Ext<PortMatch> {
   static constexpr std::array<XtDecoder, 2> kXt{{{"tcp", 0, &decode}, {"udp", 0, &decode}}};
 };
 
+// A bare `-m tcp` / `-m udp`. The kernel holds it as the same tcp/udp match a port option makes
+// (with every port), so it has no decoder of its own: PortMatch's decoder returns it.
+template <>
+struct Ext<L4Match> {
+  static void restore(const L4Match& m, std::string& out);
+  static void nft(const L4Match& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const L4Match& m, const NftContext& ctx, Json& out);
+  static void save(const L4Match& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const L4Match&) { return SaveSlot::xt_match; }
+  static Status encode(const L4Match& m, EntryWriter& w);
+  // A tcp/udp match without a port option: read back by Ext<PortMatch>::decode.
+  using DecodedBy = PortMatch;
+  static constexpr std::array<XtDecoder, 0> kXt{};
+};
+
 // A port or range as iptables-save prints it: "080" -> "80", "1000:2000" stays.
 std::string port_text(const std::string& port);
 

@@ -13,6 +13,8 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 
+#include <fstream>
+
 #include "base/log.h"
 
 namespace snare {
@@ -52,8 +54,9 @@ bool cache_any(nl_cache* cache, Pred pred) {
 
 class NetlinkRouteOps final : public RouteOps {
  public:
-  Status add_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& created) override {
+  Status add_tproxy_routes(Family f, const TproxyRoute& want, Added& created) override {
     created = {};
+    const uint32_t table = want.table;
     Status s = connect();
     if (!s.ok()) return s;
     int lo = 0;
@@ -62,18 +65,19 @@ class NetlinkRouteOps final : public RouteOps {
     if (!s.ok()) return s;
 
     bool exists = false;
-    s = rule_exists(f, mark, table, exists);
+    s = rule_exists(f, want, exists);
     if (!s.ok()) return s;
     if (!exists) {
-      NlPtr<rtnl_rule> r(rule_template(f, mark, table));
+      NlPtr<rtnl_rule> r(rule_template(f, want));
       int err = rtnl_rule_add(sk_.get(), r.get(), NLM_F_EXCL);
       if (err < 0 && err != -NLE_EXIST) {
-        return Status::Fail(fmt::format("ip {} rule add fwmark {} lookup {}: {}", ip_flag(f), mark,
-                                        table, nl_text(err)));
+        return Status::Fail(
+            fmt::format("ip {} rule add {}: {}", ip_flag(f), rule_text(want), nl_text(err)));
       }
       created.rule = err == 0;
     }
 
+    if (skip_route(f, want)) return Status::Ok();
     if (f == Family::v6 && !lo_up) {
       // The kernel refuses an IPv6 route through a down device, and libnl only says "Unspecific
       // failure"; in a pod lo is always up, so this is a bare `ip netns add` namespace.
@@ -96,7 +100,8 @@ class NetlinkRouteOps final : public RouteOps {
     return Status::Ok();
   }
 
-  Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table, const Added& which) override {
+  Status del_tproxy_routes(Family f, const TproxyRoute& want, const Added& which) override {
+    const uint32_t table = want.table;
     Status s = connect();
     if (!s.ok()) return s;
     int lo = 0;
@@ -105,7 +110,7 @@ class NetlinkRouteOps final : public RouteOps {
     if (!s.ok()) return s;
 
     int err = 0;
-    if (which.route) {
+    if (which.route && !skip_route(f, want)) {
       NlPtr<rtnl_route> rt;
       s = route_template(f, table, lo, rt);
       if (!s.ok()) return s;
@@ -122,31 +127,33 @@ class NetlinkRouteOps final : public RouteOps {
 
     // One matching rule goes per call; duplicates from earlier `ip rule add` re-runs go too.
     for (int i = 0; i < kMaxRuleDeletes; ++i) {
-      NlPtr<rtnl_rule> r(rule_template(f, mark, table));
+      NlPtr<rtnl_rule> r(rule_template(f, want));
       err = rtnl_rule_delete(sk_.get(), r.get(), 0);
       if (err == -NLE_OBJ_NOTFOUND) break;
       if (err < 0) {
-        return Status::Fail(fmt::format("ip {} rule del fwmark {} lookup {}: {}", ip_flag(f), mark,
-                                        table, nl_text(err)));
+        return Status::Fail(
+            fmt::format("ip {} rule del {}: {}", ip_flag(f), rule_text(want), nl_text(err)));
       }
     }
     return Status::Ok();
   }
 
-  Status query_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& present) override {
+  Status query_tproxy_routes(Family f, const TproxyRoute& want, Added& present) override {
     present = {};
+    const uint32_t table = want.table;
     Status s = connect();
     if (!s.ok()) return s;
-    s = rule_exists(f, mark, table, present.rule);
+    s = rule_exists(f, want, present.rule);
     if (!s.ok()) return s;
     nl_cache* raw = nullptr;
     int err = rtnl_route_alloc_cache(sk_.get(), af(f), 0, &raw);
     NlPtr<nl_cache> cache(raw);
     if (err < 0) return Status::Fail(fmt::format("ip {} route list: {}", ip_flag(f), nl_text(err)));
-    present.route = cache_any<rtnl_route>(cache.get(), [&](rtnl_route* r) {
-      return rtnl_route_get_table(r) == table && rtnl_route_get_type(r) == RTN_LOCAL &&
-             prefix_empty(rtnl_route_get_dst(r));
-    });
+    present.route = skip_route(f, want) || cache_any<rtnl_route>(cache.get(), [&](rtnl_route* r) {
+                      return rtnl_route_get_table(r) == table &&
+                             rtnl_route_get_type(r) == RTN_LOCAL &&
+                             prefix_empty(rtnl_route_get_dst(r));
+                    });
     return Status::Ok();
   }
 
@@ -233,13 +240,32 @@ class NetlinkRouteOps final : public RouteOps {
     return Status::Ok();
   }
 
-  static rtnl_rule* rule_template(Family f, uint32_t mark, uint32_t table) {
+  static rtnl_rule* rule_template(Family f, const TproxyRoute& want) {
     rtnl_rule* r = rtnl_rule_alloc();
     rtnl_rule_set_family(r, af(f));
-    rtnl_rule_set_mark(r, mark);  // no FRA_FWMASK: the kernel uses 0xffffffff, like iproute2
-    rtnl_rule_set_table(r, table);
+    rtnl_rule_set_mark(r, want.mark);
+    // Without FRA_FWMASK the kernel uses 0xffffffff, like iproute2: only a narrower mask is sent.
+    if (want.mask != 0xffffffffU) rtnl_rule_set_mask(r, want.mask);
+    if (want.priority) rtnl_rule_set_prio(r, want.priority);
+    rtnl_rule_set_table(r, want.table);
     rtnl_rule_set_action(r, FR_ACT_TO_TBL);
     return r;
+  }
+
+  // istio-cni's rule for its IPv6 route: none when lo has IPv6 disabled in this namespace (read
+  // from the namespace's own /proc/sys/net; an unreadable value counts as enabled, as istio's).
+  static bool skip_route(Family f, const TproxyRoute& want) {
+    if (f != Family::v6 || !want.v6_route_needs_lo_ipv6) return false;
+    std::ifstream in("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
+    std::string v;
+    return in >> v && v == "1";
+  }
+
+  static std::string rule_text(const TproxyRoute& r) {
+    std::string mark = r.mask == 0xffffffffU ? fmt::format("{:#x}", r.mark)
+                                             : fmt::format("{:#x}/{:#x}", r.mark, r.mask);
+    return r.priority ? fmt::format("fwmark {} pref {} lookup {}", mark, r.priority, r.table)
+                      : fmt::format("fwmark {} lookup {}", mark, r.table);
   }
 
   Status alloc_caches(Family f, NlPtr<nl_cache>& rules, NlPtr<nl_cache>& routes) {
@@ -277,8 +303,9 @@ class NetlinkRouteOps final : public RouteOps {
     return count == 1 && istio;
   }
 
-  // An existing rule counts when it is exactly "from all fwmark <mark> lookup <table>".
-  Status rule_exists(Family f, uint32_t mark, uint32_t table, bool& exists) {
+  // An existing rule counts when it is exactly "from all fwmark <mark>[/<mask>] lookup <table>"
+  // (at the priority asked for, when one is).
+  Status rule_exists(Family f, const TproxyRoute& want, bool& exists) {
     exists = false;
     nl_cache* raw = nullptr;
     int err = rtnl_rule_alloc_cache(sk_.get(), af(f), &raw);
@@ -286,10 +313,11 @@ class NetlinkRouteOps final : public RouteOps {
     if (err < 0) return Status::Fail(fmt::format("ip {} rule list: {}", ip_flag(f), nl_text(err)));
     exists = cache_any<rtnl_rule>(cache.get(), [&](rtnl_rule* r) {
       return rtnl_rule_get_family(r) == af(f) && rtnl_rule_get_action(r) == FR_ACT_TO_TBL &&
-             rtnl_rule_get_table(r) == table && rtnl_rule_get_mark(r) == mark &&
-             rtnl_rule_get_mask(r) == 0xffffffffU && prefix_empty(rtnl_rule_get_src(r)) &&
-             prefix_empty(rtnl_rule_get_dst(r)) && rtnl_rule_get_iif(r) == nullptr &&
-             rtnl_rule_get_oif(r) == nullptr;
+             rtnl_rule_get_table(r) == want.table && rtnl_rule_get_mark(r) == want.mark &&
+             rtnl_rule_get_mask(r) == want.mask &&
+             (want.priority == 0 || rtnl_rule_get_prio(r) == want.priority) &&
+             prefix_empty(rtnl_rule_get_src(r)) && prefix_empty(rtnl_rule_get_dst(r)) &&
+             rtnl_rule_get_iif(r) == nullptr && rtnl_rule_get_oif(r) == nullptr;
     });
     return Status::Ok();
   }

@@ -82,10 +82,13 @@ std::vector<std::string> nft_table_flag_names(uint32_t flags) {
   return out;
 }
 
-const std::vector<std::string>& istio_nft_tables() {
-  static const std::vector<std::string> kNames = {
+const std::vector<std::string>& istio_nft_tables(RuleSet rs) {
+  static const std::vector<std::string> kSidecar = {
       nft_table_name(Table::nat), nft_table_name(Table::mangle), nft_table_name(Table::raw)};
-  return kNames;
+  static const std::vector<std::string> kAmbient = {nft_table_name(RuleSet::ambient, Table::nat),
+                                                    nft_table_name(RuleSet::ambient, Table::mangle),
+                                                    nft_table_name(RuleSet::ambient, Table::raw)};
+  return rs == RuleSet::sidecar ? kSidecar : kAmbient;
 }
 
 void normalize_nft_exprs(json& expr) {

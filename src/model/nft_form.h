@@ -65,7 +65,8 @@ std::string nft_form_json(const NftForm& form);
 // NFT_TABLE_F_* bits as nft names them (dormant, owner, persist, or the bit's number).
 std::vector<std::string> nft_table_flag_names(uint32_t flags);
 
-// The table names istio's nftables mode owns: istio-proxy-nat, -mangle, -raw.
-const std::vector<std::string>& istio_nft_tables();
+// The table names istio's nftables mode owns: istio-proxy-nat, -mangle, -raw; for ambient's
+// rule sets istio-cni's istio-ambient-nat, -mangle, -raw.
+const std::vector<std::string>& istio_nft_tables(RuleSet rule_set = RuleSet::sidecar);
 
 }  // namespace snare

@@ -10,15 +10,21 @@
 namespace snare {
 namespace {
 
-// istio's chain lists (tools/istio-nftables constants), per table, in the order it adds them.
-const std::vector<std::string>& chain_order(Table t) {
-  static const std::array<std::vector<std::string>, 3> kOrder = {{
+// istio's chain lists (the sidecar's istio-nftables constants, and istio-cni's for ambient), per
+// table, in the order it adds them.
+const std::vector<std::string>& chain_order(RuleSet rs, Table t) {
+  static const std::array<std::vector<std::string>, 3> kSidecar = {{
       {"prerouting", "output", "istio-inbound", "istio-redirect", "istio-in-redirect",
        "istio-output", "istio-output-dns"},
       {"prerouting", "output", "istio-divert", "istio-tproxy", "istio-inbound", "istio-drop"},
       {"prerouting", "output", "istio-inbound", "istio-output-dns"},
   }};
-  return kOrder[static_cast<size_t>(t)];
+  static const std::vector<std::string> kAmbient = {"prerouting", "output", "istio-prerouting",
+                                                    "istio-output"};
+  static const std::vector<std::string> kAmbientHost = {"postrouting"};
+  if (rs == RuleSet::ambient) return kAmbient;
+  if (rs == RuleSet::ambient_host) return kAmbientHost;
+  return kSidecar[static_cast<size_t>(t)];
 }
 
 // knftables prints named priorities as numbers (dstnat -100, mangle -150, raw -300).
@@ -27,6 +33,8 @@ const NftHook* hook_of(Table t, const std::string& chain) {
   static const NftHook kManglePre{"filter", "prerouting", -150},
       kMangleOut{"route", "output", -150};
   static const NftHook kRawPre{"filter", "prerouting", -300}, kRawOut{"filter", "output", -300};
+  static const NftHook kNatPost{"nat", "postrouting", 100};
+  if (t == Table::nat && chain == "postrouting") return &kNatPost;
   const bool pre = chain == "prerouting";
   if (!pre && chain != "output") return nullptr;
   switch (t) {
@@ -41,8 +49,8 @@ const NftHook* hook_of(Table t, const std::string& chain) {
 }
 
 // Orders the chains as istio adds them; a chain outside istio's list (none today) goes last.
-void sort_chains(Table t, std::vector<NftChain>& chains) {
-  const auto& order = chain_order(t);
+void sort_chains(RuleSet rs, Table t, std::vector<NftChain>& chains) {
+  const auto& order = chain_order(rs, t);
   auto rank = [&](const NftChain& c) {
     return std::find(order.begin(), order.end(), c.name) - order.begin();
   };
@@ -54,19 +62,42 @@ void sort_chains(Table t, std::vector<NftChain>& chains) {
 
 const std::vector<std::string>& nft_chain_order(const std::string& table_name) {
   static const std::vector<std::string> kNone;
-  for (Table t : kTables)
-    if (nft_table_name(t) == table_name) return chain_order(t);
+  for (RuleSet rs : {RuleSet::sidecar, RuleSet::ambient})
+    for (Table t : kTables)
+      if (nft_table_name(rs, t) == table_name) return chain_order(rs, t);
   return kNone;
 }
 
-std::string nft_table_name(Table table) { return std::string("istio-proxy-") + table_name(table); }
+std::string nft_table_name(Table table) { return nft_table_name(RuleSet::sidecar, table); }
+
+std::string nft_table_name(RuleSet rs, Table table) {
+  return std::string(rs == RuleSet::sidecar ? "istio-proxy-" : "istio-ambient-") +
+         table_name(table);
+}
+
+namespace {
+
+// istio-cni declares a chain that a rule jumps to even when it holds no rule (ambient's nat
+// istio-prerouting with inbound capture bypassed).
+void add_jump_targets(const Plan& plan, Table t, std::vector<NftChain>& chains) {
+  for (const Rule& r : plan.rules) {
+    const auto* j = std::get_if<JumpTarget>(&r.target);
+    if (r.table != t || !j || is_verdict(j->chain) || !nft_writes(plan, r)) continue;
+    const std::string name = nft::chain_name(j->chain);
+    if (std::none_of(chains.begin(), chains.end(),
+                     [&](const NftChain& c) { return c.name == name; }))
+      chains.push_back(NftChain{name, hook_of(t, name), {}});
+  }
+}
+
+}  // namespace
 
 bool nft_writes(const Plan& plan, const Rule& rule) { return rule.scope != Scope::v6 || plan.ipv6; }
 
 std::vector<NftTable> nft_layout(const Plan& plan) {
   std::vector<NftTable> out;
   for (Table t : kTables) {
-    NftTable table{t, nft_table_name(t), {}, {}};
+    NftTable table{t, nft_table_name(plan.rule_set, t), {}, {}};
     std::map<std::string, size_t> chain_at;  // name -> index in table.chains
     for (const Rule& r : plan.rules) {
       if (r.table != t || !nft_writes(plan, r)) continue;
@@ -82,7 +113,8 @@ std::vector<NftTable> nft_layout(const Plan& plan) {
       table.ops.push_back(op);
     }
     if (table.ops.empty()) continue;
-    sort_chains(t, table.chains);
+    if (plan.rule_set != RuleSet::sidecar) add_jump_targets(plan, t, table.chains);
+    sort_chains(plan.rule_set, t, table.chains);
     out.push_back(std::move(table));
   }
   return out;

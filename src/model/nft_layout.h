@@ -41,8 +41,10 @@ struct NftTable {
   std::vector<NftOp> ops;        // in plan order
 };
 
-// "istio-proxy-nat", "istio-proxy-mangle", "istio-proxy-raw".
+// "istio-proxy-nat", "istio-proxy-mangle", "istio-proxy-raw" (the sidecar's); ambient's
+// "istio-ambient-nat", ... (in-pod and host rules share istio-cni's tables).
 std::string nft_table_name(Table table);
+std::string nft_table_name(RuleSet rule_set, Table table);
 
 // Whether the nftables rule set holds `rule`: IPv6-only rules only with IPv6 on.
 bool nft_writes(const Plan& plan, const Rule& rule);

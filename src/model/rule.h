@@ -88,17 +88,42 @@ struct OwnerMatch {
   }
 };
 
-// `-m mark [!] --mark V` (nftables: `mark V`).
+// How istio's ambient nftables code spells a masked mark test (spelling only): `mark and 0xfff !=
+// 0x539` (nat), `meta mark and ...` (raw), `meta mark & ...` (mangle), and once, in the IPv4
+// inbound redirect, with two spaces before the operator.
+enum class NftMaskSpelling : uint8_t { mark_and, meta_mark_and, meta_mark_amp, mark_and_wide };
+
+// `-m mark [!] --mark V[/M]` (nftables: `mark V`, or with a mask `mark and M == V`).
 struct MarkMatch {
   bool invert = false;
-  std::string mark;  // decimal or 0x hex, as given
-  bool operator==(const MarkMatch&) const = default;
+  std::string mark;  // decimal or 0x hex, as given; "0x539/0xfff" with a mask
+  NftMaskSpelling nft = NftMaskSpelling::mark_and;  // spelling only, with a mask
+  bool operator==(const MarkMatch& o) const { return invert == o.invert && mark == o.mark; }
 };
 
-// `-m connmark --mark V` (nftables: `ct mark V`).
+// `-m connmark --mark V[/M]` (nftables: `ct mark V`, with a mask `ct mark and M == V`).
 struct ConnmarkMatch {
   std::string mark;
   bool operator==(const ConnmarkMatch&) const = default;
+};
+
+// `-m tcp` / `-m udp` with no option of its own (istio's ambient rules write `-p tcp -m tcp` and
+// `-m udp --dport 53`, where the port option follows in a PortMatch).
+struct L4Match {
+  std::string proto;  // "tcp" or "udp"
+  bool operator==(const L4Match&) const = default;
+};
+
+// `-m owner --socket-exists`: the packet belongs to a local socket (xt_owner, like OwnerMatch).
+struct SocketOwnerMatch {
+  bool operator==(const SocketOwnerMatch&) const = default;
+};
+
+// `-m set --match-set NAME src|dst` (nftables: `ip daddr @NAME`).
+struct SetMatch {
+  std::string name;
+  bool source = false;  // src when true, dst when false
+  bool operator==(const SetMatch&) const = default;
 };
 
 // `-m conntrack --ctstate S1,S2` (nftables: `ct state s1,s2`).
@@ -107,15 +132,19 @@ struct ConntrackMatch {
   bool operator==(const ConntrackMatch&) const = default;
 };
 
-using Match = std::variant<AddrMatch, IfaceMatch, ProtoMatch, PortMatch, MultiportMatch, OwnerMatch,
-                           MarkMatch, ConnmarkMatch, ConntrackMatch>;
+using Match =
+    std::variant<AddrMatch, IfaceMatch, ProtoMatch, PortMatch, MultiportMatch, OwnerMatch,
+                 MarkMatch, ConnmarkMatch, ConntrackMatch, L4Match, SocketOwnerMatch, SetMatch>;
 
 // --- targets -----------------------------------------------------------------------------------
 
 // `-j CHAIN`, or a verdict: ACCEPT, DROP, RETURN.
 struct JumpTarget {
   std::string chain;
-  bool operator==(const JumpTarget&) const = default;
+  // nftables only: istio's sidecar rules count every jump (`counter jump x`), its ambient rules
+  // do not (`jump x`); the kernel holds a counter statement or not, so this is meaning there.
+  bool nft_counter = true;
+  bool operator==(const JumpTarget& o) const { return chain == o.chain; }
 };
 
 // `-j REDIRECT --to-ports P` (nftables: `redirect to :P`).
@@ -138,10 +167,14 @@ struct MarkTarget {
   bool operator==(const MarkTarget&) const = default;
 };
 
-// `-j CONNMARK --save-mark` / `--restore-mark`.
+// `-j CONNMARK --save-mark` / `--restore-mark`, or `--set-xmark V/M` when `set_mark` is given.
 struct ConnmarkTarget {
   bool restore = false;
-  bool operator==(const ConnmarkTarget&) const = default;
+  std::string set_mark{};      // "0x111/0xfff": --set-xmark (then `restore` is false)
+  bool masks_spelled = false;  // spelling only: istio's ambient rules write --nfmask/--ctmask
+  bool operator==(const ConnmarkTarget& o) const {
+    return restore == o.restore && set_mark == o.set_mark;
+  }
 };
 
 // `-j CT --zone N`.
@@ -150,8 +183,14 @@ struct CtZoneTarget {
   bool operator==(const CtZoneTarget&) const = default;
 };
 
+// `-j SNAT --to-source ADDR` (nftables: `snat to ADDR`).
+struct SnatTarget {
+  std::string addr;  // one address, as istio prints it
+  bool operator==(const SnatTarget&) const = default;
+};
+
 using Target = std::variant<JumpTarget, RedirectTarget, TproxyTarget, MarkTarget, ConnmarkTarget,
-                            CtZoneTarget>;
+                            CtZoneTarget, SnatTarget>;
 
 struct Rule {
   Table table = Table::nat;
@@ -162,8 +201,14 @@ struct Rule {
   Target target;
 };
 
+// Which of istio's rule programs a plan is: the sidecar's (istio-iptables), ambient's in-pod
+// redirection, or ambient's node-side health-probe SNAT (both istio-cni's node agent). It names
+// the nftables tables (istio-proxy-* or istio-ambient-*) and their chains.
+enum class RuleSet : uint8_t { sidecar, ambient, ambient_host };
+
 // What the flags ask for, in emission order.
 struct Plan {
+  RuleSet rule_set = RuleSet::sidecar;
   Dialect dialect = Dialect::iptables;
   bool ipv6 = false;  // the IPv6 rule set exists (iptables); IPv6 rules are emitted (nftables)
   std::vector<Rule> rules;

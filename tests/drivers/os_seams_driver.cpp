@@ -104,9 +104,9 @@ int main(int argc, char** argv) {
     auto mark = static_cast<uint32_t>(std::strtoul(rest[1].c_str(), nullptr, 0));
     auto table = static_cast<uint32_t>(std::strtoul(rest[2].c_str(), nullptr, 0));
     auto ops = snare::make_netlink_route_ops();
-    if (cmd == "routes-del") return done(ops->del_tproxy_routes(f, mark, table, {true, true}));
+    if (cmd == "routes-del") return done(ops->del_tproxy_routes(f, {mark, table}, {true, true}));
     snare::RouteOps::Added created;
-    auto s = ops->add_tproxy_routes(f, mark, table, created);
+    auto s = ops->add_tproxy_routes(f, {mark, table}, created);
     std::printf("rule=%d route=%d\n", created.rule ? 1 : 0, created.route ? 1 : 0);
     return done(s);
   }

@@ -5,7 +5,10 @@ kernel-form files iptables-save printed (save form, table by table). For the nat
 with what `list ruleset` printed after the golden was applied (nftables-kernel-form/<case>.json),
 handles, counters and metainfo aside.
 
-usage: compare_forms.py SNARE CASES_DIR
+usage: compare_forms.py SNARE CASES_DIR [CASES_FILE]
+CASES_FILE (default cases.tsv) may be ambient-cases.tsv: rows whose arguments start with a
+subcommand (`ambient ...`) get --dry-run right after it, and their kernel forms are
+ambient-kernel-form/<case>.v4.save|.v6.save and ambient-kernel-form/nft-<case>.json.
 Prints one line per failure and a closing 'N passed, N failed'; exits 1 on any failure.
 Cases whose save form needs the groups java (2020) / ftp (2021) run inside a private mount
 namespace (unshare -m, or unshare -rm when not root) with an /etc/group that has them. Where no
@@ -67,10 +70,27 @@ def tables(lines):
     return {t: l for t, l in out.items() if any(x.startswith("-A") for x in l)}
 
 
+def dry_run(snare, argv, *extra):
+    """snare with --dry-run (and `extra`) after the subcommand, if the arguments start with one."""
+    at = 1 if argv and not argv[0].startswith("-") else 0
+    return [snare, *argv[:at], "--dry-run", *extra, *argv[at:]]
+
+
+def kernel_form(root, golden, suffix):
+    """The kernel-form file of a golden: suffix 'json' (nftables) or 'v4.save' / 'v6.save'."""
+    d, base = golden.split("/")
+    case = base.replace(".txt.golden", "").replace(".golden", "")
+    if d.startswith("ambient"):
+        return os.path.join(root, "ambient-kernel-form",
+                            f"nft-{case}.json" if suffix == "json" else f"{case}.{suffix}")
+    if suffix == "json":
+        return os.path.join(root, "nftables-kernel-form", f"{case}.json")
+    return os.path.join(root, "kernel-form", d, f"{case}.{suffix}")
+
+
 def check_nft_save(snare, root, name, golden, argv, need_groups):
-    case = os.path.basename(golden).replace(".golden", "")
-    r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
-    want = nft_tables(os.path.join(root, "nftables-kernel-form", f"{case}.json"))
+    r = run(dry_run(snare, argv, "--output-format=save"), need_groups)
+    want = nft_tables(kernel_form(root, golden, "json"))
     try:
         got = nft_tables(r.stdout) if r.returncode == 0 else None
     except (ValueError, KeyError) as e:
@@ -114,17 +134,18 @@ def run(cmd, wrap_groups):
 
 def main():
     snare, root = sys.argv[1], sys.argv[2]
+    cases = sys.argv[3] if len(sys.argv) > 3 else "cases.tsv"
     passed = failed = 0
     skipped = []
     groups_ok = can_unshare()
-    for row in open(os.path.join(root, "cases.tsv")):
+    for row in open(os.path.join(root, cases)):
         if row.startswith("#") or not row.strip():
             continue
         name, golden, args = row.rstrip("\n").split("\t")
         argv = shlex.split(args)
         # restore form: byte for byte against istio's golden
         want = rules(open(os.path.join(root, golden)).read(), True)
-        r = subprocess.run([snare, "--dry-run", *argv], capture_output=True, text=True)
+        r = subprocess.run(dry_run(snare, argv), capture_output=True, text=True)
         if r.returncode != 0 or rules(r.stdout, False) != want:
             failed += 1
             print(f"FAIL restore {name}: exit {r.returncode} {r.stderr.strip()[:300]}")
@@ -134,18 +155,16 @@ def main():
         if need_groups and not groups_ok:
             skipped.append(name)
             continue
-        if golden.startswith("nftables-capture/"):
+        if golden.startswith(("nftables-capture/", "ambient-nftables-capture/")):
             ok = check_nft_save(snare, root, name, golden, argv, need_groups)
             passed, failed = passed + ok, failed + (not ok)
             continue
         # save form: table by table against what iptables-save printed
-        d, base = golden.split("/")
-        case = base.replace(".txt.golden", "").replace(".golden", "")
-        r = run([snare, "--dry-run", "--output-format=save", *argv], need_groups)
+        r = run(dry_run(snare, argv, "--output-format=save"), need_groups)
         fams = split_families(r.stdout)
         ok = r.returncode == 0
         for fam, suffix in (("ipv4", "v4"), ("ipv6", "v6")):
-            path = os.path.join(root, "kernel-form", d, f"{case}.{suffix}.save")
+            path = kernel_form(root, golden, f"{suffix}.save")
             want_t = tables(open(path).read().splitlines()) if os.path.exists(path) else {}
             got_t = tables(fams[fam])
             if want_t != got_t:

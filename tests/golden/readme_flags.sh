@@ -1,6 +1,6 @@
 #!/bin/bash
-# Every flag in `snare --help` (and `snare proxy --help`) is in the README's tables, and every
-# flag in those tables is in the help.
+# Every flag in `snare --help` (and `snare proxy --help`, `snare ambient --help`, `snare
+# ambient-host --help`) is in the README's tables, and every flag in those tables is in the help.
 set -euo pipefail
 exec python3 - "$SNARE" "$SNARE_SOURCE_DIR/README.md" <<'PY'
 import re, subprocess, sys
@@ -26,10 +26,13 @@ def table_flags(section):
             flags |= set(re.findall(r"`(--[\w-]+)`", first))
     return flags
 failed = 0
-for section, args in (("## Flags and environment variables", []), ("### `snare proxy` flags", ["proxy"])):
+for section, commands in (("## Flags and environment variables", [[]]),
+                          ("### `snare proxy` flags", [["proxy"]]),
+                          ("### `snare ambient` flags", [["ambient"], ["ambient-host"]])):
+    args = commands[0]
     if section not in readme:
         print(f"FAIL: README has no section {section}"); failed += 1; continue
-    h, t = help_flags(args), table_flags(section)
+    h, t = set().union(*(help_flags(c) for c in commands)), table_flags(section)
     for f in sorted(h - t): print(f"FAIL: {' '.join(['snare', *args])} --help has {f}, README's table does not"); failed += 1
     for f in sorted(t - h): print(f"FAIL: README's table has {f}, {' '.join(['snare', *args])} --help does not"); failed += 1
 print(f"{0 if failed else 1} passed, {failed} failed")

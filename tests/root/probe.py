@@ -7,8 +7,10 @@
       SO_ORIGINAL_DST (IPv4) / IP6T_SO_ORIGINAL_DST (IPv6) when conntrack has a NAT mapping, else the
       socket's local address (TPROXY). With --transparent the sockets are IP_TRANSPARENT. With
       --udp it answers each datagram with "NAME udp listener=<port>".
-  probe.py connect [--udp] HOST PORT
+  probe.py connect [--udp] [--mark=N] [--source=ADDR] HOST PORT
       Connects, prints the line the server sent (or "error: ..."), exit 0 when a line came back.
+      --mark sets the socket's SO_MARK (as ztunnel marks its own sockets), --source binds the
+      socket to that address first.
 """
 import select
 import socket
@@ -74,11 +76,15 @@ def serve(name, addrs, transparent, udp):
                 conn.close()
 
 
-def connect(host, port, udp):
+def connect(host, port, udp, mark=None, source=None):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
     s.settimeout(3)
     try:
+        if mark is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+        if source is not None:
+            s.bind((source, 0))
         if udp:
             s.sendto(b"q", (host, port))
             data = s.recv(2048)
@@ -102,8 +108,10 @@ def main():
         serve(args[1], rest, transparent, udp)
     elif args[0] == "connect":
         udp = "--udp" in args
+        opts = dict(a[2:].split("=", 1) for a in args[1:] if a.startswith("--") and "=" in a)
         rest = [a for a in args[1:] if not a.startswith("--")]
-        return connect(rest[0], int(rest[1]), udp)
+        mark = int(opts["mark"], 0) if "mark" in opts else None
+        return connect(rest[0], int(rest[1]), udp, mark, opts.get("source"))
     return 2
 
 

@@ -305,7 +305,7 @@ TEST_CASE_METHOD(
 TEST_CASE_METHOD(Applied, "a TPROXY route of another mark and table is earlier istio state") {
   apply_fresh(redirect_config());
   RouteOps::Added a;
-  REQUIRE(rig.routes.add_tproxy_routes(Family::v4, 0x777, 150, a).ok());
+  REQUIRE(rig.routes.add_tproxy_routes(Family::v4, {0x777, 150}, a).ok());
   std::string diff, err;
   CHECK(verify_plan(cfg, plan, rig.env, diff, err) == 1);
   CHECK_THAT(diff, Catch::Contains("-ip rule fwmark 0x777 lookup 150"));

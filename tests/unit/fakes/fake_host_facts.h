@@ -12,6 +12,7 @@ class FakeHostFacts : public HostFacts {
   std::map<std::string, uint32_t> users, groups;
   std::vector<std::string> addresses;
   std::map<std::string, std::string> files;
+  std::map<std::string, std::vector<std::string>> dirs;  // path -> entries, in readdir order
 
   std::optional<uint32_t> user_id(const std::string& n) override {
     auto it = users.find(n);
@@ -25,6 +26,10 @@ class FakeHostFacts : public HostFacts {
   std::optional<std::string> read_file(const std::string& p) override {
     auto it = files.find(p);
     return it == files.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  std::vector<std::string> list_dir(const std::string& p) override {
+    auto it = dirs.find(p);
+    return it == dirs.end() ? std::vector<std::string>{} : it->second;
   }
 };
 

@@ -30,7 +30,8 @@ class FakeRouteOps : public RouteOps {
   std::string fail_at;
   std::string fail_message = "injected failure";
 
-  Status add_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& created) override {
+  Status add_tproxy_routes(Family f, const TproxyRoute& r, Added& created) override {
+    const uint32_t mark = r.mark, table = r.table;
     created = {};
     if (record(fmt::format("add_tproxy_routes {} {} {}", family_name(f), mark, table))) {
       return Status::Fail(fail_message);
@@ -40,7 +41,8 @@ class FakeRouteOps : public RouteOps {
     return Status::Ok();
   }
 
-  Status del_tproxy_routes(Family f, uint32_t mark, uint32_t table, const Added& which) override {
+  Status del_tproxy_routes(Family f, const TproxyRoute& r, const Added& which) override {
+    const uint32_t mark = r.mark, table = r.table;
     if (record(fmt::format("del_tproxy_routes {} {} {}", family_name(f), mark, table))) {
       return Status::Fail(fail_message);
     }
@@ -49,7 +51,8 @@ class FakeRouteOps : public RouteOps {
     return Status::Ok();
   }
 
-  Status query_tproxy_routes(Family f, uint32_t mark, uint32_t table, Added& present) override {
+  Status query_tproxy_routes(Family f, const TproxyRoute& r, Added& present) override {
+    const uint32_t mark = r.mark, table = r.table;
     present.rule = rules.count({f, mark, table}) > 0;
     present.route = routes.count({f, table}) > 0;
     return Status::Ok();
@@ -58,7 +61,7 @@ class FakeRouteOps : public RouteOps {
     out.clear();
     // A rule whose table holds the local default route: what an istio TPROXY setup leaves.
     for (const auto& [fam, mark, table] : rules)
-      if (fam == f && routes.count({f, table})) out.push_back({mark, table});
+      if (fam == f && routes.count({f, table})) out.push_back({mark, table, 0xffffffff, 0});
     return Status::Ok();
   }
   Status query_passthrough_addr(bool& present) override {

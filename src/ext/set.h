@@ -1,0 +1,20 @@
+// The set match: `-m set --match-set NAME src|dst` (xt_set, revision 4), an ipset lookup.
+#pragma once
+
+#include "ext/ext.h"
+
+namespace snare {
+
+template <>
+struct Ext<SetMatch> {
+  static void restore(const SetMatch& m, std::string& out);
+  static void nft(const SetMatch& m, const NftContext& ctx, std::string& out);
+  static void nft_expr(const SetMatch& m, const NftContext& ctx, Json& out);
+  static void save(const SetMatch& m, SaveContext& ctx, std::string& out);
+  static SaveSlot slot(const SetMatch&) { return SaveSlot::xt_match; }
+  static Status encode(const SetMatch& m, EntryWriter& w);
+  static bool decode(Family family, const XtView& xt, DecodedRule& out);
+  static constexpr std::array<XtDecoder, 1> kXt{{{"set", 4, &decode}}};
+};
+
+}  // namespace snare

@@ -1,0 +1,83 @@
+// The SNAT target (see snat.h).
+#include "ext/snat.h"
+
+// glibc's network headers before the kernel's.
+// clang-format off
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter/nf_nat.h>
+// clang-format on
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "base/parse.h"
+#include "ext/nft_json.h"
+
+namespace snare {
+
+void Ext<SnatTarget>::restore(const SnatTarget& t, std::string& out) {
+  out += "-j SNAT --to-source ";
+  out += t.addr;
+}
+
+void Ext<SnatTarget>::save(const SnatTarget& t, SaveContext&, std::string& out) {
+  auto a = parse_ip(t.addr);
+  out += "-j SNAT --to-source ";
+  out += a.ok() ? a.value.text() : t.addr;
+}
+
+Status Ext<SnatTarget>::encode(const SnatTarget& t, EntryWriter& w) {
+  auto a = parse_ip(t.addr);
+  if (!a.ok() || a.value.v6 != (w.family() == Family::v6))
+    return Status::Fail(fmt::format("bad {} SNAT address '{}'", family_name(w.family()), t.addr));
+  if (w.family() == Family::v4) {
+    nf_nat_ipv4_multi_range_compat mr{};
+    mr.rangesize = 1;
+    mr.range[0].flags = NF_NAT_RANGE_MAP_IPS;
+    std::memcpy(&mr.range[0].min_ip, a.value.bytes.data(), 4);
+    std::memcpy(&mr.range[0].max_ip, a.value.bytes.data(), 4);
+    std::memcpy(w.add_target("SNAT", 0, sizeof mr), &mr, sizeof mr);
+  } else {
+    nf_nat_range r{};
+    r.flags = NF_NAT_RANGE_MAP_IPS;
+    std::memcpy(&r.min_addr, a.value.bytes.data(), 16);
+    std::memcpy(&r.max_addr, a.value.bytes.data(), 16);
+    std::memcpy(w.add_target("SNAT", 1, sizeof r), &r, sizeof r);
+  }
+  return Status::Ok();
+}
+
+bool Ext<SnatTarget>::decode(Family f, const XtView& xt, DecodedRule& d) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (f == Family::v4 && xt.revision == 0 && xt.size >= sizeof(nf_nat_ipv4_multi_range_compat)) {
+    nf_nat_ipv4_multi_range_compat mr;
+    std::memcpy(&mr, xt.data, sizeof mr);
+    const auto& r = mr.range[0];
+    if (mr.rangesize != 1 || r.flags != NF_NAT_RANGE_MAP_IPS || r.min_ip != r.max_ip) return false;
+    inet_ntop(AF_INET, &r.min_ip, text, sizeof text);
+  } else if (f == Family::v6 && xt.revision == 1 && xt.size >= sizeof(nf_nat_range)) {
+    nf_nat_range r;
+    std::memcpy(&r, xt.data, sizeof r);
+    if (r.flags != NF_NAT_RANGE_MAP_IPS || std::memcmp(&r.min_addr, &r.max_addr, 16) != 0)
+      return false;
+    inet_ntop(AF_INET6, &r.min_addr, text, sizeof text);
+  } else {
+    return false;
+  }
+  d.rule.target = SnatTarget{text};
+  return true;
+}
+
+// nftables: `counter snat to 169.254.7.127` (the family follows the rule's address match).
+void Ext<SnatTarget>::nft(const SnatTarget& t, const NftContext&, std::string& out) {
+  out += "counter snat to ";
+  out += t.addr;
+}
+
+void Ext<SnatTarget>::nft_expr(const SnatTarget& t, const NftContext& ctx, Json& out) {
+  out.push_back(nft::counter());
+  out.push_back({{"snat", {{"family", ctx.scope == Scope::v6 ? "ip6" : "ip"}, {"addr", t.addr}}}});
+}
+
+}  // namespace snare

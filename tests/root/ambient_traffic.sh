@@ -1,0 +1,107 @@
+#!/bin/bash
+# Real connections through the rules `snare ambient` applied, iptables and nftables mode, IPv4
+# and IPv6, in a pod/peer namespace pair joined by a veth, with stand-ins for ztunnel: the app's
+# outbound TCP lands on 15001 with its original destination, ztunnel's own (mark 0x539) leaves
+# uncaptured, DNS lands on 15053, inbound lands on 15006, HBONE (15008) and the node's health
+# probes (from the probe SNAT address) reach their listeners uncaptured, and so does local
+# traffic over lo.
+source "$SNARE_SOURCE_DIR/tests/lib.sh"
+require_root
+PROBE="/usr/bin/python3 $SNARE_SOURCE_DIR/tests/root/probe.py"
+pass=0
+failed=0
+
+check() {  # check DESCRIPTION EXPECTED-REGEX COMMAND...
+  local what=$1 want=$2
+  shift 2
+  local got
+  got=$("$@" 2>&1 || true)
+  if [[ "$got" =~ $want ]]; then
+    pass=$((pass + 1))
+  else
+    echo "FAIL: $what: want /$want/, got: $got" >&2
+    failed=$((failed + 1))
+  fi
+}
+
+PIDS=()
+stop_servers() {
+  local p
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  PIDS=()
+}
+trap 'stop_servers; ns_cleanup' EXIT
+
+serve() {  # serve NS NAME ARGS... : start a probe server, wait until it listens
+  local ns=$1 name=$2
+  shift 2
+  local fifo
+  fifo=$(mktemp -u)
+  mkfifo "$fifo"
+  ip netns exec "$ns" $PROBE serve "$name" "$@" >"$fifo" &
+  PIDS+=($!)
+  read -r -t 5 line <"$fifo" || fail "probe server $name did not start"
+  rm -f "$fifo"
+}
+
+run_mode() {  # run_mode iptables|nftables
+  local mode=$1 flags=()
+  [ "$mode" = nftables ] && flags=(--native-nftables)
+  POD=$(ns_new "apod${mode:0:3}")
+  PEER=$(ns_new "apeer${mode:0:3}")
+  local va="sa${mode:0:1}a$$" vb="sa${mode:0:1}b$$"
+  va=${va:0:15}
+  vb=${vb:0:15}
+  ip link add "$va" netns "$POD" type veth peer name "$vb" netns "$PEER"
+  ip -n "$POD" addr add 10.252.0.1/24 dev "$va"
+  ip -n "$POD" addr add fd52::1/64 dev "$va" nodad
+  local a
+  for a in 10.252.0.2/24 10.252.0.3/24; do ip -n "$PEER" addr add $a dev "$vb"; done
+  for a in fd52::2/64 fd52::3/64; do ip -n "$PEER" addr add $a dev "$vb" nodad; done
+  ip -n "$POD" link set "$va" up
+  ip -n "$PEER" link set "$vb" up
+
+  # The peer's .3 / ::3 stand in for the node's probe SNAT address (so connections that are
+  # not probes name their source: IPv6 may pick ::3 for them).
+  ip netns exec "$POD" "$SNARE" ambient "${flags[@]}" --enable-ipv6=true --dns-capture=true \
+    --probe-snat-ipv4 10.252.0.3 --probe-snat-ipv6 fd52::3 --log_output_level=warn ||
+    fail "$mode: snare ambient apply failed"
+
+  serve "$POD" ztunnel-out 0.0.0.0:15001 [::]:15001
+  serve "$POD" ztunnel-in 0.0.0.0:15006 [::]:15006
+  serve "$POD" hbone 0.0.0.0:15008 [::]:15008
+  serve "$POD" dns 0.0.0.0:15053 [::]:15053
+  serve "$POD" dnsudp --udp 0.0.0.0:15053 [::]:15053
+  serve "$POD" app 0.0.0.0:8080 [::]:8080
+  serve "$PEER" peer 0.0.0.0:8080 [::]:8080 0.0.0.0:53 [::]:53
+
+  local fam
+  for fam in 4 6; do
+    local peer=10.252.0.2 probe=10.252.0.3 pod=10.252.0.1 lo=127.0.0.1 b="" e=""
+    [ $fam = 6 ] && peer=fd52::2 probe=fd52::3 pod=fd52::1 lo=::1 b="\[" e="\]"
+    check "$mode v$fam: app outbound lands on 15001 with its original destination" \
+      "^ztunnel-out listener=15001 orig=$b$peer$e:8080$" ip netns exec "$POD" $PROBE connect $peer 8080
+    check "$mode v$fam: ztunnel's own outbound (mark 0x539) leaves uncaptured" \
+      "^peer listener=8080" ip netns exec "$POD" $PROBE connect --mark=0x539 $peer 8080
+    check "$mode v$fam: TCP DNS lands on 15053" \
+      "^dns listener=15053 orig=$b$peer$e:53$" ip netns exec "$POD" $PROBE connect $peer 53
+    check "$mode v$fam: UDP DNS lands on 15053" \
+      "^dnsudp udp listener=15053$" ip netns exec "$POD" $PROBE connect --udp $peer 53
+    check "$mode v$fam: inbound lands on 15006 with its original destination" \
+      "^ztunnel-in listener=15006 orig=$b$pod$e:8080$" ip netns exec "$PEER" $PROBE connect --source=$peer $pod 8080
+    check "$mode v$fam: HBONE (15008) is not captured" \
+      "^hbone listener=15008" ip netns exec "$PEER" $PROBE connect --source=$peer $pod 15008
+    check "$mode v$fam: a health probe from the probe SNAT address reaches the app" \
+      "^app listener=8080" ip netns exec "$PEER" $PROBE connect --source=$probe $pod 8080
+    check "$mode v$fam: ztunnel's delivery to the app (mark 0x539) is not captured" \
+      "^app listener=8080" ip netns exec "$POD" $PROBE connect --mark=0x539 $pod 8080
+    check "$mode v$fam: local traffic over lo is not captured" \
+      "^app listener=8080" ip netns exec "$POD" $PROBE connect $lo 8080
+  done
+  stop_servers
+}
+
+run_mode iptables
+run_mode nftables
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]
