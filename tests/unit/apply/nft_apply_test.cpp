@@ -86,7 +86,7 @@ TEST_CASE("a fresh apply sends istio's transaction alone, and the same flags aga
   CHECK_FALSE(again.changed);
 }
 
-TEST_CASE("an apply gives nft the numbers config resolved; the dry-run text keeps the names") {
+TEST_CASE("an apply gives nft the numbers config resolved, the dry-run text keeps the names") {
   snare::testing::FakeHostFacts host;
   host.groups["java"] = 2020;
   Config cfg = nft_config_of({"--outbound-owner-groups", "java,202", "--enable-ipv6=false"}, host);

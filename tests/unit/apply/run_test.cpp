@@ -106,7 +106,7 @@ TEST_CASE("run: iptables mode's clean removes istio's iptables-nft chains, forei
   CHECK(rig.fake.events.back() == "done removed rules");
 }
 
-TEST_CASE("run: a lock that cannot be taken and a failed step exit 1; the lock is released") {
+TEST_CASE("run: a lock that cannot be taken and a failed step exit 1, the lock is released") {
   Rig rig;
   rig.fake.lock_result = Status::Fail("timed out");
   CHECK(rig.run(RuleVerb::apply, config_of(kFlags)) == 1);

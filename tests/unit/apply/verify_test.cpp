@@ -21,7 +21,7 @@ TEST_CASE("verify_outcome: 0 without a difference, 1 with one, 2 when a part cou
   CHECK(error == "cannot read nat");
 }
 
-TEST_CASE("verify_outcome: the routes' drift counts; tables that could not be read stop there") {
+TEST_CASE("verify_outcome: the routes' drift counts, tables that could not be read stop there") {
   const Config cfg;  // no TPROXY: an istio route from earlier flags is drift
   const Plan plan;
   FakeRouteOps routes;

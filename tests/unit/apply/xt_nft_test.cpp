@@ -60,7 +60,7 @@ TEST_CASE("iptables-nft: istio's jumps go by handle, then its chains, and nothin
                            Catch::Contains("-chain ip nat ISTIO_REDIRECT"));
 }
 
-TEST_CASE("iptables-nft: a table without istio's chains gives nothing; a bad listing is an error") {
+TEST_CASE("iptables-nft: a table without istio's chains gives nothing, a bad listing is an error") {
   XtIstio xt;
   REQUIRE(xt_istio_from_listing(
               "ip6", "nat",

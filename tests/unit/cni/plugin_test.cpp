@@ -83,7 +83,7 @@ TEST_CASE("ADD applies the pod's flags in CNI_NETNS and prints prevResult unchan
   CHECK(f.back() == "--native-nftables");
 }
 
-TEST_CASE("VERSION, DEL and CHECK; CHECK needs spec 0.4.0") {
+TEST_CASE("VERSION, DEL and CHECK, CHECK needs spec 0.4.0") {
   Rig rig;
   std::string out;
   rig.env.command = "VERSION";
@@ -205,7 +205,7 @@ TEST_CASE("permanent transport errors (the CA, the URL) are not retried") {
   CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("local issuer"));
 }
 
-TEST_CASE("snare_add_timeout_seconds must be a number of seconds in (0, 100]") {
+TEST_CASE("snare_add_timeout_seconds must be a number of seconds above 0 and at most 100") {
   Rig rig;
   std::string out;
   for (const char* bad :

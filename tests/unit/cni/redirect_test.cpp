@@ -109,7 +109,7 @@ TEST_CASE("the pods istio's plugin leaves alone, in its order") {
   CHECK_THAT(skip_reason(p), Catch::Contains("sidecar.istio.io/status"));
 }
 
-TEST_CASE("an invalid annotation fails naming it; lists are trimmed like istio's text") {
+TEST_CASE("an invalid annotation fails naming it, lists are trimmed like istio's text") {
   Redirect r;
   Status s = redirect_flags(sidecar({{"sidecar.istio.io/interceptionMode", "tproxy"}}), r);
   CHECK_THAT(s.error,

@@ -46,7 +46,7 @@ TEST_CASE("ambient defaults are istio's helm defaults") {
   CHECK(!p.cfg.native_nftables);
 }
 
-TEST_CASE("the pod's DNS setting wins over the global one; unset follows it") {
+TEST_CASE("the pod's DNS setting wins over the global one, unset follows it") {
   auto off =
       parse(Command::ambient, {"--dry-run", "--dns-capture=true", "--pod-dns-capture=false"});
   REQUIRE(off.status.ok());
@@ -71,7 +71,7 @@ TEST_CASE("environment AMBIENT_IPV6 and NATIVE_NFTABLES, the flag over the envir
   CHECK(q.cfg.ipv6_enabled);
 }
 
-TEST_CASE("probe SNAT addresses print canonically; virtual interfaces keep their order") {
+TEST_CASE("probe SNAT addresses print canonically, virtual interfaces keep their order") {
   auto p = parse(Command::ambient, {"--dry-run", "--probe-snat-ipv6", "FD16:0:0::1",
                                     "--reroute-virtual-interfaces", "b1,,a0"});
   REQUIRE(p.status.ok());

@@ -109,7 +109,7 @@ std::string fill_error(Set set) {
 }
 }  // namespace
 
-TEST_CASE("an unknown owner name is one line naming its flag; no fallback number") {
+TEST_CASE("an unknown owner name is one line naming its flag, no fallback number") {
   auto starts = [](const std::string& e, const std::string& flag) {
     INFO(e);
     CHECK(e.rfind(flag + ": ", 0) == 0);
@@ -146,7 +146,7 @@ TEST_CASE("an unknown owner name is one line naming its flag; no fallback number
         }) == "");
 }
 
-TEST_CASE("a restore-form dry-run prints an unknown name as given; the save form needs numbers") {
+TEST_CASE("a restore-form dry-run prints an unknown name as given, the save form needs numbers") {
   auto dry_run = [](OutputFormat f) {
     return fill_error([f](Config& c) {
       c.dry_run = true;

@@ -125,7 +125,7 @@ TEST_CASE("the interception mode (-m) takes REDIRECT or TPROXY in any case") {
   CHECK(bad.status.error.find("NONE") != std::string::npos);
 }
 
-TEST_CASE("an empty -m is refused; an empty environment variable means unset, as in istio") {
+TEST_CASE("an empty -m is refused, an empty environment variable means unset, as in istio") {
   auto bad = parse({"-m", ""});
   REQUIRE_FALSE(bad.status.ok());
   CHECK(bad.status.error.find("-m (--istio-inbound-interception-mode)") != std::string::npos);

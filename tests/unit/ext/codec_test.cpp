@@ -348,7 +348,7 @@ TEST_CASE("addresses are stored masked, marks parse as decimal or hex") {
   CHECK(format_mark(1338, 0xffffffff) == "0x53a");
 }
 
-TEST_CASE("a named owner keeps its spelling in restore text; the kernel gets its number") {
+TEST_CASE("a named owner keeps its spelling in restore text, the kernel gets its number") {
   const Rule r{
       Table::nat,          Scope::both, "OUTPUT", 0, {OwnerMatch{true, false, "java", 2020}},
       JumpTarget{"RETURN"}};
