@@ -4,37 +4,26 @@
 
 #include "base/parse.h"
 #include "config/ambient_flags.h"
+#include "config/flag_checker.h"
 
 namespace snare {
 namespace {
 
-class AmbientChecker {
+class AmbientChecker : public FlagChecker<AmbientRawFlags, AmbientFlag> {
  public:
-  explicit AmbientChecker(const AmbientRawFlags& raw) : raw_(raw) {}
-  const std::string& str(AmbientFlag f) const { return raw_[f].value; }
-  bool given(AmbientFlag f) const { return raw_[f].given; }
-  void fail(AmbientFlag f, const std::string& why) {
-    if (error_.empty()) error_ = fmt::format("{}: {}", raw_[f].source, why);
-  }
-  template <typename T>
-  T take(AmbientFlag f, Parsed<T> p) {
-    if (!p.ok()) fail(f, p.error);
-    return std::move(p.value);
-  }
-  bool boolean(AmbientFlag f) { return take(f, parse_bool(str(f))); }
+  using FlagChecker::FlagChecker;
   // An address of one family, in its canonical text (netip's String(), which istio prints).
   std::string address(AmbientFlag f, bool v6) {
     IpAddr a = take(f, parse_ip(str(f)));
-    if (error_.empty() && a.v6 != v6)
+    if (error().empty() && a.v6 != v6)
       fail(f, fmt::format("\"{}\" is not an {} address", str(f), v6 ? "IPv6" : "IPv4"));
     return a.text();
   }
-  const std::string& error() const { return error_; }
-
- private:
-  const AmbientRawFlags& raw_;
-  std::string error_;
 };
+
+constexpr RunFlagIds<AmbientFlag> kRunFlags{
+    AmbientFlag::dry_run,   AmbientFlag::output_format,    AmbientFlag::network_namespace,
+    AmbientFlag::netns_pid, AmbientFlag::log_output_level, AmbientFlag::log_as_json};
 
 void pod_inputs(AmbientChecker& k, AmbientOptions& a) {
   a.dns_capture = k.boolean(AmbientFlag::dns_capture);
@@ -57,25 +46,8 @@ void node_inputs(AmbientChecker& k, Config& c) {
 }
 
 void run_options(AmbientChecker& k, Config& c) {
-  c.dry_run = k.boolean(AmbientFlag::dry_run);
-  const std::string& format = k.str(AmbientFlag::output_format);
-  if (format == "restore" || format == "save")
-    c.output_format = format == "save" ? OutputFormat::save : OutputFormat::restore;
-  else
-    k.fail(AmbientFlag::output_format,
-           fmt::format("\"{}\" is not an output format (restore or save)", format));
-  c.network_namespace = k.str(AmbientFlag::network_namespace);
-  if (const std::string& pid = k.str(AmbientFlag::netns_pid); !pid.empty()) {
-    auto v = parse_u32(pid);
-    if (!v.ok() || v.value == 0 || v.value > 4194304)
-      k.fail(AmbientFlag::netns_pid, fmt::format("\"{}\" is not a process ID", pid));
-    c.netns_pid = static_cast<int>(v.value);
-    if (!c.network_namespace.empty())
-      k.fail(AmbientFlag::netns_pid, "give either --network-namespace or --netns-pid, not both");
-  }
-  c.log_level =
-      k.take(AmbientFlag::log_output_level, parse_log_level(k.str(AmbientFlag::log_output_level)));
-  c.log_as_json = k.boolean(AmbientFlag::log_as_json);
+  target_options(k, kRunFlags, c);
+  log_options(k, kRunFlags, c);
 }
 
 // What is not built yet: refused, never half done.

@@ -7,29 +7,16 @@
 #include <charconv>
 
 #include "base/parse.h"
+#include "config/flag_checker.h"
 #include "config/flags.h"
 
 namespace snare {
 namespace {
 
 // Checks and converts each raw value; the first error wins.
-class Checker {
+class Checker : public FlagChecker<RawFlags, Flag> {
  public:
-  explicit Checker(const RawFlags& raw) : raw_(raw) {}
-  const std::string& str(Flag f) const { return raw_[f].value; }
-  bool given(Flag f) const { return raw_[f].given; }
-  const std::string& source(Flag f) const { return raw_[f].source; }
-
-  void fail(Flag f, const std::string& why) {
-    if (error_.empty()) error_ = fmt::format("{}: {}", raw_[f].source, why);
-  }
-  // The value of a parser's result, or T{} after recording its error.
-  template <typename T>
-  T take(Flag f, Parsed<T> p) {
-    if (!p.ok()) fail(f, p.error);
-    return std::move(p.value);
-  }
-  bool boolean(Flag f) { return take(f, parse_bool(str(f))); }
+  using FlagChecker::FlagChecker;
   std::string port(Flag f) {
     take(f, parse_port(str(f)));
     return str(f);
@@ -72,12 +59,11 @@ class Checker {
       loopback = loopback || p.value.addr.loopback();
     }
   }
-  const std::string& error() const { return error_; }
-
- private:
-  const RawFlags& raw_;
-  std::string error_;
 };
+
+constexpr RunFlagIds<Flag> kRunFlags{Flag::dry_run,           Flag::output_format,
+                                     Flag::network_namespace, Flag::netns_pid,
+                                     Flag::log_output_level,  Flag::log_as_json};
 
 void capture_ports(Checker& k, Config& c, std::vector<std::string>& warnings) {
   c.proxy_port = k.port(Flag::envoy_port);
@@ -201,22 +187,7 @@ void dns_and_families(Checker& k, Config& c) {
 }
 
 void run_options(Checker& k, Config& c) {
-  c.dry_run = k.boolean(Flag::dry_run);
-  const std::string& format = k.str(Flag::output_format);
-  if (format == "restore" || format == "save")
-    c.output_format = format == "save" ? OutputFormat::save : OutputFormat::restore;
-  else
-    k.fail(Flag::output_format,
-           fmt::format("\"{}\" is not an output format (restore or save)", format));
-  c.network_namespace = k.str(Flag::network_namespace);
-  if (const std::string& pid = k.str(Flag::netns_pid); !pid.empty()) {
-    auto v = parse_u32(pid);
-    if (!v.ok() || v.value == 0 || v.value > 4194304)
-      k.fail(Flag::netns_pid, fmt::format("\"{}\" is not a process ID", pid));
-    c.netns_pid = static_cast<int>(v.value);
-    if (!c.network_namespace.empty())
-      k.fail(Flag::netns_pid, "give either --network-namespace or --netns-pid, not both");
-  }
+  target_options(k, kRunFlags, c);
   c.allow_host_netns = k.boolean(Flag::allow_host_netns);
   c.reconcile = k.boolean(Flag::reconcile);
   c.cleanup_only = k.boolean(Flag::cleanup_only);
@@ -233,8 +204,7 @@ void run_options(Checker& k, Config& c) {
     k.fail(
         Flag::force_iptables_binary,
         fmt::format("\"{}\" is not legacy or nft (istio rejects it too)", c.force_iptables_binary));
-  c.log_level = k.take(Flag::log_output_level, parse_log_level(k.str(Flag::log_output_level)));
-  c.log_as_json = k.boolean(Flag::log_as_json);
+  log_options(k, kRunFlags, c);
 }
 
 // What only nftables mode refuses.

@@ -54,29 +54,17 @@ api_start() {
 
 api_stop() { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; API_PID=""; }
 
-# write_kubeconfig TOKEN [SERVER] [CA-LINE]: what istio-cni writes, with the CA as data (SERVER
-# default https://127.0.0.1:$API_PORT; CA-LINE replaces the certificate-authority-data line).
+# write_kubeconfig TOKEN [SERVER] [CA-LINE]: what istio-cni writes (tests/cni/istio-cni-kubeconfig.yaml,
+# its comment left out), with the CA as data (SERVER default https://127.0.0.1:$API_PORT; CA-LINE
+# replaces the certificate-authority-data line).
 write_kubeconfig() {
   local ca_line=${3:-"certificate-authority-data: $(base64 -w0 <"$CNI_WORK/ca.crt")"}
-  cat >"$RUN_DIR/istio-cni-kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    $ca_line
-    server: ${2:-https://127.0.0.1:$API_PORT}
-  name: local
-contexts:
-- context:
-    cluster: local
-    user: istio-cni
-  name: istio-cni-context
-current-context: istio-cni-context
-users:
-- name: istio-cni
-  user:
-    token: $1
-KC
+  awk -v ca="$ca_line" -v server="${2:-https://127.0.0.1:$API_PORT}" -v token="$1" '
+    /^#/ { next }
+    /^    certificate-authority-data:/ { print "    " ca; next }
+    /^    server:/ { print "    server: " server; next }
+    /^    token:/ { print "    token: " token; next }
+    { print }' "$SNARE_SOURCE_DIR/tests/cni/istio-cni-kubeconfig.yaml" >"$RUN_DIR/istio-cni-kubeconfig"
 }
 
 # pod_new NAME: a pod namespace with lo and eth0 from loopback and bridge (host-local IPAM);

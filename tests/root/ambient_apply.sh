@@ -22,21 +22,8 @@ while IFS=$'\t' read -r name golden args; do
   case "$name" in ambient-nft-*) continue ;; esac
   eval "argv=($args)"
   base=$(basename "${golden%.golden}")
-  new_ns "a$pass"
-  ns=$NS
-  ok=1
-  out=$(run_in "$ns" "${argv[@]}" 2>&1) || { echo "[$name] apply failed: $out" >&2; ok=0; }
-  for fam in 4 6; do
-    want_file="$dir/ambient-kernel-form/$base.v$fam.save"
-    want=""
-    [ -f "$want_file" ] && want=$(normalize_save <"$want_file")
-    have=$(tables "$ns" $fam)
-    if [ "$have" != "$want" ]; then
-      echo "[$name] v$fam differs from $want_file:" >&2
-      diff <(echo "$want") <(echo "$have") >&2 || true
-      ok=0
-    fi
-  done
+  case_apply "a$pass" "$name" "${argv[@]}"
+  expect_save_form "$ns" "$name" "$dir/ambient-kernel-form/$base" || ok=0
   grep -q '^32764:	from all fwmark 0x111/0xfff lookup 100' <(routing "$ns" 4) ||
     { echo "[$name] no IPv4 ip rule: $(routing "$ns" 4)" >&2; ok=0; }
   grep -q '^local default dev lo' <(ip -n "$ns" -4 route show table 100) ||
@@ -62,12 +49,9 @@ while IFS=$'\t' read -r name golden args; do
     run_in "$ns" ambient verify "${argv[@]:1}" >/dev/null 2>&1 || rc=$?
     [ $rc = 1 ] || { echo "[$name] verify after a rule was deleted: exit $rc, want 1" >&2; ok=0; }
   fi
-  del_ns "$ns"
-  if [ $ok = 1 ]; then pass=$((pass + 1)); else failed+=("$name"); fi
+  case_done "$ns" "$name"
 done <"$dir/ambient-cases.tsv"
-echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
-[ ${#failed[@]} = 0 ] || fail "ambient cases failed: ${failed[*]}"
-[ $pass = 12 ] || fail "expected the 12 in-pod iptables cases, ran $pass"
+cases_summary "in-pod iptables ambient cases" 12
 
 # istio's own state, made by iptables-legacy-restore from each golden (and `ip` for the routing):
 # snare ambient verify with the row's flags says equal, and an apply commits nothing. This holds
@@ -88,13 +72,8 @@ while IFS=$'\t' read -r name golden args; do
     ip netns exec "$ns" ip6tables-legacy-restore --noflush </tmp/snare-amb-$$.v6 || fail "[$name] v6 restore"
     fams=(4 6)
   fi
-  for f in "${fams[@]}"; do
-    ip -n "$ns" -$f rule add fwmark 0x111/0xfff pref 32764 lookup 100
-    ip -n "$ns" -$f route add local default dev lo table 100
-  done
-  out=$(run_in "$ns" ambient verify "${argv[@]:1}" 2>&1) || fail "[$name] verify of istio's rules: $out"
-  out=$(run_in "$ns" "${argv[@]}" 2>&1) || fail "[$name] apply over istio's rules: $out"
-  grep -q "nothing committed" <<<"$out" || fail "[$name] apply over istio's rules committed: $out"
+  add_ambient_routing "$ns" "${fams[@]}"
+  expect_adopted "$ns" "$name" rules "${argv[@]}"
   del_ns "$ns"
   checked=$((checked + 1))
 done <"$dir/ambient-cases.tsv"

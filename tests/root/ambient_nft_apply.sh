@@ -12,8 +12,6 @@ source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 require_root
 
 dir=$(conformance_dir)
-work=$(mktemp -d /tmp/snare-ambnft.XXXXXX)
-trap 'rm -rf "$work"; ns_cleanup' EXIT
 routing() {  # NS: the ambient rule and table 100 of both families, as `ip` shows them
   local f
   for f in 4 6; do
@@ -27,16 +25,8 @@ while IFS=$'\t' read -r name golden args; do
   case "$name" in ambient-nft-hostprobe*) continue ;; ambient-nft-*) ;; *) continue ;; esac
   eval "argv=($args)"
   base=$(basename "${golden%.golden}")
-  new_ns "an$pass"
-  ns=$NS
-  ok=1
-  out=$(run_in "$ns" "${argv[@]}" 2>&1) || { echo "[$name] apply failed: $out" >&2; ok=0; }
-  ip netns exec "$ns" nft -j list ruleset >"$work/have.json"
-  if ! diff=$(python3 "$SNARE_SOURCE_DIR/tests/root/nft_same.py" \
-    "$dir/ambient-kernel-form/nft-$base.json" "$work/have.json"); then
-    echo "[$name] differs from ambient-kernel-form/nft-$base.json: $diff" >&2
-    ok=0
-  fi
+  case_apply "an$pass" "$name" "${argv[@]}"
+  expect_nft_form "$ns" "$name" "$dir" "ambient-kernel-form/nft-$base.json" || ok=0
   rules=$(routing "$ns")
   want_rules=1
   case "$args" in *--enable-ipv6=true*) want_rules=2 ;; esac
@@ -59,12 +49,9 @@ while IFS=$'\t' read -r name golden args; do
   run_in "$ns" ambient clean "${argv[@]:1}" 2>/dev/null || { echo "[$name] clean failed" >&2; ok=0; }
   [ -z "$(ip netns exec "$ns" nft list ruleset)" ] || { echo "[$name] clean left tables" >&2; ok=0; }
   [ -z "$(routing "$ns")" ] || { echo "[$name] clean left routing: $(routing "$ns")" >&2; ok=0; }
-  del_ns "$ns"
-  if [ $ok = 1 ]; then pass=$((pass + 1)); else failed+=("$name"); fi
+  case_done "$ns" "$name"
 done <"$dir/ambient-cases.tsv"
-echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
-[ ${#failed[@]} = 0 ] || fail "ambient nftables cases failed: ${failed[*]}"
-[ $pass = 12 ] || fail "expected the 12 in-pod nftables cases, ran $pass"
+cases_summary "in-pod nftables ambient cases" 12
 
 # istio's own tables, loaded with `nft -f` from each golden (and the routing with `ip`): snare
 # ambient verify says equal and an apply commits nothing.
@@ -77,13 +64,8 @@ while IFS=$'\t' read -r name golden args; do
   ip netns exec "$ns" nft -f "$dir/$golden" || fail "[$name] nft -f of istio's golden"
   fams=(4)
   case "$args" in *--enable-ipv6=true*) fams=(4 6) ;; esac
-  for f in "${fams[@]}"; do
-    ip -n "$ns" -$f rule add fwmark 0x111/0xfff pref 32764 lookup 100
-    ip -n "$ns" -$f route add local default dev lo table 100
-  done
-  out=$(run_in "$ns" ambient verify "${argv[@]:1}" 2>&1) || fail "[$name] verify of istio's tables: $out"
-  out=$(run_in "$ns" "${argv[@]}" 2>&1) || fail "[$name] apply over istio's tables: $out"
-  grep -q "nothing committed" <<<"$out" || fail "[$name] apply over istio's tables committed: $out"
+  add_ambient_routing "$ns" "${fams[@]}"
+  expect_adopted "$ns" "$name" tables "${argv[@]}"
   del_ns "$ns"
   checked=$((checked + 1))
 done <"$dir/ambient-cases.tsv"

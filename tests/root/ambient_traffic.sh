@@ -7,59 +7,14 @@
 # traffic over lo.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
-PROBE="/usr/bin/python3 $SNARE_SOURCE_DIR/tests/root/probe.py"
-pass=0
-failed=0
-
-check() {  # check DESCRIPTION EXPECTED-REGEX COMMAND...
-  local what=$1 want=$2
-  shift 2
-  local got
-  got=$("$@" 2>&1 || true)
-  if [[ "$got" =~ $want ]]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $what: want /$want/, got: $got" >&2
-    failed=$((failed + 1))
-  fi
-}
-
-PIDS=()
-stop_servers() {
-  local p
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-trap 'stop_servers; ns_cleanup' EXIT
-
-serve() {  # serve NS NAME ARGS... : start a probe server, wait until it listens
-  local ns=$1 name=$2
-  shift 2
-  local fifo
-  fifo=$(mktemp -u)
-  mkfifo "$fifo"
-  ip netns exec "$ns" $PROBE serve "$name" "$@" >"$fifo" &
-  PIDS+=($!)
-  read -r -t 5 line <"$fifo" || fail "probe server $name did not start"
-  rm -f "$fifo"
-}
+source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
 
 run_mode() {  # run_mode iptables|nftables
   local mode=$1 flags=()
   [ "$mode" = nftables ] && flags=(--native-nftables)
   POD=$(ns_new "apod${mode:0:3}")
   PEER=$(ns_new "apeer${mode:0:3}")
-  local va="sa${mode:0:1}a$$" vb="sa${mode:0:1}b$$"
-  va=${va:0:15}
-  vb=${vb:0:15}
-  ip link add "$va" netns "$POD" type veth peer name "$vb" netns "$PEER"
-  ip -n "$POD" addr add 10.252.0.1/24 dev "$va"
-  ip -n "$POD" addr add fd52::1/64 dev "$va" nodad
-  local a
-  for a in 10.252.0.2/24 10.252.0.3/24; do ip -n "$PEER" addr add $a dev "$vb"; done
-  for a in fd52::2/64 fd52::3/64; do ip -n "$PEER" addr add $a dev "$vb" nodad; done
-  ip -n "$POD" link set "$va" up
-  ip -n "$PEER" link set "$vb" up
+  join_pod_peer "sa${mode:0:1}a$$" "sa${mode:0:1}b$$" 10.252.0 fd52
 
   # The peer's .3 / ::3 stand in for the node's probe SNAT address (so connections that are
   # not probes name their source: IPv6 may pick ::3 for them).
@@ -103,5 +58,4 @@ run_mode() {  # run_mode iptables|nftables
 
 run_mode iptables
 run_mode nftables
-echo "$pass passed, $failed failed"
-[ "$failed" = 0 ]
+report

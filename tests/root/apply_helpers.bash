@@ -71,3 +71,79 @@ add_foreign() {
     ip netns exec "$ns" $c -t mangle -A OUTPUT -o lo -p udp -j RETURN
   done
 }
+
+# The conformance loops below keep a tally in the callers' globals: ok (1 while the current case
+# holds), pass (a count) and failed (the names of the cases that did not hold).
+
+# expect_save_form NS NAME FILE: NS's tables of both families equal FILE.v4.save / FILE.v6.save
+# (a family whose file is missing must hold nothing); else prints the difference, naming the case.
+expect_save_form() {
+  local fam want have rc=0
+  for fam in 4 6; do
+    want=""
+    [ -f "$3.v$fam.save" ] && want=$(normalize_save <"$3.v$fam.save")
+    have=$(tables "$1" $fam)
+    if [ "$have" != "$want" ]; then
+      echo "[$2] v$fam differs from $3.v$fam.save:" >&2
+      diff <(echo "$want") <(echo "$have") >&2 || true
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+# expect_nft_form NS NAME DIR FILE: `nft -j list ruleset` in NS equals DIR/FILE (handles, counters
+# and metainfo aside); else prints how it differs, naming the case.
+expect_nft_form() {
+  local diff
+  diff=$(python3 "$SNARE_SOURCE_DIR/tests/root/nft_same.py" "$3/$4" <(ip netns exec "$1" nft -j list ruleset)) &&
+    return 0
+  echo "[$2] differs from $4: $diff" >&2
+  return 1
+}
+
+# case_apply NSNAME NAME ARGV...: a fresh namespace for the case (left in ns), ok=1, and the
+# case's apply run in it; a failed apply marks the case failed.
+case_apply() {
+  new_ns "$1"
+  ns=$NS
+  ok=1
+  local name=$2 out
+  shift 2
+  out=$(run_in "$ns" "$@" 2>&1) || { echo "[$name] apply failed: $out" >&2; ok=0; }
+}
+
+# case_done NS NAME: removes the case's namespace and counts the case by $ok.
+case_done() {
+  del_ns "$1"
+  if [ "$ok" = 1 ]; then pass=$((pass + 1)); else failed+=("$2"); fi
+}
+
+# cases_summary WHAT [COUNT]: prints the tally; fails naming the failed cases, or when not exactly
+# COUNT cases passed (so that a table that lost rows, or a filter that skips them, shows).
+cases_summary() {
+  echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
+  [ ${#failed[@]} = 0 ] || fail "$1 failed: ${failed[*]}"
+  [ -z "${2:-}" ] || [ "$pass" = "$2" ] || fail "expected $2 $1 to pass, ran $pass"
+}
+
+# add_ambient_routing NS FAMILY...: istio's ambient ip rule and table-100 route, as istio-cni adds
+# them, for loading istio's own state next to its rules.
+add_ambient_routing() {
+  local ns=$1 f
+  shift
+  for f in "$@"; do
+    ip -n "$ns" -"$f" rule add fwmark 0x111/0xfff pref 32764 lookup 100
+    ip -n "$ns" -"$f" route add local default dev lo table 100
+  done
+}
+
+# expect_adopted NS NAME WHAT ARGV...: over istio's own WHAT (rules or tables) in NS, `snare
+# ambient verify` with the case's flags says equal and an apply commits nothing.
+expect_adopted() {
+  local ns=$1 name=$2 what=$3 out
+  shift 3
+  out=$(run_in "$ns" ambient verify "${@:2}" 2>&1) || fail "[$name] verify of istio's $what: $out"
+  out=$(run_in "$ns" "$@" 2>&1) || fail "[$name] apply over istio's $what: $out"
+  grep -q "nothing committed" <<<"$out" || fail "[$name] apply over istio's $what committed: $out"
+}

@@ -15,34 +15,16 @@ while IFS=$'\t' read -r name golden args; do
   eval "argv=($args)"
   base=${golden%.golden}
   base=${base%.txt}
-  new_ns "c$pass"
-  ns=$NS
-  ok=1
-  if ! out=$(run_in "$ns" "${argv[@]}" 2>&1); then
-    echo "[$name] apply failed: $out" >&2
-    ok=0
-  fi
-  for fam in 4 6; do
-    want_file="$dir/kernel-form/$base.v$fam.save"
-    want=""
-    [ -f "$want_file" ] && want=$(normalize_save <"$want_file")
-    have=$(tables "$ns" $fam)
-    if [ "$have" != "$want" ]; then
-      echo "[$name] v$fam differs from $want_file:" >&2
-      diff <(echo "$want") <(echo "$have") >&2 || true
-      ok=0
-    fi
-  done
+  case_apply "c$pass" "$name" "${argv[@]}"
+  expect_save_form "$ns" "$name" "$dir/kernel-form/$base" || ok=0
   if [ $ok = 1 ]; then
     before=$(snapshot "$ns")
     run_in "$ns" "${argv[@]}" 2>/dev/null || { echo "[$name] second apply failed" >&2; ok=0; }
     [ "$(snapshot "$ns")" = "$before" ] || { echo "[$name] second apply changed the tables" >&2; ok=0; }
     run_in "$ns" verify "${argv[@]}" >/dev/null 2>&1 || { echo "[$name] verify after apply: exit $?" >&2; ok=0; }
   fi
-  del_ns "$ns"
-  if [ $ok = 1 ]; then pass=$((pass + 1)); else failed+=("$name"); fi
+  case_done "$ns" "$name"
 done <"$dir/cases.tsv"
 
-echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
-[ ${#failed[@]} = 0 ] || fail "conformance cases failed: ${failed[*]}"
+cases_summary "conformance cases"
 echo ok

@@ -10,26 +10,14 @@ source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 require_root
 
 dir=$(conformance_dir)
-work=$(mktemp -d /tmp/snare-nftconf.XXXXXX)
-trap 'rm -rf "$work"; ns_cleanup' EXIT
 pass=0
 failed=()
 while IFS=$'\t' read -r name golden args; do
   case "$name" in nft-*) ;; *) continue ;; esac
   eval "argv=($args)"
   base=$(basename "${golden%.golden}")
-  new_ns "n$pass"
-  ns=$NS
-  ok=1
-  if ! out=$(run_in "$ns" "${argv[@]}" 2>&1); then
-    echo "[$name] apply failed: $out" >&2
-    ok=0
-  fi
-  ip netns exec "$ns" nft -j list ruleset >"$work/have.json"
-  if ! diff=$(python3 "$SNARE_SOURCE_DIR/tests/root/nft_same.py" "$dir/nftables-kernel-form/$base.json" "$work/have.json"); then
-    echo "[$name] differs from nftables-kernel-form/$base.json: $diff" >&2
-    ok=0
-  fi
+  case_apply "n$pass" "$name" "${argv[@]}"
+  expect_nft_form "$ns" "$name" "$dir" "nftables-kernel-form/$base.json" || ok=0
   before=$(ip netns exec "$ns" nft -a list ruleset)
   run_in "$ns" "${argv[@]}" 2>/dev/null || { echo "[$name] second apply failed" >&2; ok=0; }
   [ "$(ip netns exec "$ns" nft -a list ruleset)" = "$before" ] || { echo "[$name] second apply changed the ruleset" >&2; ok=0; }
@@ -38,10 +26,7 @@ while IFS=$'\t' read -r name golden args; do
     { echo "[$name] legacy x_tables state appeared" >&2; ok=0; }
   run_in "$ns" clean "${argv[@]}" 2>/dev/null || { echo "[$name] clean failed" >&2; ok=0; }
   [ -z "$(ip netns exec "$ns" nft list ruleset)" ] || { echo "[$name] clean left tables" >&2; ok=0; }
-  del_ns "$ns"
-  if [ $ok = 1 ]; then pass=$((pass + 1)); else failed+=("$name"); fi
+  case_done "$ns" "$name"
 done <"$dir/cases.tsv"
 
-echo "$pass passed, ${#failed[@]} failed ${failed[*]:-}"
-[ "$pass" = 28 ] || fail "expected 28 nftables cases to pass"
-[ ${#failed[@]} = 0 ] || fail "nftables conformance cases failed: ${failed[*]}"
+cases_summary "nftables conformance cases" 28

@@ -6,42 +6,7 @@
 # --native-nftables.)
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
-PROBE="/usr/bin/python3 $SNARE_SOURCE_DIR/tests/root/probe.py"
-pass=0
-failed=0
-
-check() {  # check DESCRIPTION EXPECTED-REGEX COMMAND...
-  local what=$1 want=$2
-  shift 2
-  local got
-  got=$("$@" 2>&1 || true)
-  if [[ "$got" =~ $want ]]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $what: want /$want/, got: $got" >&2
-    failed=$((failed + 1))
-  fi
-}
-
-PIDS=()
-stop_servers() {
-  local p
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-trap 'stop_servers; ns_cleanup' EXIT
-
-serve() {  # serve NS NAME ARGS... : start a probe server, wait until it listens
-  local ns=$1 name=$2
-  shift 2
-  local fifo
-  fifo=$(mktemp -u)
-  mkfifo "$fifo"
-  ip netns exec "$ns" $PROBE serve "$name" "$@" > "$fifo" &
-  PIDS+=($!)
-  read -r -t 5 line < "$fifo" || fail "probe server $name did not start"
-  rm -f "$fifo"
-}
+source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
 
 as_app() { ip netns exec "$POD" setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
 as_proxy() { ip netns exec "$POD" setpriv --reuid=1337 --regid=1337 --clear-groups "$@"; }
@@ -51,18 +16,7 @@ run_mode() {  # run_mode REDIRECT|TPROXY
   local mode=$1
   POD=$(ns_new "pod${mode,,}")
   PEER=$(ns_new "peer${mode,,}")
-  local va="sv${mode:0:1}a$$" vb="sv${mode:0:1}b$$"
-  va=${va:0:15}
-  vb=${vb:0:15}
-  ip link add "$va" netns "$POD" type veth peer name "$vb" netns "$PEER"
-  ip -n "$POD" addr add 10.251.0.1/24 dev "$va"
-  ip -n "$POD" addr add fd51::1/64 dev "$va" nodad
-  ip -n "$PEER" addr add 10.251.0.2/24 dev "$vb"
-  ip -n "$PEER" addr add 10.251.0.3/24 dev "$vb"
-  ip -n "$PEER" addr add fd51::2/64 dev "$vb" nodad
-  ip -n "$PEER" addr add fd51::3/64 dev "$vb" nodad
-  ip -n "$POD" link set "$va" up
-  ip -n "$PEER" link set "$vb" up
+  join_pod_peer "sv${mode:0:1}a$$" "sv${mode:0:1}b$$" 10.251.0 fd51
 
   ip netns exec "$POD" "$SNARE" "${SNARE_RULE_FLAGS[@]}" -p 15001 -z 15006 -u 1337 -g 1337 -m "$mode" -i '*' \
     -x 10.251.0.3/32,fd51::3/128 -b '*' -d 15090,15021,15020 -o 5555 \
@@ -108,5 +62,4 @@ run_mode() {  # run_mode REDIRECT|TPROXY
 
 run_mode REDIRECT
 run_mode TPROXY
-echo "$pass passed, $failed failed"
-[ "$failed" = 0 ]
+report

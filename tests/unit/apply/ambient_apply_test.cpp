@@ -5,12 +5,14 @@
 
 #include "apply/apply.h"
 #include "builder/builder.h"
+#include "fakes/config_of.h"
 #include "fakes/fake_routes.h"
 #include "fakes/fake_tables.h"
 
 using namespace snare;
 using snare::testing::FakeRouteOps;
 using snare::testing::FakeTables;
+using snare::testing::sidecar_config;
 
 namespace {
 
@@ -19,15 +21,6 @@ Config ambient_config(bool ipv6) {
   c.command = Command::ambient;
   c.ipv6 = ipv6 ? Ipv6Mode::on : Ipv6Mode::off;
   c.ipv6_enabled = ipv6;
-  return c;
-}
-
-Config sidecar_config() {
-  Config c;
-  c.proxy_uids = {{"1337", 1337}};
-  c.proxy_gids = {{"1337", 1337}};
-  c.inbound_ports_all = true;
-  c.outbound_cidrs_all = true;
   return c;
 }
 

@@ -7,22 +7,20 @@
 #include "apply/fault.h"
 #include "apply/reconcile.h"
 #include "builder/builder.h"
+#include "fakes/config_of.h"
 #include "fakes/fake_routes.h"
 #include "fakes/fake_tables.h"
 
 using namespace snare;
 using snare::testing::FakeRouteOps;
 using snare::testing::FakeTables;
+using snare::testing::sidecar_config;
 
 namespace {
 
 Config tproxy_config() {
-  Config c;
-  c.proxy_uids = {{"1337", 1337}};
-  c.proxy_gids = {{"1337", 1337}};
+  Config c = sidecar_config();
   c.mode = InterceptMode::tproxy;
-  c.inbound_ports_all = true;
-  c.outbound_cidrs_all = true;
   c.redirect_dns = true;
   c.capture_all_dns = true;
   c.exclude_interfaces = {"not-istio-nic"};

@@ -15,12 +15,7 @@
 #include "render/nft.h"
 
 using namespace snare;
-using snare::testing::FakeNft;
-using snare::testing::FakeRouteOps;
-using snare::testing::FakeTables;
-using snare::testing::kXtIstioNat;
-using snare::testing::kXtIstioNatRemoval;
-using snare::testing::read_file;
+using namespace snare::testing;  // the fakes and their kernel listings
 
 namespace {
 
@@ -67,6 +62,18 @@ std::string kernel_form(const std::string& c) {
 
 Status apply(Rig& rig, const Config& cfg, ApplyReport& rep) {
   return nft_apply_plan(cfg, build_plan(cfg), rig.env, rep);
+}
+
+// istio's "empty" case applied over what the rig's kernel holds, failing after its first
+// commit, when the kernel holds the kernel form of `after_commit` (what the commit wrote, or
+// another writer's tables).
+Status apply_failing_after_commit(Rig& rig, const std::string& after_commit, ApplyReport& rep) {
+  FaultInjectingNft faulty(rig.nft, 1);
+  rig.env.nft = &faulty;
+  rig.nft.after_commit = kernel_form(after_commit);
+  Status s = apply(rig, nft_config_of(kEmpty), rep);
+  rig.env.nft = &rig.nft;
+  return s;
 }
 
 }  // namespace
@@ -120,11 +127,8 @@ TEST_CASE("a failure after the commit puts the earlier tables back in one more t
   Rig rig;
   rig.nft.set_ruleset(kernel_form("tproxy"));
   const auto before = rig.nft.tables;
-  FaultInjectingNft faulty(rig.nft, 1);
-  rig.env.nft = &faulty;
-  rig.nft.after_commit = kernel_form("empty");
   ApplyReport rep;
-  Status s = apply(rig, nft_config_of(kEmpty), rep);
+  Status s = apply_failing_after_commit(rig, "empty", rep);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.error, Catch::Contains("SNARE_FAULT_AFTER_COMMITS=1") &&
                           Catch::Contains("nftables tables restored"));
@@ -360,12 +364,9 @@ TEST_CASE("a set or a device chain inside an istio table is drift, and a re-appl
 TEST_CASE("a rollback leaves tables alone that another writer changed after its commit") {
   Rig rig;
   rig.nft.set_ruleset(kernel_form("tproxy"));
-  FaultInjectingNft faulty(rig.nft, 1);
-  rig.env.nft = &faulty;
-  // After the commit the kernel holds another rule set than this apply's (a concurrent writer).
-  rig.nft.after_commit = kernel_form("tproxy");
   ApplyReport rep;
-  Status s = apply(rig, nft_config_of(kEmpty), rep);
+  // After the commit the kernel holds another rule set than this apply's (a concurrent writer).
+  Status s = apply_failing_after_commit(rig, "tproxy", rep);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.error, Catch::Contains("NOT restored") && Catch::Contains("concurrent"));
   CHECK(rig.nft.runs.size() == 1);  // no restore transaction

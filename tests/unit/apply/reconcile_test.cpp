@@ -6,22 +6,15 @@
 #include <catch2/catch.hpp>
 
 #include "builder/builder.h"
+#include "fakes/config_of.h"
 #include "fakes/fake_tables.h"
 #include "render/save.h"
 
 using namespace snare;
 using snare::testing::FakeTables;
+using snare::testing::sidecar_config;
 
 namespace {
-
-Config redirect_config() {
-  Config c;
-  c.proxy_uids = {{"1337", 1337}};
-  c.proxy_gids = {{"1337", 1337}};
-  c.inbound_ports_all = true;
-  c.outbound_cidrs_all = true;
-  return c;
-}
 
 Rule udp_return(const std::string& chain) {
   return Rule{Table::nat,
@@ -56,7 +49,7 @@ TablePlan plan_nat(FakeTables& fake, const Plan& plan, bool replace) {
 TEST_CASE("a foreign rule before istio's jump stays before it, after it, stays after") {
   FakeTables fake;
   fake.add_foreign(Family::v4, Table::nat, "OUTPUT", udp_return("OUTPUT"));
-  Plan plan = build_plan(redirect_config());
+  Plan plan = build_plan(sidecar_config());
   TablePlan first = plan_nat(fake, plan, false);
   CHECK_FALSE(first.residue);
   CHECK_FALSE(first.same);
@@ -82,7 +75,7 @@ TEST_CASE("a foreign rule before istio's jump stays before it, after it, stays a
 
 TEST_CASE("a changed ISTIO_ chain is not the same, and desired has the plan's chain") {
   FakeTables fake;
-  Plan plan = build_plan(redirect_config());
+  Plan plan = build_plan(sidecar_config());
   TablePlan first = plan_nat(fake, plan, false);
   bool committed = false;
   REQUIRE(fake.write(first.desired, committed).ok());
@@ -103,7 +96,7 @@ TEST_CASE("with --reconcile, istio's jump-less shapes go, a plain apply keeps th
                         0,
                         {IfaceMatch{false, false, "eth9"}},
                         JumpTarget{"RETURN"}});
-  Plan plan = build_plan(redirect_config());
+  Plan plan = build_plan(sidecar_config());
   CHECK(targets(plan_nat(fake, plan, false).desired, "PREROUTING") ==
         std::vector<std::string>{"RETURN", "ISTIO_INBOUND"});
   CHECK(targets(plan_nat(fake, plan, true).desired, "PREROUTING") ==
@@ -116,7 +109,7 @@ TEST_CASE("cleanup leaves foreign rules and chains, and nothing of the plan's") 
   fake.add_foreign(Family::v4, Table::nat, "FOREIGN", udp_return("FOREIGN"));
   TableModel before;
   REQUIRE(fake.read(Family::v4, Table::nat, before).ok());
-  Plan plan = build_plan(redirect_config());
+  Plan plan = build_plan(sidecar_config());
   TablePlan applied = plan_nat(fake, plan, false);
   bool committed = false;
   REQUIRE(fake.write(applied.desired, committed).ok());
@@ -140,7 +133,7 @@ TEST_CASE("cleanup leaves foreign rules and chains, and nothing of the plan's") 
 TEST_CASE("istio state the plan only adds to (a run stopped between commits) is told apart") {
   FakeTables fake;
   fake.add_foreign(Family::v4, Table::nat, "OUTPUT", udp_return("OUTPUT"));
-  Plan plan = build_plan(redirect_config());
+  Plan plan = build_plan(sidecar_config());
   // Nothing of istio's yet: the plan only adds.
   CHECK(plan_nat(fake, plan, false).only_adds);
   TablePlan first = plan_nat(fake, plan, false);
@@ -171,7 +164,7 @@ TEST_CASE("istio state the plan only adds to (a run stopped between commits) is 
 TEST_CASE("istio state a plan does not have contradicts it: a chain or a jump of other flags") {
   FakeTables fake;
   fake.add_foreign(Family::v4, Table::nat, "ISTIO_OTHER", udp_return("ISTIO_OTHER"));
-  Plan plan = build_plan(redirect_config());
+  Plan plan = build_plan(sidecar_config());
   CHECK_FALSE(plan_nat(fake, plan, false).only_adds);
   // An empty ISTIO_OUTPUT is a beginning of the plan's; a jump to it from PREROUTING is not.
   FakeTables jump;

@@ -2,39 +2,43 @@
 #include "cni/kubeconfig.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
 
 using namespace snare;
 using namespace snare::cni;
 
 namespace {
 
-std::string kubeconfig(const std::string& current_context) {
-  return R"(apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: aGVsbG8=
-    server: https://10.96.0.1:443
-  name: local
-contexts:
-- context:
-    cluster: local
-    user: istio-cni
-  name: istio-cni-context
-current-context: )" +
-         current_context + R"(
-users:
-- name: istio-cni
-  user:
-    token: abc
-)";
+// What istio-cni writes (tests/cni/istio-cni-kubeconfig.yaml, from which the root tests write
+// theirs too), with `from` replaced by `to` where asked.
+std::string kubeconfig(const std::string& from = "", const std::string& to = "") {
+  std::ifstream f(std::string(SNARE_SOURCE_DIR) + "/tests/cni/istio-cni-kubeconfig.yaml");
+  std::stringstream text;
+  text << f.rdbuf();
+  std::string s = text.str();
+  REQUIRE(s.find("current-context: istio-cni-context") != std::string::npos);
+  if (!from.empty()) {
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// The error parse_kubeconfig gives for istio-cni's kubeconfig with `from` replaced by `to`.
+std::string error_of_edited(const std::string& from, const std::string& to) {
+  KubeConfig k;
+  Status s = parse_kubeconfig(kubeconfig(from, to), "/r/kc", k);
+  REQUIRE(!s.ok());
+  return s.error;
 }
 
 }  // namespace
 
 TEST_CASE("kubeconfig: istio-cni's is read", "[cni]") {
   KubeConfig k;
-  REQUIRE(parse_kubeconfig(kubeconfig("istio-cni-context"), "/r/kc", k).ok());
+  REQUIRE(parse_kubeconfig(kubeconfig(), "/r/kc", k).ok());
   CHECK(k.server == "https://10.96.0.1:443");
   CHECK(k.ca_pem == "hello");
   CHECK(k.token == "abc");
@@ -42,21 +46,16 @@ TEST_CASE("kubeconfig: istio-cni's is read", "[cni]") {
 
 TEST_CASE("kubeconfig: an unknown current-context is named as such, not as a missing server",
           "[cni]") {
-  KubeConfig k;
-  Status s = parse_kubeconfig(kubeconfig("nope"), "/r/kc", k);
-  REQUIRE(!s.ok());
-  CHECK_THAT(s.error, Catch::Contains("current-context \"nope\" is not among the kubeconfig's "
-                                      "contexts"));
-  CHECK_THAT(s.error, !Catch::Contains("no server"));
+  const std::string error =
+      error_of_edited("current-context: istio-cni-context", "current-context: nope");
+  CHECK_THAT(error, Catch::Contains("current-context \"nope\" is not among the kubeconfig's "
+                                    "contexts"));
+  CHECK_THAT(error, !Catch::Contains("no server"));
 }
 
 TEST_CASE("kubeconfig: a context naming an unknown cluster says so", "[cni]") {
-  std::string text = kubeconfig("istio-cni-context");
-  text.replace(text.find("cluster: local"), 14, "cluster: other");
-  KubeConfig k;
-  Status s = parse_kubeconfig(text, "/r/kc", k);
-  REQUIRE(!s.ok());
-  CHECK_THAT(s.error, Catch::Contains("names cluster \"other\", which is not among"));
+  CHECK_THAT(error_of_edited("cluster: local", "cluster: other"),
+             Catch::Contains("names cluster \"other\", which is not among"));
 }
 
 TEST_CASE("kubeconfig: binary bytes are an error, not a crash", "[cni]") {
@@ -69,10 +68,6 @@ TEST_CASE("kubeconfig: binary bytes are an error, not a crash", "[cni]") {
 }
 
 TEST_CASE("kubeconfig: *-data with bytes outside base64 is an error, not a crash", "[cni]") {
-  std::string text = kubeconfig("istio-cni-context");
-  text.replace(text.find("aGVsbG8="), 8, "aGV\xffsbG8=");
-  KubeConfig k;
-  Status s = parse_kubeconfig(text, "/r/kc", k);
-  REQUIRE(!s.ok());
-  CHECK_THAT(s.error, Catch::Contains("certificate-authority-data is not base64"));
+  CHECK_THAT(error_of_edited("aGVsbG8=", "aGV\xffsbG8="),
+             Catch::Contains("certificate-authority-data is not base64"));
 }

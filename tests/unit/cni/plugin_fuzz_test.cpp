@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "cni/plugin.h"
+#include "fakes/cni_env.h"
 #include "fakes/fake_kube_api.h"
 
 using namespace snare;
@@ -193,12 +194,7 @@ std::string mutate_text(std::string s, std::mt19937& rng) {
 }
 
 struct Case {
-  CniEnv env{"ADD",
-             "c1",
-             "/run/netns/p1",
-             "eth0",
-             "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web",
-             "/opt/cni/bin"};
+  CniEnv env = snare::cni::testing::web_add_env();
   std::string stdin_text = kNetconf, kubeconfig = kKubeconfig;
   std::deque<KubeResponse> answers{{200, kPod, "", false}};
 };

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fakes/cni_env.h"
 #include "fakes/fake_kube_api.h"
 
 using namespace snare;
@@ -30,12 +31,7 @@ struct Rig {
   int apply_rc = 0;
   int sleeps = 0;
   PluginDeps deps;
-  CniEnv env{"ADD",
-             "c1",
-             "/run/netns/p1",
-             "eth0",
-             "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web",
-             "/opt/cni/bin"};
+  CniEnv env = snare::cni::testing::web_add_env();
 
   Rig() {
     deps.load_kubeconfig = [](const std::string&, KubeConfig& k) {

@@ -28,4 +28,16 @@ inline Config config_of(const std::vector<std::string>& args, FakeHostFacts host
   return c;
 }
 
+// The smallest sidecar Config, set by hand rather than made from flags (for tests that must not
+// depend on the flag layer): proxy UID and GID 1337, every inbound port and every outbound CIDR
+// captured; everything else as Config leaves it.
+inline Config sidecar_config() {
+  Config c;
+  c.proxy_uids = {{"1337", 1337}};
+  c.proxy_gids = {{"1337", 1337}};
+  c.inbound_ports_all = true;
+  c.outbound_cidrs_all = true;
+  return c;
+}
+
 }  // namespace snare::testing
