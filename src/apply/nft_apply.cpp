@@ -12,10 +12,12 @@
 #include "apply/tables.h"
 #include "apply/verify.h"
 #include "apply/xt_nft.h"
+#include "ext/nft_kernel_form.h"
 #include "model/nft_form.h"
 #include "model/nft_layout.h"
 #include "render/diff.h"
 #include "render/nft.h"
+#include "render/nft_form_json.h"
 #include "render/nft_listing.h"
 
 namespace snare {
