@@ -2,7 +2,8 @@
 # Runs every test: installs the dependencies, builds with warnings as errors, runs the unit,
 # golden and root tests (root tests need root: they make their own network namespaces), builds
 # the container image with podman and checks it, builds again with ASan+UBSan and runs the tests
-# there too, and checks clang-format and the code's shape (scripts/check-shape.py).
+# there too, and checks clang-format, the code's shape (scripts/check-shape.py) and the layers
+# (scripts/check-layers.py).
 # Usage: sudo scripts/test-all.sh        (CI: .ci/run calls exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,6 @@ echo "clang-format: clean"
 # Files at most 500 lines, functions at most 80.
 scripts/check-shape.py
 echo "code shape: clean"
+# Includes between src/'s folders equal docs/DESIGN.md's table, and run in one direction.
+scripts/check-layers.py
+echo "layers: clean"

@@ -5,22 +5,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "apply/routing.h"
 #include "apply/tables.h"
 #include "apply/verify.h"
 #include "apply/xt_nft.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "render/diff.h"
 
 namespace snare {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
 std::vector<TableWork*> in_order(std::vector<TableWork>& work, bool reverse) {
   std::vector<TableWork*> order;

@@ -46,7 +46,8 @@ struct ApplyEnv {
 
 struct ApplyReport {
   std::vector<std::string> committed;  // "ipv4/nat", in commit order
-  bool changed = false;                // some table or route was changed
+  // Some table or route was changed: each step ORs in what it changed, none resets it.
+  bool changed = false;
   bool rolled_back = false;
   std::string diff;  // apply refused for drift (no --reconcile): the difference
   size_t rules = 0;  // rules in the committed tables

@@ -5,26 +5,23 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 
 #include "apply/routing.h"
 #include "apply/tables.h"
 #include "apply/verify.h"
 #include "apply/xt_nft.h"
+#include "base/clock.h"
+#include "ext/nft_kernel_form.h"
 #include "model/nft_form.h"
 #include "model/nft_layout.h"
 #include "render/diff.h"
 #include "render/nft.h"
+#include "render/nft_form_json.h"
 #include "render/nft_listing.h"
 
 namespace snare {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
 // What the kernel holds of istio's nftables mode: the tables of the plan's rule set (the
 // sidecar's istio-proxy-*, or ambient's istio-ambient-*), and which of the other's are there.
@@ -220,6 +217,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
       undo_routes(*env.routes, early);
       return s;
     }
+  rep.changed |= early.any();
   t = Clock::now();
   bool nft_done = false;
   if (write) {
@@ -227,6 +225,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
         delete_tables(st.present) + render_nft(plan, /*numeric_ids=*/true) + legacy.xt.removal,
         nft_done);
     rep.commit_ms = ms_since(t);
+    rep.changed |= nft_done;
     if (!s.ok() && routes_first) undo_routes(*env.routes, early);
     if (!s.ok())
       return Status::Fail("nftables transaction: " + s.error +
@@ -234,7 +233,6 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     rep.committed.push_back(tables_label(plan));
     rep.rules = rule_count(plan);
   }
-  rep.changed = nft_done;
   // Migration: istio's legacy rules go after the nftables ones are in (no moment without capture).
   std::vector<TableWork*> done;
   if (!legacy.found.empty()) {
@@ -248,7 +246,6 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
                           (legacy.xt.empty() ? "" : "; istio's iptables-nft chains stay removed"));
     }
   }
-  rep.changed |= nft_done || early.any();
   if (!env.routes || routes_first) return Status::Ok();
   // Earlier TPROXY routes go too: a re-run replaces what earlier flags set up, like the tables.
   Status s = apply_routes_step(cfg, plan, *env.routes, true, rep);

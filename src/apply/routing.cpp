@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace snare {
@@ -134,15 +134,9 @@ Status remove_routes(const Config& cfg, const Plan& plan, RouteOps& routes, Rout
   return Status::Ok();
 }
 
-namespace {
-double ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-}  // namespace
-
 Status apply_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes, bool remove_stale,
                          ApplyReport& rep) {
-  const auto t = std::chrono::steady_clock::now();
+  const auto t = Clock::now();
   RouteChanges changes;
   Status s = set_up_routes(cfg, plan, routes, remove_stale, changes);
   rep.routes_ms = ms_since(t);
@@ -153,7 +147,7 @@ Status apply_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes, 
 
 Status cleanup_routes_step(const Config& cfg, const Plan& plan, RouteOps& routes,
                            ApplyReport& rep) {
-  const auto t = std::chrono::steady_clock::now();
+  const auto t = Clock::now();
   RouteChanges changes;
   Status s = remove_routes(cfg, plan, routes, changes);
   rep.routes_ms = ms_since(t);

@@ -9,12 +9,12 @@
 #include "apply/apply.h"
 #include "apply/nft_apply.h"
 #include "apply/xt_nft.h"
+#include "base/clock.h"
 #include "kernel/xtables_lock.h"
 
 namespace snare {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr auto kLockTimeout = std::chrono::seconds(30);
 
 const char* verb_name(RuleVerb v) {
@@ -92,8 +92,7 @@ LogFields timing_fields(const std::string& backend, double waited_ms, const Appl
       {"build_ms", ms_text(rep.build_ms)},
       {"commit_ms", ms_text(rep.commit_ms)},
       {"routes_ms", ms_text(rep.routes_ms)},
-      {"total_ms",
-       ms_text(std::chrono::duration<double, std::milli>(Clock::now() - start).count())}};
+      {"total_ms", ms_text(ms_since(start))}};
 }
 
 // iptables mode's clean, after the legacy tables: istio's chains that iptables-nft wrote capture

@@ -3,12 +3,10 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
+#include "base/clock.h"
 
 namespace snare {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Apply order (see apply.h): the tables that only help capture first, nat (the capture) last.
 constexpr Table kCommitOrder[] = {Table::raw, Table::mangle, Table::nat};
@@ -43,6 +41,7 @@ Status commit_or_roll_back(const std::vector<TableWork*>& order, TablesBackend& 
                            ApplyReport& rep, std::vector<TableWork*>& done) {
   const auto start = Clock::now();
   Status failed;
+  bool wrote = false;
   for (TableWork* w : order) {
     if (!w->commit) continue;
     bool committed = false;
@@ -54,9 +53,10 @@ Status commit_or_roll_back(const std::vector<TableWork*>& order, TablesBackend& 
     }
     rep.committed.push_back(w->label());
     rep.rules += w->tp.desired.rule_count();
+    wrote = true;
   }
-  rep.commit_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  rep.changed = !rep.committed.empty();
+  rep.commit_ms = ms_since(start);
+  rep.changed |= wrote;
   if (failed.ok()) return failed;
   return Status::Fail(failed.error + roll_back(done, tables, rep) + "; tables restored");
 }

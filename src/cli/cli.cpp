@@ -14,10 +14,11 @@
 #include "config/flags.h"
 #include "config/host_facts.h"
 #include "ext/forms.h"
+#include "ext/nft_kernel_form.h"
 #include "kernel/netns.h"
-#include "model/nft_form.h"
 #include "model/table.h"
 #include "render/nft.h"
+#include "render/nft_form_json.h"
 #include "render/restore.h"
 #include "render/save.h"
 

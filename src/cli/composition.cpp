@@ -23,7 +23,7 @@
 #include "kernel/routes.h"
 #include "kernel/tables.h"
 #include "kernel/xtables_lock.h"
-#include "model/nft_form.h"
+#include "model/nft_layout.h"
 #include "probe/validation.h"
 #include "render/save.h"
 

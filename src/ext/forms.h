@@ -23,7 +23,7 @@ void save_text(const Match& m, SaveContext& ctx, std::string& out);
 void save_text(const Target& t, SaveContext& ctx, std::string& out);
 
 // istio's nftables text of a match or target (knftables' rule text), and the JSON expressions
-// the kernel lists for a whole rule (`nft -j list`), before normalisation (model/nft_form.h).
+// the kernel lists for a whole rule (`nft -j list`), before normalisation (ext/nft_kernel_form.h).
 void nft_text(const Match& m, const NftContext& ctx, std::string& out);
 void nft_text(const Target& t, const NftContext& ctx, std::string& out);
 void nft_exprs(const Rule& rule, Json& out);

@@ -82,11 +82,4 @@ bool iface_expressible(const std::string& name) {
   return name.find_first_of("\"\\") == std::string::npos;
 }
 
-std::string chain_name(const std::string& iptables_name) {
-  std::string out = iptables_name;
-  for (char& c : out)
-    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace snare::nft

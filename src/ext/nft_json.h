@@ -42,8 +42,5 @@ std::string iface_literal(const std::string& value);
 // Whether nft's language can hold the name: no '"' (a quoted string cannot contain one) and no
 // '\' (an escape character inside one).
 bool iface_expressible(const std::string& name);
-// A chain name in nftables spelling: "ISTIO_OUTPUT" -> "istio-output", "PREROUTING" ->
-// "prerouting".
-std::string chain_name(const std::string& iptables_name);
 
 }  // namespace snare::nft

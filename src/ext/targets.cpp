@@ -20,6 +20,7 @@
 #include "ext/mark.h"
 #include "ext/nft_json.h"
 #include "ext/tcpudp.h"
+#include "model/nft_layout.h"
 
 namespace snare {
 
@@ -169,7 +170,7 @@ void Ext<JumpTarget>::nft(const JumpTarget& t, const NftContext&, std::string& o
     for (char c : t.chain) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   } else {
     out += "jump ";
-    out += nft::chain_name(t.chain);
+    out += nft_chain_name(t.chain);
   }
 }
 
@@ -182,7 +183,7 @@ void Ext<JumpTarget>::nft_expr(const JumpTarget& t, const NftContext&, Json& out
   else if (t.chain == "DROP")
     out.push_back({{"drop", nullptr}});
   else
-    out.push_back({{"jump", {{"target", nft::chain_name(t.chain)}}}});
+    out.push_back({{"jump", {{"target", nft_chain_name(t.chain)}}}});
 }
 
 void Ext<RedirectTarget>::nft(const RedirectTarget& t, const NftContext&, std::string& out) {

@@ -93,8 +93,6 @@ struct Ip6 {
   static int commit(xtc_handle* h) { return ip6tc_commit(h); }
 };
 
-const char* fam_text(Family f) { return f == Family::v4 ? "ipv4" : "ipv6"; }
-
 // Errno in words for a libiptc call, naming the likely cause (missing module, privileges).
 std::string iptc_errno_text(int err) {
   switch (err) {
@@ -164,7 +162,7 @@ class IptcTable {
     if (!h) {
       int err = errno;
       return Status::Fail(fmt::format(
-          "read {} table ({}): {}", table_name(table), fam_text(F::family),
+          "read {} table ({}): {}", table_name(table), family_name(F::family),
           err == ENOENT ? "the table does not exist in the kernel" : iptc_errno_text(err)));
     }
     out.chains.clear();
@@ -203,7 +201,7 @@ class IptcTable {
   };
 
   static std::string where(Table t) {
-    return fmt::format("{} table ({})", table_name(t), fam_text(F::family));
+    return fmt::format("{} table ({})", table_name(t), family_name(F::family));
   }
 
   static Chain read_chain(xtc_handle* h, Table table, const std::string& name) {

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace snare {
@@ -140,7 +141,6 @@ void XtablesLock::release() {
 }
 
 Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds timeout) {
-  using Clock = std::chrono::steady_clock;
   release();
   path_ = path;
   waited_ms_ = 0;
@@ -188,7 +188,7 @@ Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds t
     const auto now = Clock::now();
     if (now >= deadline) {
       ::close(lock_fd);
-      const double ms = std::chrono::duration<double, std::milli>(now - start).count();
+      const double ms = ms_between(start, now);
       return Status::Fail(
           fmt::format("another process{} is holding the {} {}; stopped waiting after {:.1f} s",
                       holder.empty() ? "" : " (" + holder + ")", what_, path, ms / 1000.0));
@@ -198,7 +198,7 @@ Status XtablesLock::acquire(const std::string& path, std::chrono::milliseconds t
     pause = std::min(pause * 2, std::chrono::microseconds(20000));
   }
   fd_ = lock_fd;
-  waited_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  waited_ms_ = ms_since(start);
   if (waited) {
     log_info("waited {:.1f} ms for the {} {}{}", waited_ms_, what_, path,
              holder.empty() ? "" : ", held by " + holder);

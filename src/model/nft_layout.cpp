@@ -3,9 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <map>
-
-#include "ext/nft_json.h"
 
 namespace snare {
 namespace {
@@ -75,6 +74,22 @@ std::string nft_table_name(RuleSet rs, Table table) {
          table_name(table);
 }
 
+const std::vector<std::string>& istio_nft_tables(RuleSet rs) {
+  static const std::vector<std::string> kSidecar = {
+      nft_table_name(Table::nat), nft_table_name(Table::mangle), nft_table_name(Table::raw)};
+  static const std::vector<std::string> kAmbient = {nft_table_name(RuleSet::ambient, Table::nat),
+                                                    nft_table_name(RuleSet::ambient, Table::mangle),
+                                                    nft_table_name(RuleSet::ambient, Table::raw)};
+  return rs == RuleSet::sidecar ? kSidecar : kAmbient;
+}
+
+std::string nft_chain_name(const std::string& iptables_name) {
+  std::string out = iptables_name;
+  for (char& c : out)
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 namespace {
 
 // istio-cni declares a chain that a rule jumps to even when it holds no rule (ambient's nat
@@ -83,7 +98,7 @@ void add_jump_targets(const Plan& plan, Table t, std::vector<NftChain>& chains) 
   for (const Rule& r : plan.rules) {
     const auto* j = std::get_if<JumpTarget>(&r.target);
     if (r.table != t || !j || is_verdict(j->chain) || !nft_writes(plan, r)) continue;
-    const std::string name = nft::chain_name(j->chain);
+    const std::string name = nft_chain_name(j->chain);
     if (std::none_of(chains.begin(), chains.end(),
                      [&](const NftChain& c) { return c.name == name; }))
       chains.push_back(NftChain{name, hook_of(t, name), {}});
@@ -101,7 +116,7 @@ std::vector<NftTable> nft_layout(const Plan& plan) {
     std::map<std::string, size_t> chain_at;  // name -> index in table.chains
     for (const Rule& r : plan.rules) {
       if (r.table != t || !nft_writes(plan, r)) continue;
-      const std::string name = nft::chain_name(r.chain);
+      const std::string name = nft_chain_name(r.chain);
       auto [it, fresh] = chain_at.emplace(name, table.chains.size());
       if (fresh) table.chains.push_back(NftChain{name, hook_of(t, name), {}});
       std::vector<const Rule*>& rules = table.chains[it->second].rules;

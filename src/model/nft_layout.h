@@ -6,7 +6,7 @@
 // an `-I chain N` becomes knftables' `insert rule ... index N-1`, except that an insert into a
 // chain holding fewer than N rules so far is an append (istio's fix for #58135). Each chain's
 // final rule order is what the kernel holds after the operations: the renderer prints the
-// operations, the expected kernel form (model/nft_form.h) reads the chains.
+// operations, the expected kernel form (ext/nft_kernel_form.h) reads the chains.
 #pragma once
 
 #include <string>
@@ -45,6 +45,14 @@ struct NftTable {
 // "istio-ambient-nat", ... (in-pod and host rules share istio-cni's tables).
 std::string nft_table_name(Table table);
 std::string nft_table_name(RuleSet rule_set, Table table);
+
+// The table names istio's nftables mode owns: istio-proxy-nat, -mangle, -raw; for ambient's
+// rule sets istio-cni's istio-ambient-nat, -mangle, -raw.
+const std::vector<std::string>& istio_nft_tables(RuleSet rule_set = RuleSet::sidecar);
+
+// A chain name in nftables spelling: "ISTIO_OUTPUT" -> "istio-output", "PREROUTING" ->
+// "prerouting".
+std::string nft_chain_name(const std::string& iptables_name);
 
 // Whether the nftables rule set holds `rule`: IPv6-only rules only with IPv6 on.
 bool nft_writes(const Plan& plan, const Rule& rule);

@@ -20,7 +20,7 @@ std::string render_nft_statements(const Rule& rule, bool numeric_ids) {
 }
 
 std::string render_nft_op(const NftTable& table, const NftOp& op, bool numeric_ids) {
-  const std::string chain = nft::chain_name(op.rule->chain);
+  const std::string chain = nft_chain_name(op.rule->chain);
   if (op.index < 0)
     return fmt::format("add rule inet {} {} {}", table.name, chain,
                        render_nft_statements(*op.rule, numeric_ids));

@@ -17,9 +17,11 @@
 #include "config/fill_config.h"
 #include "config/flags.h"
 #include "ext/forms.h"
+#include "ext/nft_kernel_form.h"
 #include "fakes/fake_host_facts.h"
-#include "model/nft_form.h"
+#include "model/nft_layout.h"
 #include "render/nft.h"
+#include "render/nft_form_json.h"
 
 using namespace snare;
 

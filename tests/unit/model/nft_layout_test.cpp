@@ -1,15 +1,9 @@
-// The nftables layout and kernel form of a plan: knftables' insert-or-append, istio's chain order,
-// and the normal form both sides of a comparison are brought to (the statement JSON below is
-// what nft lists, written out by hand).
+// The nftables layout of a plan: knftables' insert-or-append, istio's chain order.
 #include "model/nft_layout.h"
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
-#include "model/nft_form.h"
 
 using namespace snare;
-using nlohmann::json;
 
 namespace {
 
@@ -56,23 +50,4 @@ TEST_CASE(
   CHECK(t.chains[0].hook->priority == -100);
   p.ipv6 = true;
   CHECK(nft_layout(p)[0].chains.size() == 4);
-}
-
-TEST_CASE("normal form: nft's implied l4proto goes, numbers name protocols, counters are zero") {
-  json tcp_port = json::parse(R"([
-    {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": 6}},
-    {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 53}},
-    {"counter": {"packets": 7, "bytes": 420}}, {"return": null}])");
-  normalize_nft_exprs(tcp_port);
-  CHECK(tcp_port == json::parse(R"([
-    {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 53}},
-    {"counter": {"packets": 0, "bytes": 0}}, {"return": null}])"));
-  // Not implied by an ip payload: it stays (named).
-  json mark = json::parse(R"([
-    {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": 6}},
-    {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "10.0.0.1"}},
-    {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["related", "established"]}}])");
-  normalize_nft_exprs(mark);
-  CHECK(mark[0]["match"]["right"] == "tcp");
-  CHECK(mark[2]["match"]["right"] == json::parse(R"(["established", "related"])"));
 }
