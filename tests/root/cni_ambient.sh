@@ -20,7 +20,12 @@ cni_setup
 SOCK=$RUN_DIR/pluginevent.sock
 AGENT_PID=""
 SLEEP_PID=""
-trap '[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; [ -n "$SLEEP_PID" ] && kill "$SLEEP_PID" 2>/dev/null; cni_cleanup' EXIT
+# Every step may fail (a process already gone): the namespaces and servers must still go.
+ambient_cleanup() {
+  for p in $AGENT_PID $SLEEP_PID; do kill "$p" 2>/dev/null || true; done
+  cni_cleanup
+}
+trap ambient_cleanup EXIT
 AMBIENT=',"ambient_enabled":true,"pod_namespace":"istio-system","enablement_selectors":[{"podSelector":{"matchLabels":{"istio.io/dataplane-mode":"ambient"}}},{"podSelector":{"matchExpressions":[{"key":"istio.io/dataplane-mode","operator":"NotIn","values":["none"]}]},"namespaceSelector":{"matchLabels":{"istio.io/dataplane-mode":"ambient"}}}]'
 
 # agent_start STATUS: the stand-in agent answering STATUS, recording into $CNI_WORK/agent.log.
