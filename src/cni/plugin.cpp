@@ -99,11 +99,13 @@ Outcome api_failure(const KubeResponse& r, int attempts, const std::string& what
         fmt::format("cannot reach the API server after {} attempts within the ADD's "
                     "{} s (snare_add_timeout_seconds): {}",
                     attempts, budget.count() / 1000.0, r.transport_error));
-  return fail(fmt::format("{}: the API server answered {}: {}{}", what, r.status,
-                          api_message(r.body),
-                          r.status == 401 || r.status == 403
-                              ? " (check the token in " + kubeconfig + " and its RBAC: get pods)"
-                              : ""));
+  // The ambient lookup reads the namespace too: the RBAC rule to check is the one refused.
+  const char* rule = what.rfind("GET namespace", 0) == 0 ? "get namespaces" : "get pods";
+  return fail(
+      fmt::format("{}: the API server answered {}: {}{}", what, r.status, api_message(r.body),
+                  r.status == 401 || r.status == 403
+                      ? fmt::format(" (check the token in {} and its RBAC: {})", kubeconfig, rule)
+                      : ""));
 }
 
 // GET the pod before `deadline`, retrying transient failures (each try gets at most the time

@@ -168,6 +168,12 @@ TEST_CASE(
   CHECK(std::count(rig.requests.begin(), rig.requests.end(), kNsPath) == 31);
   CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("GET namespace demo"));
   CHECK(rig.posts.empty());
+  // A refusal is not asked again, and names the RBAC rule refused.
+  rig.requests.clear();
+  rig.answers[kNsPath] = {{403, R"({"message":"namespaces \"demo\" is forbidden"})", ""}};
+  REQUIRE(rig.run(R"(,"enable_ambient_detection_retry":true)", out) == 1);
+  CHECK(std::count(rig.requests.begin(), rig.requests.end(), kNsPath) == 1);
+  CHECK_THAT(parsed(out)["msg"].get<std::string>(), Catch::Contains("RBAC: get namespaces"));
 }
 
 TEST_CASE("an invalid selector fails the ADD only with the retry key, as in istio") {
