@@ -17,6 +17,7 @@
 // node agent: one POST of istio's event to <cni_agent_run_dir>/pluginevent.sock (5 s, no retry).
 // Only a 200 lets the ADD succeed (prevResult printed); no agent or another status is a CNI error.
 // Sidecar pods keep the path above.
+//
 // The API server is asked with istio's policy (30 attempts, 1 s apart), but only a transient
 // failure (no answer, 429, 5xx) is retried: a refusal (401, 403), a 404 or a failure waiting
 // cannot mend (the CA, the host name, the URL) is final at once. The whole ADD has a time limit
