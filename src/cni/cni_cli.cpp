@@ -24,9 +24,12 @@ const char* kUsage =
     "usage: istio-cni                 (CNI_COMMAND and the CNI variables set: the CNI plugin)\n"
     "       snare-cni print-flags [--kubeconfig FILE] --namespace NS --pod NAME "
     "[--native-nftables]\n"
+    "                                 [--enablement-selectors JSON]\n"
     "                                 print the snare flags this pod's rules come from "
     "(kubeconfig\n"
-    "                                 default: /var/run/istio-cni/istio-cni-kubeconfig)\n"
+    "                                 default: /var/run/istio-cni/istio-cni-kubeconfig); for an\n"
+    "                                 ambient pod (istio's helm selectors unless given), the\n"
+    "                                 `snare ambient` flags of its annotations\n"
     "       snare-cni install --cni-bin-dir DIR [--watch]\n"
     "                                 install the plugin as DIR/istio-cni (see the README)\n";
 
@@ -85,6 +88,7 @@ PluginDeps real_deps() {
   PluginDeps d;
   d.load_kubeconfig = load_kubeconfig;
   d.make_api = make_curl_kube_api;
+  d.make_agent = make_curl_cni_agent;
   d.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
   d.apply = [](const std::vector<std::string>& flags, std::string& error) {
     std::vector<std::string> args = flags;

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "base/parse.h"
+#include "cni/ambient.h"
 
 namespace snare::cni {
 namespace {
@@ -34,6 +35,11 @@ void read_istio_keys(const ordered_json& j, NetConf& c) {
   str("pod_namespace", c.pod_namespace);
   boolean("ambient_enabled", c.ambient_enabled);
   boolean("native_nftables", c.native_nftables);
+  boolean("enable_ambient_detection_retry", c.enable_ambient_detection_retry);
+  if (j.contains("enablement_selectors") && !j["enablement_selectors"].is_null()) {
+    check_selector_types(j["enablement_selectors"]);
+    c.enablement_selectors = j["enablement_selectors"];
+  }
   if (j.contains("exclude_namespaces") && !j["exclude_namespaces"].is_null())
     c.exclude_namespaces = j["exclude_namespaces"].get<std::vector<std::string>>();
   if (j.contains("snare_add_timeout_seconds") && !j["snare_add_timeout_seconds"].is_null()) {

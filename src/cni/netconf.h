@@ -36,6 +36,10 @@ struct NetConf {
   std::string plugin_log_level;
   std::string cni_agent_run_dir;
   bool ambient_enabled = false;
+  // istio's ambient keys: the selectors (null when absent: no pod is ambient) and whether the
+  // ambient lookup retries for 30 s and fails the ADD when it cannot decide.
+  nlohmann::ordered_json enablement_selectors;
+  bool enable_ambient_detection_retry = false;
   std::vector<std::string> exclude_namespaces;
   std::string pod_namespace;  // the istio-cni agent's own namespace
   bool native_nftables = false;

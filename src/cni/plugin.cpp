@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/parse.h"
+#include "cni/ambient.h"
 #include "cni/netconf.h"
 #include "cni/pod.h"
 #include "cni/redirect.h"
@@ -58,6 +59,11 @@ bool older(const std::string& v, const char* least) {
   return at(v.empty() ? "0.1.0" : v) < at(least);
 }
 
+// A file in the agent's run dir (Go's filepath.Join: no dir, the bare name).
+std::string in_run_dir(const NetConf& conf, const char* name) {
+  return conf.cni_agent_run_dir.empty() ? name : conf.cni_agent_run_dir + "/" + name;
+}
+
 bool is_cni_agent_pod(const NetConf& conf, const K8sArgs& k) {
   return k.pod_name.rfind("istio-cni-node-", 0) == 0 && k.pod_namespace == conf.pod_namespace;
 }
@@ -93,11 +99,13 @@ Outcome api_failure(const KubeResponse& r, int attempts, const std::string& what
         fmt::format("cannot reach the API server after {} attempts within the ADD's "
                     "{} s (snare_add_timeout_seconds): {}",
                     attempts, budget.count() / 1000.0, r.transport_error));
-  return fail(fmt::format("{}: the API server answered {}: {}{}", what, r.status,
-                          api_message(r.body),
-                          r.status == 401 || r.status == 403
-                              ? " (check the token in " + kubeconfig + " and its RBAC: get pods)"
-                              : ""));
+  // The ambient lookup reads the namespace too: the RBAC rule to check is the one refused.
+  const char* rule = what.rfind("GET namespace", 0) == 0 ? "get namespaces" : "get pods";
+  return fail(
+      fmt::format("{}: the API server answered {}: {}{}", what, r.status, api_message(r.body),
+                  r.status == 401 || r.status == 403
+                      ? fmt::format(" (check the token in {} and its RBAC: {})", kubeconfig, rule)
+                      : ""));
 }
 
 // GET the pod before `deadline`, retrying transient failures (each try gets at most the time
@@ -106,7 +114,7 @@ Outcome api_failure(const KubeResponse& r, int attempts, const std::string& what
 Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, Clock::time_point deadline,
                 milliseconds budget, std::string& body, bool& agent) {
   KubeConfig kc;
-  const std::string path = conf.cni_agent_run_dir + "/istio-cni-kubeconfig";
+  const std::string path = in_run_dir(conf, "istio-cni-kubeconfig");
   if (Status s = deps.load_kubeconfig(path, kc); !s.ok())
     return fail("failed to create a Kubernetes client: " + s.error);
   auto api = deps.make_api(kc);
@@ -129,6 +137,87 @@ Outcome get_pod(const NetConf& conf, const K8sArgs& k, PluginDeps& deps, Clock::
                      budget);
 }
 
+// istio's ambient test from the pod's and its namespace's objects.
+Status decide(const std::string& pod_json, const std::string& ns_json, const NetConf& conf,
+              bool& ambient) {
+  PodInfo pod;
+  std::map<std::string, std::string> ns_labels;
+  if (Status s = parse_pod(pod_json, pod); !s.ok()) return s;
+  if (Status s = object_labels(ns_json, ns_labels); !s.ok()) return s;
+  return is_ambient_pod(pod, ns_labels, conf.enablement_selectors, ambient);
+}
+
+// istio's isAmbientPod: GET the pod and its namespace, 2 attempts 1 s apart (31 with
+// enable_ambient_detection_retry), then the enablement selectors. Only with that key does a
+// failure fail the ADD; without it the pod counts as not ambient, as in istio. Unlike istio, a
+// failure asking again cannot mend (401, 404, a bad CA) ends the asking at once.
+Outcome lookup_ambient(const NetConf& conf, const K8sArgs& k, PluginDeps& deps,
+                       Clock::time_point deadline, milliseconds budget, bool& ambient) {
+  KubeConfig kc;
+  const std::string path = in_run_dir(conf, "istio-cni-kubeconfig");
+  if (Status s = deps.load_kubeconfig(path, kc); !s.ok())
+    return fail("failed to create a Kubernetes client: " + s.error);
+  auto api = deps.make_api(kc);
+  const int attempts = conf.enable_ambient_detection_retry ? 31 : 2;
+  const std::string pod_url =
+      fmt::format("/api/v1/namespaces/{}/pods/{}", k.pod_namespace, k.pod_name);
+  KubeResponse r;
+  std::string what, pod_body;
+  Outcome failed;
+  int attempt = 0;
+  while (attempt < attempts && left(deps, deadline) > milliseconds(0)) {
+    ++attempt;
+    r = api->get(pod_url, std::min(deps.attempt_timeout, left(deps, deadline)));
+    what = fmt::format("GET pod {}/{}", k.pod_namespace, k.pod_name);
+    if (r.status == 200) {
+      pod_body = r.body;
+      what = fmt::format("GET namespace {}", k.pod_namespace);
+      r = api->get("/api/v1/namespaces/" + k.pod_namespace,
+                   std::min(deps.attempt_timeout, left(deps, deadline)));
+    }
+    if (r.status == 200) {
+      Status s = decide(pod_body, r.body, conf, ambient);
+      if (s.ok()) return {};
+      failed = fail(fmt::format("pod {}/{}: {}", k.pod_namespace, k.pod_name, s.error));
+      break;
+    }
+    if (!transient(r)) break;
+    if (attempt < attempts) deps.sleep(std::min(deps.interval, left(deps, deadline)));
+  }
+  if (failed.ok) failed = api_failure(r, attempt, what, path, budget);
+  ambient = false;
+  if (conf.enable_ambient_detection_retry) return failed;
+  log_warn(
+      "cannot tell whether pod {}/{} is ambient ({}); going on as for a sidecar pod, as istio "
+      "does without enable_ambient_detection_retry",
+      valid_utf8(k.pod_namespace), valid_utf8(k.pod_name), valid_utf8(failed.error.msg));
+  return {};
+}
+
+// istio's hand-off: one POST of the event to the node agent's socket, 5 s, no retry. Anything
+// but 200 fails the ADD, so an ambient pod never starts without its rules.
+Outcome hand_off(const CniEnv& env, const NetConf& conf, const K8sArgs& k, PluginDeps& deps,
+                 Clock::time_point deadline) {
+  const std::string prefix = "istio-cni cmdAdd failed to contact node Istio CNI agent: ";
+  std::string body;
+  if (Status s = add_event_body(env.netns, k, conf.prev_result, body); !s.ok())
+    return fail(prefix + s.error);
+  const std::string socket = in_run_dir(conf, kAgentSocketName);
+  const milliseconds timeout = std::min(deps.agent_timeout, left(deps, deadline));
+  if (timeout <= milliseconds(0))
+    return fail(prefix + "no time left for the node agent (snare_add_timeout_seconds)");
+  AgentResponse r = deps.make_agent()->post(socket, kAgentAddPath, body, timeout);
+  if (!r.transport_error.empty())
+    return fail(prefix + "failed to send event request: " + r.transport_error +
+                " (is istio-cni's node agent running on this node?)");
+  if (r.status != 200)
+    return fail(
+        fmt::format("{}unable to push CNI event (status code {}): {}", prefix, r.status, r.body));
+  log_info("pod {}/{}: ambient, handed to istio-cni's node agent at {}",
+           valid_utf8(k.pod_namespace), valid_utf8(k.pod_name), valid_utf8(socket));
+  return {};
+}
+
 Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps, Clock::time_point start) {
   K8sArgs k;
   if (std::string err; !parse_k8s_args(env.args, k, err)) return fail(err);
@@ -138,15 +227,15 @@ Outcome add(const CniEnv& env, const NetConf& conf, PluginDeps& deps, Clock::tim
   const auto& ex = conf.exclude_namespaces;
   if (std::find(ex.begin(), ex.end(), k.pod_namespace) != ex.end())
     return (log_info("pod {}: namespace {} excluded", pod, k.pod_namespace), Outcome{});
+  const milliseconds budget = conf.add_timeout.count() ? conf.add_timeout : deps.budget;
   if (conf.ambient_enabled) {
     if (is_cni_agent_pod(conf, k)) return {};
-    log_debug(
-        "ambient_enabled: ambient pods pass through untouched (snare does not notify "
-        "istio's node agent); sidecar pods get their rules");
+    bool ambient = false;
+    if (Outcome o = lookup_ambient(conf, k, deps, start + budget, budget, ambient); !o.ok) return o;
+    if (ambient) return hand_off(env, conf, k, deps, start + budget);
   }
   std::string body, skip;
   bool agent = false;
-  const milliseconds budget = conf.add_timeout.count() ? conf.add_timeout : deps.budget;
   if (Outcome o = get_pod(conf, k, deps, start + budget, budget, body, agent); !o.ok || agent)
     return o;
   std::vector<std::string> flags;

@@ -10,8 +10,14 @@
 // uncaptured). DEL, CHECK, GC and STATUS succeed without output, as istio's do: the rules live and
 // die with the pod's namespace. Logs go to stderr only.
 //
-// Ambient pods are not this plugin's job: with `ambient_enabled` a pod without a sidecar passes
-// through untouched (istio's plugin would also notify its node agent, which snare does not do).
+// With `ambient_enabled`, as istio's plugin: after the excluded namespaces, the pod and its
+// namespace are looked up (2 attempts 1 s apart; 31 and a failed ADD when they cannot be read with
+// `enable_ambient_detection_retry`, else the pod counts as not ambient) and matched against
+// `enablement_selectors`; an ambient pod (no sidecar, a selector matching) is handed to istio's
+// node agent: one POST of istio's event to <cni_agent_run_dir>/pluginevent.sock (5 s, no retry).
+// Only a 200 lets the ADD succeed (prevResult printed); no agent or another status is a CNI error.
+// Sidecar pods keep the path above.
+//
 // The API server is asked with istio's policy (30 attempts, 1 s apart), but only a transient
 // failure (no answer, 429, 5xx) is retried: a refusal (401, 403), a 404 or a failure waiting
 // cannot mend (the CA, the host name, the URL) is final at once. The whole ADD has a time limit
@@ -26,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "cni/cni_agent.h"
 #include "cni/kube_api.h"
 
 namespace snare::cni {
@@ -41,6 +48,9 @@ struct PluginDeps {
   // on failure, why.
   std::function<int(const std::vector<std::string>& flags, std::string& error)> apply;
   std::function<void(std::chrono::milliseconds)> sleep;
+  std::function<std::unique_ptr<CniAgent>()> make_agent;
+  // The node agent's POST (istio's http.Client timeout), at most what is left of the ADD.
+  std::chrono::milliseconds agent_timeout{5000};
   std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
   int attempts = 30;
   std::chrono::milliseconds interval{1000};

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "cni/ambient.h"
 #include "cni/kube_api.h"
 #include "cni/plugin.h"
 
@@ -24,6 +25,7 @@ std::string shell_word(const std::string& w) {
 
 struct Options {
   std::string kubeconfig = "/var/run/istio-cni/istio-cni-kubeconfig", ns, pod;
+  std::string selectors = kDefaultEnablementSelectors;
   bool nftables = false;
 };
 
@@ -39,12 +41,45 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& err) {
     } else if (a == "--kubeconfig" || a == "--namespace" || a == "--pod") {
       if (!value(a == "--kubeconfig" ? o.kubeconfig : a == "--namespace" ? o.ns : o.pod))
         return false;
+    } else if (a == "--enablement-selectors") {
+      if (!value(o.selectors)) return false;
     } else {
       return (err = fmt::format("unknown argument \"{}\"", a), false);
     }
   }
   if (o.ns.empty() || o.pod.empty()) return (err = "--namespace and --pod are needed", false);
+  try {
+    const auto selectors = nlohmann::ordered_json::parse(o.selectors, nullptr, false);
+    if (selectors.is_discarded()) throw std::invalid_argument("not JSON");
+    check_selector_types(selectors);
+  } catch (const std::exception& e) {
+    return (err = fmt::format("--enablement-selectors \"{}\": {}", o.selectors, e.what()), false);
+  }
   return true;
+}
+
+// For a pod without a sidecar: whether the enablement selectors make it ambient (the namespace
+// read from the API server), and then its `snare ambient` flags. False when it is not ambient.
+bool ambient_pod_flags(KubeApi& api, const Options& o, const std::string& pod_json,
+                       std::vector<std::string>& flags, std::string& err) {
+  PodInfo pod;
+  std::map<std::string, std::string> ns_labels;
+  const auto selectors = nlohmann::ordered_json::parse(o.selectors);  // checked by parse()
+  if (Status s = parse_pod(pod_json, pod);
+      !s.ok() || pod.annotations.count("sidecar.istio.io/status"))
+    return false;
+  KubeResponse r = api.get("/api/v1/namespaces/" + o.ns, std::chrono::seconds(5));
+  if (r.status != 200)
+    return (err = fmt::format(
+                "GET namespace {}: {}", o.ns,
+                r.transport_error.empty() ? fmt::format("HTTP {}", r.status) : r.transport_error),
+            false);
+  bool ambient = false;
+  Status s = object_labels(r.body, ns_labels);
+  if (s.ok()) s = is_ambient_pod(pod, ns_labels, selectors, ambient);
+  if (!s.ok()) return (err = s.error, false);
+  if (ambient) flags = ambient_flags(pod);
+  return ambient;
 }
 
 }  // namespace
@@ -56,8 +91,9 @@ int print_flags(const std::vector<std::string>& args) {
   KubeConfig kc;
   if (Status s = load_kubeconfig(o.kubeconfig, kc); !s.ok())
     return (log_error("snare-cni print-flags: {}", s.error), 1);
-  KubeResponse r = make_curl_kube_api(kc)->get(
-      fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod), std::chrono::seconds(5));
+  auto api = make_curl_kube_api(kc);
+  KubeResponse r =
+      api->get(fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod), std::chrono::seconds(5));
   if (r.status != 200) {
     log_error("snare-cni print-flags: GET pod {}/{}: {}", o.ns, o.pod,
               r.transport_error.empty() ? fmt::format("HTTP {}", r.status) : r.transport_error);
@@ -65,9 +101,18 @@ int print_flags(const std::vector<std::string>& args) {
   }
   std::vector<std::string> flags;
   std::string skip;
-  if (Status s = pod_flags(r.body, flags, skip); !s.ok())
+  const bool ambient = ambient_pod_flags(*api, o, r.body, flags, err);
+  if (!err.empty()) return (log_error("snare-cni print-flags: {}", err), 1);
+  if (ambient) {
+    log_info(
+        "pod {}/{} is ambient: these are `snare ambient` flags (the agent's own settings, "
+        "--dns-capture, --enable-ipv6 and the probe addresses, are snare's defaults = helm's)",
+        o.ns, o.pod);
+  } else if (Status s = pod_flags(r.body, flags, skip); !s.ok()) {
     return (log_error("snare-cni print-flags: {}", s.error), 1);
-  if (!skip.empty()) return (log_info("the plugin leaves this pod alone: {}", skip), 0);
+  } else if (!skip.empty()) {
+    return (log_info("the plugin leaves this pod alone: {}", skip), 0);
+  }
   if (o.nftables) flags.push_back("--native-nftables");
   std::vector<std::string> words;
   for (const std::string& f : flags) words.push_back(shell_word(f));

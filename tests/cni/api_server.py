@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in Kubernetes API server for the CNI tests: HTTPS on 127.0.0.1 with a test CA, answering
-GET /api/v1/namespaces/NS/pods/NAME from DIR/NS/NAME.json, and only to `Authorization: Bearer
+GET /api/v1/namespaces/NS/pods/NAME from DIR/NS/NAME.json and GET /api/v1/namespaces/NS from
+DIR/NS/namespace.json (a namespace without labels when that file is absent), and only to `Authorization: Bearer
 TOKEN` (401 with a Status object otherwise; 404 for an unknown pod). It prints "ready PORT" once
 it listens. Every request is appended to DIR/requests.log.
 
@@ -37,6 +38,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {token}":
             return self.answer(401, status(401, "Unauthorized", "Unauthorized"))
         parts = self.path.strip("/").split("/")
+        if len(parts) == 4 and parts[:3] == ["api", "v1", "namespaces"]:
+            path = os.path.join(root, parts[3], "namespace.json")
+            if not os.path.exists(path):
+                return self.answer(200, json.dumps({"kind": "Namespace", "apiVersion": "v1",
+                                                    "metadata": {"name": parts[3]}}).encode())
+            with open(path, "rb") as f:
+                return self.answer(200, f.read())
         if len(parts) != 6 or parts[:3] != ["api", "v1", "namespaces"] or parts[4] != "pods":
             return self.answer(404, status(404, "NotFound", f"no route {self.path}"))
         path = os.path.join(root, parts[3], parts[5] + ".json")

@@ -60,3 +60,13 @@ write(root, pod("default", "with-istio-init", STATUS, [], {}, init=("istio-init"
 write(root, pod("default", "disable-envoy", STATUS, [{"name": "DISABLE_ENVOY", "value": "true"}], {}))
 write(root, pod("default", "no-proxy", STATUS, [], {}, containers=("test",)))
 write(root, pod("kube-system", "excluded", STATUS, [], {}))
+# Ambient: the namespace "amb" is labelled for ambient (helm's selectors); its pods without a
+# sidecar are handed to the node agent, the sidecar pod keeps the sidecar path.
+os.makedirs(os.path.join(root, "amb"), exist_ok=True)
+with open(os.path.join(root, "amb", "namespace.json"), "w") as f:
+    json.dump({"kind": "Namespace", "apiVersion": "v1",
+               "metadata": {"name": "amb", "labels": {"istio.io/dataplane-mode": "ambient"}}}, f)
+AMBIENT = {"ambient.istio.io/bypass-inbound-capture": "true", "ambient.istio.io/dns-capture": "false"}
+for name in ("amb-web", "amb-500", "amb-noagent"):
+    write(root, pod("amb", name, AMBIENT, [], {}, containers=("test",)))
+write(root, pod("amb", "amb-sidecar", STATUS, [], {}))

@@ -1,5 +1,6 @@
 // The plugin on mutated inputs: a seeded, deterministic fuzz over every input a runtime, the node
-// or the API server controls (the CNI variables, stdin, the kubeconfig, the API server's answers).
+// or the API server controls (the CNI variables, stdin, the kubeconfig, the API server's answers,
+// the ambient keys, the namespace and prevResult's IPs, the node agent's answer).
 // Whatever they hold, one invocation ends in a well-formed CNI answer (a result, the VERSION
 // reply, nothing for DEL/CHECK, or an error object with exit 1 or 2) and never in an exception.
 #include <catch2/catch.hpp>
@@ -9,11 +10,13 @@
 #include "base/log.h"
 #include "cni/plugin.h"
 #include "fakes/cni_env.h"
+#include "fakes/fake_cni_agent.h"
 #include "fakes/fake_kube_api.h"
 
 using namespace snare;
 using namespace snare::cni;
 using nlohmann::json;
+using snare::cni::testing::FakeCniAgent;
 using snare::cni::testing::FakeKubeApi;
 
 namespace {
@@ -25,6 +28,21 @@ const char* const kNetconf =
     R"("exclude_namespaces":["kube-system"],)"
     R"("pod_namespace":"istio-system","native_nftables":false,"snare_add_timeout_seconds":30,)"
     R"("prevResult":{"cniVersion":"1.0.0","interfaces":[{"name":"eth0"}]}})";
+// The ambient path: helm's selectors, a namespace labelled ambient, a pod without a sidecar.
+const char* const kAmbientNetconf =
+    R"({"cniVersion":"1.0.0","name":"k8s","type":"istio-cni","cni_agent_run_dir":"/r",)"
+    R"("exclude_namespaces":["kube-system"],"ambient_enabled":true,)"
+    R"("enable_ambient_detection_retry":false,"enablement_selectors":[{"podSelector":{"matchLabels":)"
+    R"({"istio.io/dataplane-mode":"ambient"}}},{"podSelector":{"matchExpressions":[{"key":)"
+    R"("istio.io/dataplane-mode","operator":"NotIn","values":["none"]}]},"namespaceSelector":)"
+    R"({"matchLabels":{"istio.io/dataplane-mode":"ambient"}}}],"prevResult":{"cniVersion":"1.0.0",)"
+    R"("interfaces":[{"name":"eth0"}],"ips":[{"interface":0,"address":"10.1.0.5/24",)"
+    R"("gateway":"10.1.0.1"},{"address":"fd00::5/64"}]}})";
+const char* const kNamespace =
+    R"({"kind":"Namespace","metadata":{"name":"default","labels":{"istio.io/dataplane-mode":"ambient"}}})";
+const char* const kAmbientPod =
+    R"({"kind":"Pod","metadata":{"labels":{"app":"web"},"annotations":{"x":"y"}},)"
+    R"("spec":{"containers":[{"name":"app"}]}})";
 const char* const kPod =
     R"({"kind":"Pod","metadata":{"labels":{"app":"web"},"annotations":{"sidecar.istio.io/status":"x",)"
     R"("traffic.sidecar.istio.io/includeInboundPorts":"80"}},"spec":{"containers":[{"name":"app"},)"
@@ -87,7 +105,21 @@ const std::vector<std::string> kKeys = {"kind",
                                         "certificate-authority-data",
                                         "insecure-skip-tls-verify",
                                         "tokenFile",
-                                        "exec"};
+                                        "exec",
+                                        "enablement_selectors",
+                                        "enable_ambient_detection_retry",
+                                        "podSelector",
+                                        "namespaceSelector",
+                                        "matchLabels",
+                                        "matchExpressions",
+                                        "operator",
+                                        "values",
+                                        "key",
+                                        "ips",
+                                        "ip4",
+                                        "address",
+                                        "gateway",
+                                        "interface"};
 const std::vector<std::string> kSnippets = {"\xff",       "\xc3",
                                             "null",       "[]",
                                             "{}",         "\"",
@@ -197,6 +229,8 @@ struct Case {
   CniEnv env = snare::cni::testing::web_add_env();
   std::string stdin_text = kNetconf, kubeconfig = kKubeconfig;
   std::deque<KubeResponse> answers{{200, kPod, "", false}};
+  std::deque<KubeResponse> ns_answers{{200, kNamespace, "", false}};
+  AgentResponse agent{200, "", ""};
 };
 
 Case random_case(std::mt19937& rng) {
@@ -207,19 +241,33 @@ Case random_case(std::mt19937& rng) {
   for (std::string* v :
        {&c.env.container_id, &c.env.netns, &c.env.ifname, &c.env.args, &c.env.path})
     if (chance(rng, 0.05)) *v = chance(rng, 0.3) ? "" : mutate_text(*v, rng);
+  const bool ambient = chance(rng, 0.4);
+  const char* netconf = ambient ? kAmbientNetconf : kNetconf;
+  const char* pod = ambient && chance(rng, 0.7) ? kAmbientPod : kPod;
+  c.stdin_text = netconf;
+  c.answers = {{200, pod, "", false}};
   if (chance(rng, 0.3))
-    c.stdin_text = chance(rng, 0.2) ? mutate_text(kNetconf, rng) : mutate_json(kNetconf, rng);
+    c.stdin_text = chance(rng, 0.2) ? mutate_text(netconf, rng) : mutate_json(netconf, rng);
   if (chance(rng, 0.2))
     c.kubeconfig =
         chance(rng, 0.5) ? mutate_text(kKubeconfig, rng) : mutate_json(kKubeconfigJson, rng);
   if (chance(rng, 0.5)) {
     static const std::vector<long> kCodes = {200, 200, 200, 401, 403, 404, 429, 500, 503, 0};
     KubeResponse r{pick(rng, kCodes), "", "", chance(rng, 0.5)};
-    r.body = chance(rng, 0.5) ? mutate_json(chance(rng, 0.7) ? kPod : kStatus, rng)
-                              : mutate_text(r.status == 200 ? kPod : kStatus, rng);
+    r.body = chance(rng, 0.5) ? mutate_json(chance(rng, 0.7) ? pod : kStatus, rng)
+                              : mutate_text(r.status == 200 ? pod : kStatus, rng);
     if (r.status == 0) r.transport_error = "https://x/api: " + mutate_text("SSL error", rng);
     c.answers = {r};
-    if (chance(rng, 0.3)) c.answers.push_back({200, mutate_json(kPod, rng), "", false});
+    if (chance(rng, 0.3)) c.answers.push_back({200, mutate_json(pod, rng), "", false});
+  }
+  if (ambient && chance(rng, 0.3))
+    c.ns_answers = {{chance(rng, 0.8) ? 200 : 503,
+                     chance(rng, 0.7) ? mutate_json(kNamespace, rng) : mutate_text(kNamespace, rng),
+                     "", false}};
+  if (ambient && chance(rng, 0.3)) {
+    static const std::vector<long> kAgentCodes = {200, 400, 404, 500, 0};
+    c.agent = {pick(rng, kAgentCodes), mutate_text("no ztunnel connection\n", rng), ""};
+    if (c.agent.status == 0) c.agent = {0, "", mutate_text("Couldn't connect to server", rng)};
   }
   return c;
 }
@@ -256,8 +304,14 @@ TEST_CASE("fuzz: any environment, stdin, kubeconfig or API answer ends in a CNI 
     deps.make_api = [&](const KubeConfig&) {
       auto api = std::make_unique<FakeKubeApi>();
       api->answers["/api/v1/namespaces/default/pods/web"] = c.answers;
+      api->answers["/api/v1/namespaces/default"] = c.ns_answers;
       api->elapse = [&](std::chrono::milliseconds ms) { clock += ms; };
       return api;
+    };
+    deps.make_agent = [&] {
+      auto agent = std::make_unique<FakeCniAgent>();
+      agent->answer = c.agent;
+      return agent;
     };
     deps.apply = [](const std::vector<std::string>&, std::string&) { return 0; };
     deps.sleep = [&](std::chrono::milliseconds ms) { clock += ms; };
