@@ -9,12 +9,16 @@ out=${2:-$here}
 while IFS=$'\t' read -r name args; do
   case "$name" in ''|'#'*) continue ;; esac
   eval "set -- $args"
+  # The ambient commands are subcommands: their name comes first, then the flags.
+  cmd=()
+  case "${1:-}" in ambient|ambient-host) cmd=("$1"); shift ;; esac
   case " $args " in
     *" --native-nftables "*)  # istio's nft transaction, and the kernel's listing (nft -j) of it
-      "$snare" --dry-run "$@" > "$out/$name.nft"
-      "$snare" --dry-run --output-format=save "$@" | python3 -m json.tool --indent 1 > "$out/$name.json" ;;
+      "$snare" "${cmd[@]}" --dry-run "$@" > "$out/$name.nft"
+      "$snare" "${cmd[@]}" --dry-run --output-format=save "$@" |
+        python3 -m json.tool --indent 1 > "$out/$name.json" ;;
     *)
-      "$snare" --dry-run "$@" > "$out/$name.restore"
-      "$snare" --dry-run --output-format=save "$@" > "$out/$name.save" ;;
+      "$snare" "${cmd[@]}" --dry-run "$@" > "$out/$name.restore"
+      "$snare" "${cmd[@]}" --dry-run --output-format=save "$@" > "$out/$name.save" ;;
   esac
 done < "$here/configs.tsv"
