@@ -69,7 +69,7 @@ void normalize_nft_exprs(json& expr) {
 
 NftForm nft_expected_form(const Plan& plan) {
   NftForm out;
-  for (const NftTable& t : nft_layout(plan)) {
+  for (const NftTable& t : nft_layout(plan, entered_chain)) {
     NftTableForm table;
     table.name = t.name;
     for (const NftChain& c : t.chains) {

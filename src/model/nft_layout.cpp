@@ -94,11 +94,12 @@ namespace {
 
 // istio-cni declares a chain that a rule jumps to even when it holds no rule (ambient's nat
 // istio-prerouting with inbound capture bypassed).
-void add_jump_targets(const Plan& plan, Table t, std::vector<NftChain>& chains) {
+void add_jump_targets(const Plan& plan, EnteredChain entered, Table t,
+                      std::vector<NftChain>& chains) {
   for (const Rule& r : plan.rules) {
-    const auto* j = std::get_if<JumpTarget>(&r.target);
-    if (r.table != t || !j || is_verdict(j->chain) || !nft_writes(plan, r)) continue;
-    const std::string name = nft_chain_name(j->chain);
+    const std::string* chain = entered(r.target);
+    if (r.table != t || !chain || !nft_writes(plan, r)) continue;
+    const std::string name = nft_chain_name(*chain);
     if (std::none_of(chains.begin(), chains.end(),
                      [&](const NftChain& c) { return c.name == name; }))
       chains.push_back(NftChain{name, hook_of(t, name), {}});
@@ -109,7 +110,7 @@ void add_jump_targets(const Plan& plan, Table t, std::vector<NftChain>& chains) 
 
 bool nft_writes(const Plan& plan, const Rule& rule) { return rule.scope != Scope::v6 || plan.ipv6; }
 
-std::vector<NftTable> nft_layout(const Plan& plan) {
+std::vector<NftTable> nft_layout(const Plan& plan, EnteredChain entered) {
   std::vector<NftTable> out;
   for (Table t : kTables) {
     NftTable table{t, nft_table_name(plan.rule_set, t), {}, {}};
@@ -128,7 +129,7 @@ std::vector<NftTable> nft_layout(const Plan& plan) {
       table.ops.push_back(op);
     }
     if (table.ops.empty()) continue;
-    if (plan.rule_set != RuleSet::sidecar) add_jump_targets(plan, t, table.chains);
+    if (plan.rule_set != RuleSet::sidecar) add_jump_targets(plan, entered, t, table.chains);
     sort_chains(plan.rule_set, t, table.chains);
     out.push_back(std::move(table));
   }

@@ -62,6 +62,6 @@ bool nft_writes(const Plan& plan, const Rule& rule);
 const std::vector<std::string>& nft_chain_order(const std::string& table_name);
 
 // The plan's tables that hold at least one rule, in istio's order (nat, mangle, raw).
-std::vector<NftTable> nft_layout(const Plan& plan);
+std::vector<NftTable> nft_layout(const Plan& plan, EnteredChain entered);
 
 }  // namespace snare

@@ -214,6 +214,10 @@ struct Plan {
   std::vector<Rule> rules;
 };
 
+// The user chain a target enters, nullptr for none: what the target's extension says
+// (ext/forms.h's entered_chain; the model does not know the extensions, its callers do).
+using EnteredChain = const std::string* (*)(const Target& target);
+
 // Whether `rule` is part of the rule set of `family`.
 inline bool in_family(const Rule& rule, Family family) {
   return rule.scope == Scope::both || (rule.scope == Scope::v4) == (family == Family::v4);

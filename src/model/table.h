@@ -56,10 +56,6 @@ TableModel empty_table(Family family, Table table);
 // Builtins in hook order first, then user chains by name: iptables-save's order.
 void sort_chains(TableModel& table);
 
-// The user chain a target enters, nullptr for none: what the target's extension says
-// (ext/forms.h's entered_chain; the model does not know the extensions, its callers do).
-using EnteredChain = const std::string* (*)(const Target& target);
-
 // Runs the plan's operations of `onto`'s family and table on `onto`, the way the kernel would:
 // `-A` appends after what the chain holds (foreign rules included), `-I N` inserts before the
 // Nth rule (past the end it appends). A user chain is created by the first rule in it or

@@ -36,7 +36,7 @@ std::string render_nft_chain(const NftTable& table, const NftChain& chain) {
 
 std::string render_nft(const Plan& plan, bool numeric_ids) {
   std::string out;
-  for (const NftTable& t : nft_layout(plan)) {
+  for (const NftTable& t : nft_layout(plan, entered_chain)) {
     fmt::format_to(std::back_inserter(out), "add table inet {}\nflush table inet {}\n", t.name,
                    t.name);
     for (const NftChain& c : t.chains) out += render_nft_chain(t, c) + '\n';

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "ext/forms.h"
+
 using namespace snare;
 
 namespace {
@@ -23,7 +25,7 @@ TEST_CASE("an insert into an empty chain, or past its end, is an append (istio #
   p.dialect = Dialect::nftables;
   p.rules = {rule("PREROUTING", 1, "eth1"), rule("PREROUTING", 1, "eth2"),
              rule("PREROUTING", 5, "eth3")};
-  auto tables = nft_layout(p);
+  auto tables = nft_layout(p, entered_chain);
   REQUIRE(tables.size() == 1);
   const auto& ops = tables[0].ops;
   CHECK(ops[0].index == -1);  // empty chain: add
@@ -43,11 +45,11 @@ TEST_CASE(
   p.rules = {rule("ISTIO_OUTPUT", 0, "lo"), rule("OUTPUT", 0, "lo"), rule("ISTIO_INBOUND", 0, "x")};
   p.rules.push_back(rule("ISTIO_REDIRECT", 0, "v6only"));
   p.rules.back().scope = Scope::v6;
-  auto t = nft_layout(p)[0];
+  auto t = nft_layout(p, entered_chain)[0];
   std::vector<std::string> names;
   for (const auto& c : t.chains) names.push_back(c.name);
   CHECK(names == std::vector<std::string>{"output", "istio-inbound", "istio-output"});
   CHECK(t.chains[0].hook->priority == -100);
   p.ipv6 = true;
-  CHECK(nft_layout(p)[0].chains.size() == 4);
+  CHECK(nft_layout(p, entered_chain)[0].chains.size() == 4);
 }
