@@ -5,6 +5,7 @@
 #include "cni/ambient.h"
 
 #include <catch2/catch.hpp>
+#include <tuple>
 
 using namespace snare;
 using namespace snare::cni;
@@ -43,30 +44,36 @@ TEST_CASE("label selector operators, empty selectors and no selectors") {
   CHECK(ambient(pod, {}, R"([{}])"));        // empty matches all
   CHECK_FALSE(ambient(pod, {}, R"([])"));    // no selector, no ambient pod
   CHECK_FALSE(ambient(pod, {}, R"(null)"));  // key absent
-  CHECK(ambient(
-      pod, {},
-      R"([{"podSelector":{"matchExpressions":[{"key":"app","operator":"In","values":["x","web"]}]}}])"));
-  CHECK_FALSE(ambient(
-      pod, {},
-      R"([{"podSelector":{"matchExpressions":[{"key":"app","operator":"NotIn","values":["web"]}]}}])"));
-  CHECK(ambient(
-      pod, {},
-      R"([{"podSelector":{"matchExpressions":[{"key":"x","operator":"NotIn","values":["web"]}]}}])"));
-  CHECK(ambient(pod, {},
-                R"([{"podSelector":{"matchExpressions":[{"key":"tier","operator":"Exists"}]}}])"));
-  CHECK_FALSE(ambient(
-      pod, {},
-      R"([{"podSelector":{"matchExpressions":[{"key":"tier","operator":"DoesNotExist"}]}}])"));
-  // matchLabels and matchExpressions are ANDed; the pod and namespace selectors too.
-  CHECK_FALSE(ambient(
-      pod, {},
-      R"([{"podSelector":{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"y","operator":"Exists"}]}}])"));
-  CHECK_FALSE(ambient(
-      pod, {},
-      R"([{"podSelector":{"matchLabels":{"app":"web"}},"namespaceSelector":{"matchLabels":{"a":"b"}}}])"));
-  CHECK(ambient(
-      pod, {{"a", "b"}},
-      R"([{"podSelector":{"matchLabels":{"app":"web"}},"namespaceSelector":{"matchLabels":{"a":"b"}}}])"));
+  // Each row: the namespace's labels, the selectors, whether the pod is ambient.
+  const std::vector<std::tuple<std::map<std::string, std::string>, const char*, bool>> rows = {
+      {{},
+       R"([{"podSelector":{"matchExpressions":[{"key":"app","operator":"In","values":["x","web"]}]}}])",
+       true},
+      {{},
+       R"([{"podSelector":{"matchExpressions":[{"key":"app","operator":"NotIn","values":["web"]}]}}])",
+       false},
+      {{},
+       R"([{"podSelector":{"matchExpressions":[{"key":"x","operator":"NotIn","values":["web"]}]}}])",
+       true},
+      {{}, R"([{"podSelector":{"matchExpressions":[{"key":"tier","operator":"Exists"}]}}])", true},
+      {{},
+       R"([{"podSelector":{"matchExpressions":[{"key":"tier","operator":"DoesNotExist"}]}}])",
+       false},
+      // matchLabels and matchExpressions are ANDed; the pod and namespace selectors too.
+      {{},
+       R"([{"podSelector":{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"y","operator":"Exists"}]}}])",
+       false},
+      {{},
+       R"([{"podSelector":{"matchLabels":{"app":"web"}},"namespaceSelector":{"matchLabels":{"a":"b"}}}])",
+       false},
+      {{{"a", "b"}},
+       R"([{"podSelector":{"matchLabels":{"app":"web"}},"namespaceSelector":{"matchLabels":{"a":"b"}}}])",
+       true},
+  };
+  for (const auto& [ns, selectors, is_ambient] : rows) {
+    INFO(selectors);
+    CHECK(ambient(pod, ns, selectors) == is_ambient);
+  }
 }
 
 TEST_CASE("selectors k8s refuses are errors, wrong JSON types are refused when read") {

@@ -6,14 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cni/plugin.h"
-#include "fakes/fake_cni_agent.h"
-#include "fakes/fake_kube_api.h"
+#include "fakes/plugin_rig.h"
 
 using namespace snare;
 using namespace snare::cni;
-using snare::cni::testing::AgentPost;
-using snare::cni::testing::FakeCniAgent;
-using snare::cni::testing::FakeKubeApi;
 
 namespace {
 
@@ -32,54 +28,17 @@ const std::string kHelmSelectors =
     R"({"podSelector":{"matchExpressions":[{"key":"istio.io/dataplane-mode","operator":"NotIn","values":["none"]}]},)"
     R"("namespaceSelector":{"matchLabels":{"istio.io/dataplane-mode":"ambient"}}}])";
 
-struct Rig {
-  std::map<std::string, std::deque<KubeResponse>> answers{{kPodPath, {{200, kPlainPod, ""}}},
-                                                          {kNsPath, {{200, kAmbientNs, ""}}}};
-  std::vector<std::string> requests;
-  std::vector<AgentPost> posts;
-  AgentResponse agent_answer{200, "", ""};
-  std::vector<std::vector<std::string>> applied;
-  std::chrono::steady_clock::time_point clock{};
-  int sleeps = 0;
-  PluginDeps deps;
-  CniEnv env{"ADD",
-             "c1",
-             "/var/run/netns/cni-1",
-             "eth0",
-             "IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=web-0",
-             "/opt/cni/bin"};
-
-  Rig() {
-    deps.load_kubeconfig = [](const std::string&, KubeConfig& k) {
-      return (k.server = "https://x", Status::Ok());
-    };
-    deps.make_api = [this](const KubeConfig&) {
-      auto api = std::make_unique<FakeKubeApi>();
-      api->answers = answers;
-      api->requests = &requests;
-      return api;
-    };
-    deps.make_agent = [this] {
-      auto agent = std::make_unique<FakeCniAgent>();
-      agent->answer = agent_answer;
-      agent->posts = &posts;
-      return agent;
-    };
-    deps.apply = [this](const std::vector<std::string>& f, std::string&) {
-      return (applied.push_back(f), 0);
-    };
-    deps.sleep = [this](std::chrono::milliseconds ms) { ++sleeps, clock += ms; };
-    deps.now = [this] { return clock; };
-  }
-  int run(const std::string& extra, std::string& out) {
-    return run_plugin(
-        env,
-        R"({"cniVersion":"1.0.0","name":"k8s","type":"istio-cni","cni_agent_run_dir":"/r",)"
-        R"("exclude_namespaces":["kube-system"],"pod_namespace":"istio-system",)"
-        R"("ambient_enabled":true,"enablement_selectors":)" +
-            kHelmSelectors + extra + R"(,"prevResult":)" + kPrev + "}",
-        deps, out);
-  }
+// The ambient path's rig: pod demo/web-0 without a sidecar in a namespace labelled ambient,
+// ambient_enabled with helm's selectors.
+struct Rig : snare::cni::testing::PluginRig {
+  Rig()
+      : PluginRig(
+            {{kPodPath, {{200, kPlainPod, ""}}}, {kNsPath, {{200, kAmbientNs, ""}}}},
+            CniEnv{"ADD", "c1", "/var/run/netns/cni-1", "eth0",
+                   "IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=web-0", "/opt/cni/bin"},
+            snare::cni::testing::kNetconfHead +
+                R"(,"ambient_enabled":true,"enablement_selectors":)" + kHelmSelectors,
+            kPrev) {}
 };
 
 nlohmann::json parsed(const std::string& s) { return nlohmann::json::parse(s); }

@@ -10,14 +10,12 @@
 #include "base/log.h"
 #include "cni/plugin.h"
 #include "fakes/cni_env.h"
-#include "fakes/fake_cni_agent.h"
-#include "fakes/fake_kube_api.h"
+#include "fakes/plugin_rig.h"
 
 using namespace snare;
 using namespace snare::cni;
 using nlohmann::json;
-using snare::cni::testing::FakeCniAgent;
-using snare::cni::testing::FakeKubeApi;
+using snare::cni::testing::PluginRig;
 
 namespace {
 
@@ -296,30 +294,18 @@ TEST_CASE("fuzz: any environment, stdin, kubeconfig or API answer ends in a CNI 
   std::string first;
   for (int i = 0; i < 20000; ++i) {
     const Case c = random_case(rng);
-    auto clock = std::chrono::steady_clock::time_point{};
-    PluginDeps deps;
-    deps.load_kubeconfig = [&](const std::string& path, KubeConfig& k) {
+    // The rig's own stdin and env go unused: the case brings its own.
+    PluginRig rig({{"/api/v1/namespaces/default/pods/web", c.answers},
+                   {"/api/v1/namespaces/default", c.ns_answers}},
+                  c.env, "", "");
+    rig.agent_answer = c.agent;
+    rig.deps.load_kubeconfig = [&](const std::string& path, KubeConfig& k) {
       return parse_kubeconfig(c.kubeconfig, path, k);
     };
-    deps.make_api = [&](const KubeConfig&) {
-      auto api = std::make_unique<FakeKubeApi>();
-      api->answers["/api/v1/namespaces/default/pods/web"] = c.answers;
-      api->answers["/api/v1/namespaces/default"] = c.ns_answers;
-      api->elapse = [&](std::chrono::milliseconds ms) { clock += ms; };
-      return api;
-    };
-    deps.make_agent = [&] {
-      auto agent = std::make_unique<FakeCniAgent>();
-      agent->answer = c.agent;
-      return agent;
-    };
-    deps.apply = [](const std::vector<std::string>&, std::string&) { return 0; };
-    deps.sleep = [&](std::chrono::milliseconds ms) { clock += ms; };
-    deps.now = [&] { return clock; };
     std::string out, why;
     int rc = -1;
     try {
-      rc = run_plugin(c.env, c.stdin_text, deps, out);
+      rc = run_plugin(c.env, c.stdin_text, rig.deps, out);
       why = malformed(c, rc, out);
     } catch (const std::exception& e) {
       why = std::string("exception: ") + e.what();

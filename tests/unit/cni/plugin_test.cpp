@@ -7,11 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes/cni_env.h"
-#include "fakes/fake_kube_api.h"
+#include "fakes/plugin_rig.h"
 
 using namespace snare;
 using namespace snare::cni;
-using snare::cni::testing::FakeKubeApi;
 
 namespace {
 
@@ -22,45 +21,11 @@ const std::string kPod =
     R"({"kind":"Pod","metadata":{"annotations":{"sidecar.istio.io/status":"x"}},
   "spec":{"containers":[{"name":"app"},{"name":"istio-proxy","args":["proxy","sidecar"]}]}})";
 
-struct Rig {
-  std::map<std::string, std::deque<KubeResponse>> answers{{kPath, {{200, kPod, ""}}}};
-  std::vector<std::string> requests;
-  std::vector<std::chrono::milliseconds> timeouts;
-  std::chrono::steady_clock::time_point clock{};
-  std::vector<std::vector<std::string>> applied;
-  int apply_rc = 0;
-  int sleeps = 0;
-  PluginDeps deps;
-  CniEnv env = snare::cni::testing::web_add_env();
-
-  Rig() {
-    deps.load_kubeconfig = [](const std::string&, KubeConfig& k) {
-      return (k.server = "https://x", Status::Ok());
-    };
-    deps.make_api = [this](const KubeConfig&) {
-      auto api = std::make_unique<FakeKubeApi>();
-      api->answers = answers;
-      api->requests = &requests;
-      api->timeouts = &timeouts;
-      api->elapse = [this](std::chrono::milliseconds ms) { clock += ms; };
-      return api;
-    };
-    deps.apply = [this](const std::vector<std::string>& f, std::string& err) {
-      applied.push_back(f);
-      if (apply_rc) err = "commit nat (ipv4): Invalid argument";
-      return apply_rc;
-    };
-    deps.sleep = [this](std::chrono::milliseconds ms) { ++sleeps, clock += ms; };
-    deps.now = [this] { return clock; };
-  }
-  int run(const std::string& extra, std::string& out) {
-    return run_plugin(
-        env,
-        R"({"cniVersion":"1.0.0","name":"k8s","type":"istio-cni","cni_agent_run_dir":"/r",)"
-        R"("exclude_namespaces":["kube-system"],"pod_namespace":"istio-system")" +
-            extra + R"(,"prevResult":)" + kPrev + "}",
-        deps, out);
-  }
+// The sidecar path's rig: pod default/web with a sidecar, the netconf without ambient keys.
+struct Rig : snare::cni::testing::PluginRig {
+  Rig()
+      : PluginRig({{kPath, {{200, kPod, ""}}}}, snare::cni::testing::web_add_env(),
+                  snare::cni::testing::kNetconfHead, kPrev) {}
 };
 
 nlohmann::json parsed(const std::string& s) { return nlohmann::json::parse(s); }
