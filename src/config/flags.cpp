@@ -105,8 +105,8 @@ std::string help_text(const std::string& command) {
       "      --version                             print the version and exit\n\n"
       "Subcommands: snare [istio-iptables] FLAGS (apply), snare clean FLAGS, snare verify FLAGS,\n"
       "snare ambient [clean|verify] FLAGS, snare ambient-host FLAGS (istio's ambient mode; each\n"
-      "has its own --help), snare proxy [--help], snare version. Precedence: flag > alias env >\n"
-      "env > default.\n"
+      "has its own --help), snare proxy [--help], snare cni [print-flags|install] (istio-cni's\n"
+      "plugin; `snare cni --help`), snare version. Precedence: flag > alias env > env > default.\n"
       "See README.md for every flag, exit codes and istio compatibility.\n",
       command, command, options_help(option_specs(), extra));
 }
