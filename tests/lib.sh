@@ -1,6 +1,10 @@
 # Shared helpers for the root tests (sourced, not run: it has no test of its own).
 # Every test makes uniquely named network namespaces and removes them on exit.
 set -euo pipefail
+# A command that fails under set -e ends a test without a FAIL line of its own: name it. errtrace
+# carries the trap into functions and command substitutions.
+set -o errtrace
+trap 'snare_rc=$?; echo "FAIL: ${BASH_SOURCE[0]}:${LINENO}: \"${BASH_COMMAND}\" exited ${snare_rc}" >&2' ERR
 : "${SNARE:?SNARE must name the snare binary (ctest sets it)}"
 
 require_root() {

@@ -65,7 +65,7 @@ rm -rf "$bin/snare-cni.d"
 wait_for "the removed bundle" bundle_ok
 : >"$bin/snare-cni.d/$(basename "$libc")"
 wait_for "a truncated libc" bundle_ok
-link=$(find "$bin/snare-cni.d" -type l -name 'lib*.so.*' | head -n1)
+link=$(find "$bin/snare-cni.d" -type l -name 'lib*.so.*' -print -quit)
 [ -n "$link" ] || fail "the bundle has no SONAME link"
 target=$(readlink "$link")
 rm -f "$link"

@@ -19,7 +19,9 @@ command -v iptables-nft-restore >/dev/null || { echo "SKIP: no iptables-nft" >&2
 K=$(conformance_dir)/kernel-form/capture
 NFT=(--native-nftables -b '*' --enable-ipv6=true)
 OLD=(-m TPROXY -b '*' --enable-ipv6=true)
-ruleset() { ip netns exec "$1" nft list ruleset | sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/'; }
+# nft's stderr is dropped: where its libxtables cannot translate an xt extension it warns once per
+# rule, and the checks below only read what it prints of the tables.
+ruleset() { ip netns exec "$1" nft list ruleset 2>/dev/null | sed 's/packets [0-9]* bytes [0-9]*/packets 0 bytes 0/'; }
 # istio's rules through iptables-nft, both families, and foreign ones beside them.
 istio_nft() {
   ip netns exec "$1" iptables-nft-restore <"$K/inbound-ports-tproxy.v4.save"
@@ -99,7 +101,9 @@ grep -q '^-chain ip nat ISTIO_OUTPUT' <<<"$out" && grep -q '^-chain ip6 raw ISTI
   fail "iptables mode's verify does not show the iptables-nft chains: $out"
 grep -q '^# iptables-nft:.*snare clean' <<<"$out" || fail "verify does not say what to run: $out"
 # An image without libnftables: a mount namespace where it is an empty file, which dlopen refuses.
-lib=$(ldconfig -p | awk '/libnftables\.so\.1 / { print $NF; exit }')
+# awk reads to the end: an early exit would kill ldconfig with SIGPIPE, which pipefail turns
+# into a silent exit of this test.
+lib=$(ldconfig -p | awk '/libnftables\.so\.1 / && !found { print $NF; found = 1 }')
 [ -n "$lib" ] || fail "no libnftables.so.1 in ldconfig's cache"
 no_lib() {
   ip netns exec "$ns" unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$lib" "$SNARE" "$@"

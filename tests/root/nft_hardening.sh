@@ -20,7 +20,7 @@ out=$(run_in "$ns" verify "${REDIRECT[@]}" 2>/dev/null) && fail "verify of a dor
 grep -q '^-add table inet istio-proxy-nat { flags dormant ; }$' <<<"$out" || fail "verify does not name the flag: $out"
 err=$(run_in "$ns" "${REDIRECT[@]}" 2>&1) || fail "re-apply over a dormant table: $err"
 grep -q 'nothing committed' <<<"$err" && fail "re-apply left the dormant table: $err"
-ip netns exec "$ns" nft list table inet istio-proxy-nat | grep -q dormant && fail "table still dormant"
+grep -q dormant <<<"$(ip netns exec "$ns" nft list table inet istio-proxy-nat)" && fail "table still dormant"
 run_in "$ns" verify "${REDIRECT[@]}" >/dev/null 2>&1 || fail "verify after the heal"
 
 # 2. A set (or any object) added inside an istio table: drift, removed by a re-apply.
@@ -28,7 +28,7 @@ ip netns exec "$ns" nft add set inet istio-proxy-nat extra '{ type ipv4_addr; }'
 out=$(run_in "$ns" verify "${REDIRECT[@]}" 2>/dev/null) && fail "verify with a foreign set: exit 0"
 grep -q '^-add set inet istio-proxy-nat extra ' <<<"$out" || fail "verify does not name the set: $out"
 run_in "$ns" "${REDIRECT[@]}" 2>/dev/null || fail "re-apply over the set"
-ip netns exec "$ns" nft list table inet istio-proxy-nat | grep -q 'set extra' && fail "the set survived"
+grep -q 'set extra' <<<"$(ip netns exec "$ns" nft list table inet istio-proxy-nat)" && fail "the set survived"
 run_in "$ns" verify "${REDIRECT[@]}" >/dev/null 2>&1 || fail "verify after removing the set"
 
 # 3. Odd interface names: applied and verified, each rule with its verdict, or refused by name.

@@ -29,7 +29,7 @@ now_srv=$(fd_count $srv_pid)
 metrics=$(ip netns exec "$CLI" python3 -c '
 import socket; s = socket.create_connection(("127.0.0.1", 15090)); s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
 print(b"".join(iter(lambda: s.recv(65536), b"")).decode())')
-echo "$metrics" | grep -q '^snare_proxy_connections_active{direction="outbound"} 0$' ||
+grep -q '^snare_proxy_connections_active{direction="outbound"} 0$' <<<"$metrics" ||
   fail "active outbound connections not 0: $(echo "$metrics" | grep active)"
 accepted=$(echo "$metrics" | sed -n 's/^snare_proxy_connections_accepted_total{direction="outbound"} //p')
 [ "$accepted" -ge 22501 ] || fail "outbound accepted_total $accepted < 22501"
