@@ -1,5 +1,5 @@
 # snare's image: a build stage on Debian 12 that builds Release (warnings as errors, as CI does)
-# and runs the unit and golden tests, and a runtime stage that holds only the stripped binary, the
+# and runs the unit and golden tests (the unit tests unless SNARE_UNIT_TESTS=OFF), and a runtime stage that holds only the stripped binary, the
 # shared libraries it links (and libnftables, which it loads in nftables mode) and three /etc files (passwd, group, nsswitch.conf). No shell, no
 # iptables or nft binaries. The runtime root is produced by scripts/rootfs.sh, which
 # tests/root/bare_root.sh also runs, so that test checks exactly what this image holds.
@@ -23,7 +23,11 @@ WORKDIR /src
 COPY . .
 # .git stays out of the build context (.dockerignore): the revision comes in as an argument.
 ARG SNARE_GIT_REV=unknown
+# OFF skips compiling the unit tests (scripts/test-all.sh, having run them on the host build of the
+# same sources with the same compiler); the golden tests run here either way.
+ARG SNARE_UNIT_TESTS=ON
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DSNARE_WERROR=ON -DSNARE_GIT_REV="$SNARE_GIT_REV" \
+      -DSNARE_UNIT_TESTS="$SNARE_UNIT_TESTS" \
  && cmake --build /build -j"$(nproc)" \
  && cd /build && ctest --output-on-failure -L 'unit|golden' \
  && strip /build/snare /build/snare-cni /build/snare-cni-launcher \

@@ -8,6 +8,10 @@
 #
 #   sudo scripts/image.sh [LOCAL_SNARE]        (default build/snare: the dry-run reference)
 #
+# SNARE_IMAGE_UNIT_TESTS=OFF builds the image without compiling its unit tests (the build stage's
+# golden tests still run): scripts/test-all.sh sets it, having just run the unit tests on the host
+# build of the same sources.
+#
 # Where no image registry is reachable (this project's machines reach only Debian's package
 # mirror), the base image debian:bookworm-slim is made locally: `debootstrap --variant=minbase
 # bookworm`, imported with `podman import` and tagged with the name the Dockerfile uses.
@@ -53,8 +57,9 @@ fi
 # 2. Build with the engine's default capabilities (no --cap-add): the tests in the build stage
 #    must pass or skip on their own. --network=host only lets apt reach Debian's mirror.
 rev=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+ARGS=(--build-arg SNARE_GIT_REV="$rev" --build-arg SNARE_UNIT_TESTS="${SNARE_IMAGE_UNIT_TESTS:-ON}")
 start=$(date +%s)
-pod build -q --network=host "${LIMITS[@]}" --build-arg SNARE_GIT_REV="$rev" -t "$IMAGE" . >"$work/build.log" 2>&1 ||
+pod build -q --network=host "${LIMITS[@]}" "${ARGS[@]}" -t "$IMAGE" . >"$work/build.log" 2>&1 ||
   { tail -40 "$work/build.log" >&2; fail "podman build failed"; }
 echo "image: built in $(($(date +%s) - start)) s"
 
@@ -104,7 +109,7 @@ echo "image: $IMAGE is $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.2f", s
 [ "$size" -lt $((10 * 1048576)) ] || fail "the image is over 10 MiB"
 # 6. The CNI image (`--target cni`, same build stage): it installs the plugin into a bin directory
 #    (mounted as the node's would be), and the installed istio-cni answers VERSION on this host.
-pod build -q --network=host "${LIMITS[@]}" --build-arg SNARE_GIT_REV="$rev" --target cni -t "$IMAGE-cni" . \
+pod build -q --network=host "${LIMITS[@]}" "${ARGS[@]}" --target cni -t "$IMAGE-cni" . \
   >"$work/build-cni.log" 2>&1 || { tail -40 "$work/build-cni.log" >&2; fail "podman build --target cni failed"; }
 mkdir -p "$work/cnibin"
 run --network=none -v "$work/cnibin:/host/opt/cni/bin" "$IMAGE-cni" install --cni-bin-dir /host/opt/cni/bin \
