@@ -59,9 +59,12 @@ const char* kInpodAbout =
     "100`\nand `local default dev lo` in table 100). Flags stand for the agent's settings and the "
     "pod's\nannotations (istio 1.30).\n\nusage: {} [clean|verify] [FLAGS]\n\n";
 const char* kHostAbout =
-    "{}: the node-side rules of istio's ambient mode: kubelet's health probes to ambient pods\n"
-    "leave with the probe SNAT address (rules only; the probe sets are istio-cni's).\n\n"
-    "usage: {} [FLAGS]\n\n";
+    "{}: the node-side rules of istio's ambient mode, in the namespace it runs in (the node's):\n"
+    "kubelet's health probes to the ambient pods in the probe sets istio-inpod-probes-v4/-v6\n"
+    "leave with the probe SNAT address. Creates the sets when missing (ipsets, or nft sets in\n"
+    "inet istio-ambient-nat) and keeps their members; clean removes the rules, then the sets.\n\n"
+    "usage: {} [clean|verify] [FLAGS]\n"
+    "       {} probe add|del IP --pod-uid UID [--native-nftables]   (`{} probe --help`)\n\n";
 
 std::string help_text(Command c, const std::string& name, const std::vector<OptionSpec>& specs,
                       const std::vector<const AmbientFlagDef*>& defs) {
@@ -71,7 +74,8 @@ std::string help_text(Command c, const std::string& name, const std::vector<Opti
     for (const char* env : f->envs) e += fmt::format(" [env {}]", env);
     extra.push_back(std::move(e));
   }
-  return fmt::format(fmt::runtime(c == Command::ambient ? kInpodAbout : kHostAbout), name, name) +
+  return fmt::format(fmt::runtime(c == Command::ambient ? kInpodAbout : kHostAbout), name, name,
+                     name, name) +
          options_help(specs, extra) +
          "  -h, --help                                print this help and exit\n"
          "See README.md (\"snare ambient\") for the flags against istio's inputs.\n";
