@@ -207,9 +207,9 @@ Status refuse_legacy(const Plan& plan, const LegacyState& legacy) {
   if (plan.rule_set != RuleSet::sidecar)
     return Status::Fail(fmt::format(
         "{}; nftables rules next to them would be a second capture rule set on every packet. "
-        "Remove them first with `snare ambient clean` (or `snare clean`) and the flags that made "
+        "Remove them first with `snare {} clean` (or `snare clean`) and the flags that made "
         "them, without --native-nftables",
-        where));
+        where, plan.rule_set == RuleSet::ambient_host ? "ambient-host" : "ambient"));
   return Status::Fail(fmt::format(
       "{}; nftables rules next to them would be a second capture rule set on every packet. Rerun "
       "with --reconcile to move to nftables (removes istio's earlier rules only, all or nothing), "

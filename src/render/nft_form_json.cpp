@@ -104,6 +104,16 @@ std::string nft_form_json(const NftForm& form) {
   json items = json::array();
   for (const NftTableForm& t : form) {
     items.push_back({{"table", {{"family", "inet"}, {"name", t.name}}}});
+    // Sets and other objects, as the kernel lists them: after the table, before its chains.
+    for (const std::string& o : t.objects) {
+      const size_t a = o.find(' '), b = o.find(' ', a + 1);
+      json body = json::parse(o.substr(b + 1), nullptr, false);
+      if (!body.is_object()) continue;
+      body["family"] = "inet";
+      body["name"] = o.substr(a + 1, b - a - 1);
+      body["table"] = t.name;
+      items.push_back({{o.substr(0, a), std::move(body)}});
+    }
     for (const NftChainForm& c : t.chains) {
       json chain = {{"family", "inet"}, {"table", t.name}, {"name", c.name}};
       if (c.base) {

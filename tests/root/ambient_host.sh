@@ -11,7 +11,8 @@
 #   IPv6, and the SNAT address of the IPv6 case is whatever istio's golden had);
 # - applied twice, the same; verify 0, 1 after a rule is deleted by hand, 1 when a set is
 #   missing; a re-apply keeps the sets' members; clean leaves no istio rule, table or set and
-#   keeps a foreign rule (and a set a foreign rule uses);
+#   keeps a foreign rule or table (and an ipset a foreign rule uses, with a warning);
+# - an ipset of the name but another definition is refused, naming it; nothing is written;
 # - `snare ambient-host probe add|del`, read back with `ipset list` / `nft list set`;
 # - real traffic: a TCP connection from the node namespace to a pod address in the probe set
 #   (a veth pair to a second namespace) arrives at the pod's listener from 169.254.7.127, one to
@@ -151,8 +152,10 @@ while IFS=$'\t' read -r name golden args; do
   run_in "$ns" "${argv[@]}" >/dev/null 2>&1 || { echo "[$name] apply back failed" >&2; ok=0; }
   grep -q "10.244.1.7 comment \"$UID1\"" <<<"$(ip netns exec "$ns" nft list set inet istio-ambient-nat $V4)" ||
     { echo "[$name] re-applies lost the set's member" >&2; ok=0; }
+  ip netns exec "$ns" nft add table inet foreign
   run_in "$ns" ambient-host clean "${argv[@]:1}" 2>/dev/null || { echo "[$name] clean failed" >&2; ok=0; }
-  [ -z "$(ip netns exec "$ns" nft list ruleset)" ] || { echo "[$name] clean left tables" >&2; ok=0; }
+  [ "$(ip netns exec "$ns" nft list tables)" = "table inet foreign" ] ||
+    { echo "[$name] clean left: $(ip netns exec "$ns" nft list tables)" >&2; ok=0; }
   case_done "$ns" "$name"
 done <"$dir/ambient-cases.tsv"
 cases_summary "nftables ambient-host cases" 2

@@ -107,7 +107,7 @@ TEST_CASE("a failed rule commit removes the sets the apply created, not one that
   CHECK(rig.ipsets.sets.count("istio-inpod-probes-v6") == 0);
 }
 
-TEST_CASE("clean removes the rules, then the sets; a set still in use stays") {
+TEST_CASE("clean removes the rules, then the sets, and a set still in use stays") {
   Rig rig;
   const Config cfg = host_config(true);
   const Plan plan = build_plan(cfg);

@@ -58,7 +58,8 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("nft ambient-host: the sets come first, then istio's transaction; a re-run is a no-op") {
+TEST_CASE(
+    "nft ambient-host: the sets come first, then istio's transaction, and a re-run is a no-op") {
   Rig rig;
   const Config cfg = host_config();
   const Plan plan = build_plan(cfg);
@@ -117,7 +118,7 @@ TEST_CASE("nft ambient-host: a probe set of another type is refused, nothing run
   CHECK(rig.nft.runs.empty());
 }
 
-TEST_CASE("nft ambient-host: a missing set is drift; IPv6 off drops the -v6 set; clean deletes") {
+TEST_CASE("nft ambient-host: a missing set is drift, IPv6 off drops the -v6 set, clean deletes") {
   Rig rig;
   Config cfg = host_config();
   nlohmann::json doc = nlohmann::json::parse(read_file(kForm));

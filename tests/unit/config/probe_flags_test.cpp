@@ -55,6 +55,7 @@ TEST_CASE("probe arguments: each bad one is one sentence naming it") {
       {{"add", "10.0.0.1"}, "--pod-uid is required"},
       {{"add", "10.0.0.1", "--pod-uid", "a\"b"}, "--pod-uid: \"a\"b\" is not a pod UID"},
       {{"add", "10.0.0.1", "--pod-uid", ""}, "is not a pod UID"},
+      {{"add", "10.0.0.1", "--pod-uid", "--native-nftables"}, "is not a pod UID"},
       {{"add", "10.0.0.1", "--pod-uid", "u", "--native-nftables=maybe"}, "--native-nftables"},
       {{"add", "10.0.0.1", "--pod-uid", "u", "--bogus"}, "bogus"},
       {{"add", "10.0.0.1", "10.0.0.2", "--pod-uid", "u"}, "10.0.0.2"},
