@@ -88,6 +88,57 @@ std::string delete_tables(const std::vector<std::string>& tables) {
   return out;
 }
 
+// The object line's kind and name: `set NAME {...}`.
+std::pair<std::string, std::string> object_kind_name(const std::string& line) {
+  const size_t a = line.find(' '), b = line.find(' ', a + 1);
+  return {line.substr(0, a), line.substr(a + 1, b - a - 1)};
+}
+
+const IpSet* used_set(const Plan& plan, const std::string& name) {
+  for (const IpSet& set : plan.sets)
+    if (set.used && set.name == name) return &set;
+  return nullptr;
+}
+
+// A set the flags use that exists with another definition: `add set` cannot change it, and
+// deleting it would lose its members; the operator decides.
+Status check_sets(const Plan& plan, const NftRead& st) {
+  for (const NftTableForm& t : st.current)
+    for (const std::string& o : t.objects) {
+      auto [kind, name] = object_kind_name(o);
+      const IpSet* set = used_set(plan, name);
+      if (!set || (kind == "set" && o == nft_set_object(*set))) continue;
+      return Status::Fail(fmt::format(
+          "inet {} holds {} {} as {}, not as the set the probe rules need ({}): remove it first "
+          "(`nft delete {} inet {} {}`)",
+          t.name, kind, name, o.substr(kind.size() + name.size() + 2),
+          nft_set_declaration(t.name, *set), kind, t.name, name));
+    }
+  return Status::Ok();
+}
+
+// ambient-host's table keeps its sets and their members (istio-cni's agent adds them): it is
+// emptied instead of deleted, as istio does (`flush table`), its sets declared first (the rules
+// look them up), and what the flags do not make goes: every chain (added again after this), every
+// other object.
+std::string empty_keeping_sets(const Plan& plan, const NftRead& st) {
+  const std::string table = nft_table_name(plan.rule_set, Table::nat);
+  std::string out = fmt::format("add table inet {}\n", table);
+  for (const IpSet& set : plan.sets)
+    if (set.used) out += nft_set_declaration(table, set) + "\n";
+  out += fmt::format("flush table inet {}\n", table);
+  for (const NftTableForm& t : st.current) {
+    for (const NftChainForm& c : t.chains)
+      out += fmt::format("delete chain inet {} {}\n", t.name, c.name);
+    for (const std::string& o : t.objects) {
+      auto [kind, name] = object_kind_name(o);
+      if (kind != "set" || !used_set(plan, name))
+        out += fmt::format("delete {} inet {} {}\n", kind, t.name, name);
+    }
+  }
+  return out;
+}
+
 // The tables as they are, in nft's input language with their counters: what a rollback loads.
 Status snapshot(NftBackend& nft, const std::vector<std::string>& present, std::string& out) {
   for (const std::string& t : present) {
@@ -156,9 +207,9 @@ Status refuse_legacy(const Plan& plan, const LegacyState& legacy) {
   if (plan.rule_set != RuleSet::sidecar)
     return Status::Fail(fmt::format(
         "{}; nftables rules next to them would be a second capture rule set on every packet. "
-        "Remove them first with `snare ambient clean` (or `snare clean`) and the flags that made "
+        "Remove them first with `snare {} clean` (or `snare clean`) and the flags that made "
         "them, without --native-nftables",
-        where));
+        where, plan.rule_set == RuleSet::ambient_host ? "ambient-host" : "ambient"));
   return Status::Fail(fmt::format(
       "{}; nftables rules next to them would be a second capture rule set on every packet. Rerun "
       "with --reconcile to move to nftables (removes istio's earlier rules only, all or nothing), "
@@ -197,6 +248,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   if (!st.other.empty()) return refuse_other(plan, st);
   if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile)
     return refuse_legacy(plan, legacy);
+  if (Status s = check_sets(plan, st); !s.ok()) return s;
   t = Clock::now();
   // Why only with tables there: the kernel form of thousands of rules costs more than reading
   // them, and against no istio table at all the answer is known.
@@ -221,9 +273,10 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   t = Clock::now();
   bool nft_done = false;
   if (write) {
+    const std::string before_rules =
+        plan.sets.empty() ? delete_tables(st.present) : empty_keeping_sets(plan, st);
     Status s = env.nft->run(
-        delete_tables(st.present) + render_nft(plan, /*numeric_ids=*/true) + legacy.xt.removal,
-        nft_done);
+        before_rules + render_nft(plan, /*numeric_ids=*/true) + legacy.xt.removal, nft_done);
     rep.commit_ms = ms_since(t);
     rep.changed |= nft_done;
     if (!s.ok() && routes_first) undo_routes(*env.routes, early);

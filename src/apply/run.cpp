@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "apply/apply.h"
+#include "apply/ipsets.h"
 #include "apply/nft_apply.h"
 #include "apply/xt_nft.h"
 #include "base/clock.h"
@@ -118,15 +119,20 @@ Status clean_iptables_nft(NftBackend* nft, ApplyReport& rep) {
 }
 
 Status step(RuleVerb verb, const Config& cfg, const Plan& plan, RuleBackends b, RouteOps* routes,
-            ApplyReport& rep) {
+            const RunSeams& seams, ApplyReport& rep) {
   if (nftables_mode(plan)) {
     NftEnv env{b.nft, verb == RuleVerb::apply ? b.tables : nullptr, routes};
     return verb == RuleVerb::apply ? nft_apply_plan(cfg, plan, env, rep)
                                    : nft_cleanup_plan(cfg, plan, env, rep);
   }
   ApplyEnv env{b.tables, routes};
-  if (verb == RuleVerb::apply) return apply_plan(cfg, plan, env, rep);
-  Status s = cleanup_plan(cfg, plan, env, rep);
+  // The plan's ipsets come before its rules (and go after them).
+  std::unique_ptr<IpsetOps> ipsets = plan.sets.empty() ? nullptr : seams.ipsets();
+  if (verb == RuleVerb::apply)
+    return ipsets ? apply_with_ipsets(cfg, plan, env, *ipsets, rep)
+                  : apply_plan(cfg, plan, env, rep);
+  Status s = ipsets ? cleanup_with_ipsets(cfg, plan, env, *ipsets, rep)
+                    : cleanup_plan(cfg, plan, env, rep);
   return s.ok() ? clean_iptables_nft(b.nft, rep) : s;
 }
 
@@ -139,7 +145,9 @@ int verify(const Config& cfg, const Plan& plan, const RunSeams& seams, RuleBacke
     rc = nft_verify_plan(cfg, plan, env, diff, error);
   } else {
     ApplyEnv env{b.tables, routes.get(), b.nft};
-    rc = verify_plan(cfg, plan, env, diff, error);
+    std::unique_ptr<IpsetOps> ipsets = plan.sets.empty() ? nullptr : seams.ipsets();
+    rc = ipsets ? verify_with_ipsets(cfg, plan, env, *ipsets, diff, error)
+                : verify_plan(cfg, plan, env, diff, error);
   }
   if (rc == 2) {
     log_error("verify: {}", error);
@@ -184,7 +192,7 @@ int run_rule_command(RuleVerb verb, const Config& cfg, const Plan& plan, const R
   }
   auto routes = seams.routes();
   ApplyReport rep;
-  Status s = step(verb, cfg, plan, b, routes.get(), rep);
+  Status s = step(verb, cfg, plan, b, routes.get(), seams, rep);
   seams.unlock();
   const std::string backend = nftables_mode(plan) ? b.nft->name() : b.tables->name();
   LogFields fields = timing_fields(backend, waited_ms, rep, start);

@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "kernel/ipset.h"
 #include "kernel/nft_backend.h"
 #include "kernel/nft_detect.h"
 #include "kernel/routes.h"
@@ -43,6 +44,8 @@ struct RunSeams {
   // The nftables apply lock's file for the namespace the command runs in (nft_apply_lock_path).
   std::function<std::string()> nft_lock_path;
   std::function<std::unique_ptr<RouteOps>()> routes;
+  // The ipsets of iptables mode's plans that have sets (ambient-host's probe sets).
+  std::function<std::unique_ptr<IpsetOps>()> ipsets;
   // The command's closing info line (log_line by default).
   std::function<void(std::string_view, const LogFields&)> done_line;
 };

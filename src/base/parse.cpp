@@ -152,6 +152,20 @@ Parsed<IpAddr> parse_ip(std::string_view v) {
   return Parsed<IpAddr>::fail(fmt::format("\"{}\" is not an IP address", v));
 }
 
+Parsed<std::string> parse_pod_uid(std::string_view v) {
+  const bool chars_ok = std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+  if (v.empty() || v.size() > 128 || !chars_ok || !std::isalnum(static_cast<unsigned char>(v[0])))
+    return Parsed<std::string>::fail(
+        fmt::format("\"{}\" is not a pod UID (1 to 128 letters, digits, '-', '_' or '.', starting "
+                    "with a letter "
+                    "or digit, such as "
+                    "0a1b2c3d-4e5f-6789-abcd-ef0123456789)",
+                    v));
+  return {std::string(v), {}};
+}
+
 Parsed<Prefix> parse_prefix(std::string_view v) {
   auto bad = [v](std::string_view detail) {
     return Parsed<Prefix>::fail(fmt::format(

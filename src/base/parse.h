@@ -64,6 +64,11 @@ struct IpAddr {
 };
 Parsed<IpAddr> parse_ip(std::string_view text);
 
+// A pod's UID as the probe sets' member comments carry it (Kubernetes writes a UUID): 1 to 128
+// characters of letters, digits, '-', '_' and '.', the first a letter or digit, so that it is one
+// word in ipset's and nft's comment syntax and never taken for a flag.
+Parsed<std::string> parse_pod_uid(std::string_view text);
+
 // A prefix as netip.ParsePrefix takes it: address/length, no zone, no leading zeros.
 struct Prefix {
   IpAddr addr;      // as written: host bits are kept, as netip keeps them

@@ -16,8 +16,8 @@ constexpr const char* kZtunnelOutbound = "15001";
 constexpr const char* kZtunnelInboundPlain = "15006";
 constexpr const char* kZtunnelHbone = "15008";
 constexpr const char* kLoopback4 = "127.0.0.1/32";
-constexpr const char* kProbeSet4 = "istio-inpod-probes-v4";
-constexpr const char* kProbeSet6 = "istio-inpod-probes-v6";
+constexpr const char* kProbeSet4 = kProbeSetV4;
+constexpr const char* kProbeSet6 = kProbeSetV6;
 
 Target enter(const char* chain) { return JumpTarget{chain, /*nft_counter=*/false}; }
 Match ztunnel(bool inv, NftMaskSpelling nft = NftMaskSpelling::mark_and) {
@@ -134,6 +134,9 @@ void ambient_inpod(const Config& cfg, Emitter& e) {
 // in uncaptured.
 void ambient_host(const Config& cfg, Emitter& e) {
   const AmbientOptions& a = cfg.ambient;
+  // The probe sets, as istio-cni's node agent creates them (the comment is its nftables set's).
+  e.set(kProbeSet4, Family::v4, kProbeSetComment);
+  e.set(kProbeSet6, Family::v6, kProbeSetComment);
   if (e.nftables()) {
     // fill_ambient_config found kubelet's UID when no --kubelet-uid was given (or refused).
     const uint32_t kubelet = a.kubelet_uid.value_or(0);

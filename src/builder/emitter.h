@@ -98,6 +98,11 @@ class Emitter {
     Spec s6 = make(a6);
     v6(s6.table, s6.chain, std::move(s6.matches), std::move(s6.target));
   }
+  // A set the rules look up (an IPv6 one used only with IPv6 on, as the v6 rules).
+  void set(std::string name, Family f, std::string comment) {
+    const bool used = f == Family::v4 || plan_.ipv6;
+    plan_.sets.push_back({std::move(name), f, std::move(comment), used});
+  }
   void reserve(size_t n) { plan_.rules.reserve(n); }
   Plan take() { return std::move(plan_); }
 

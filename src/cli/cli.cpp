@@ -34,7 +34,9 @@ const char* kUsage =
     "       snare verify [FLAGS]             compare the live rules with these flags (0 same, 1 "
     "drift, 2 trouble)\n"
     "       snare ambient [clean|verify] [FLAGS]  ambient mode's in-pod redirection to ztunnel\n"
-    "       snare ambient-host [FLAGS]       ambient mode's node-side probe SNAT (--dry-run)\n"
+    "       snare ambient-host [clean|verify] [FLAGS]  ambient mode's node-side probe SNAT and "
+    "probe sets\n"
+    "       snare ambient-host probe add|del IP --pod-uid UID  a pod's probe-set membership\n"
     "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"
     "       snare cni [print-flags|install]  istio-cni's plugin (snare-cni; `snare cni --help`)\n"
     "       snare version                    print version, git revision, libiptc, libnl, "
@@ -107,7 +109,9 @@ int enter_namespace(Verb verb, const Config& cfg, std::vector<std::string>& warn
 }
 
 int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmds) {
-  if (!cfg.skip_rule_apply || verb != Verb::apply) {
+  // ambient-host writes the node's own namespace: that is what it is for.
+  const bool guarded = cfg.command != Command::ambient_host;
+  if (guarded && (!cfg.skip_rule_apply || verb != Verb::apply)) {
     if (Status s = check_not_host_netns(cfg.allow_host_netns); !s.ok()) {
       error_line(s.error);
       return verb == Verb::verify ? 2 : 1;
@@ -169,14 +173,32 @@ int run_snare_cni(int argc, char** argv) {
   return 1;
 }
 
-// `snare ambient [clean|verify] FLAGS`, `snare ambient-host FLAGS`.
+// `snare ambient-host probe add|del IP --pod-uid UID [FLAGS]`: 2 for bad arguments (nothing
+// changed), else the command's code.
+int run_probe(const std::vector<std::string>& args, const Commands& cmds) {
+  ProbeRequest req;
+  if (Status s = parse_probe_args(args, process_env(), req); !s.ok()) {
+    error_line(s.error);
+    return 2;
+  }
+  if (req.help) {
+    std::fputs(req.help_text.c_str(), stdout);
+    return 0;
+  }
+  log_configure(LogLevel::info, req.log_as_json);
+  return cmds.probe(req);
+}
+
+// `snare ambient [clean|verify] FLAGS`, `snare ambient-host [clean|verify] FLAGS`.
 int run_ambient(const std::string& sub, std::vector<std::string> args, const Commands& cmds) {
   args.erase(args.begin());
+  if (sub == "ambient-host" && !args.empty() && args[0] == "probe")
+    return run_probe(std::vector<std::string>(args.begin() + 1, args.end()), cmds);
   const Command kind = sub == "ambient" ? Command::ambient : Command::ambient_host;
   Verb verb = Verb::apply;
   std::string name = "snare " + sub;
   const std::string word = args.empty() ? "" : args[0];
-  if (kind == Command::ambient && (word == "clean" || word == "verify")) {
+  if (word == "clean" || word == "verify") {
     verb = word == "clean" ? Verb::clean : Verb::verify;
     name += " " + word;
     args.erase(args.begin());

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "config/flags.h"
+#include "config/probe_flags.h"
 #include "model/rule.h"
 
 namespace snare {
@@ -19,9 +20,10 @@ struct Commands {
   std::function<int(const Config&, const Plan&)> apply;
   std::function<int(const Config&, const Plan&)> cleanup;
   std::function<int(const Config&, const Plan&)> verify;
-  std::function<int(const Config&)> validate;    // --run-validation
-  std::function<int(int, char**)> proxy;         // snare proxy ...
-  std::function<std::string()> version_details;  // libiptc/libnl versions for `snare version`
+  std::function<int(const Config&)> validate;     // --run-validation
+  std::function<int(int, char**)> proxy;          // snare proxy ...
+  std::function<int(const ProbeRequest&)> probe;  // snare ambient-host probe add|del
+  std::function<std::string()> version_details;   // libiptc/libnl versions for `snare version`
 };
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.

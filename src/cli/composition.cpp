@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "apply/fault.h"
+#include "apply/probe.h"
 #include "apply/run.h"
 #include "base/log.h"
 #include "base/parse.h"
@@ -17,6 +18,7 @@
 #include "cli/proxy_main.h"
 #include "config/fill_config.h"
 #include "config/host_facts.h"
+#include "kernel/ipset.h"
 #include "kernel/nft_backend.h"
 #include "kernel/nft_detect.h"
 #include "kernel/privileges.h"
@@ -64,6 +66,7 @@ snare::RunSeams seams() {
   };
   s.nft_lock_path = snare::nft_apply_lock_path;
   s.routes = snare::make_netlink_route_ops;
+  s.ipsets = snare::make_ipset_ops;
   s.done_line = [](std::string_view msg, const snare::LogFields& f) {
     snare::log_line(snare::LogLevel::info, msg, f);
   };
@@ -136,6 +139,30 @@ int validate(const snare::Config& cfg) {
   return snare::run_validation(o);
 }
 
+// `snare ambient-host probe`: the node's probe sets, in the mode's backend.
+int probe(const snare::ProbeRequest& req) {
+  const char* verb = req.add ? "probe add" : "probe del";
+  if (snare::Status s = snare::check_net_admin(); !s.ok()) {
+    snare::log_error("{}: {}", verb, s.error);
+    return 1;
+  }
+  std::string said;
+  snare::Status s;
+  if (req.native_nftables) {
+    auto nft = snare::make_libnftables_backend();
+    s = nft->open();
+    if (s.ok()) s = snare::probe_nft(req, *nft, said);
+  } else {
+    s = snare::probe_ipsets(req, *snare::make_ipset_ops(), said);
+  }
+  if (!s.ok()) {
+    snare::log_error("{}: {}", verb, s.error);
+    return 1;
+  }
+  snare::log_info("{}: {}", verb, said);
+  return 0;
+}
+
 }  // namespace
 
 snare::Commands snare::make_commands() {
@@ -150,6 +177,7 @@ snare::Commands snare::make_commands() {
     return rule_command(snare::RuleVerb::verify, c, p);
   };
   cmds.validate = validate;
+  cmds.probe = probe;
   cmds.proxy = snare::proxy_main;
   cmds.version_details = [] {
     return fmt::format(

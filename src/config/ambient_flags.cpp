@@ -29,7 +29,7 @@ constexpr AmbientFlagDef kAmbientFlags[] = {
   {AmbientFlag::pod_dns_capture, "pod-dns-capture", {}, "", true, "", true, false, "the pod's own DNS setting (annotation ambient.istio.io/dns-capture); unset: --dns-capture decides"},
   {AmbientFlag::bypass_inbound_capture, "bypass-inbound-capture", {}, "false", true, "", true, false, "leave the pod's inbound traffic uncaptured (annotation ambient.istio.io/bypass-inbound-capture)"},
   {AmbientFlag::reroute_virtual_interfaces, "reroute-virtual-interfaces", {}, "", false, "LIST", true, false, "interfaces whose inbound TCP goes to ztunnel's outbound port 15001 (annotation istio.io/reroute-virtual-interfaces)"},
-  {AmbientFlag::enable_ipv6, "enable-ipv6", {"AMBIENT_IPV6"}, "true", true, "", true, true, "write the IPv6 rules (and routes) too"},
+  {AmbientFlag::enable_ipv6, "enable-ipv6", {"AMBIENT_IPV6"}, "true", true, "", true, true, "write the IPv6 rules (and routes; ambient-host: the -v6 probe set) too"},
   {AmbientFlag::probe_snat_ipv4, "probe-snat-ipv4", {}, "169.254.7.127", false, "ADDR", true, true, "the source address the node gives kubelet's health probes (istio's HOST_PROBE_SNAT_IP)"},
   {AmbientFlag::probe_snat_ipv6, "probe-snat-ipv6", {}, "fd16:9254:7127:1337:ffff:ffff:ffff:ffff", false, "ADDR", true, true, "the same for IPv6 (istio's HOST_PROBE_SNAT_IPV6)"},
   {AmbientFlag::kubelet_uid, "kubelet-uid", {}, "", false, "N", false, true, "kubelet's UID, the owner of the probes' sockets (--native-nftables: the rule's skuid); empty: the UID of the kubelet (or kubelite) process in /proc, as istio-cni finds it"},
@@ -59,9 +59,13 @@ const char* kInpodAbout =
     "100`\nand `local default dev lo` in table 100). Flags stand for the agent's settings and the "
     "pod's\nannotations (istio 1.30).\n\nusage: {} [clean|verify] [FLAGS]\n\n";
 const char* kHostAbout =
-    "{}: the node-side rules of istio's ambient mode: kubelet's health probes to ambient pods\n"
-    "leave with the probe SNAT address (rules only; the probe sets are istio-cni's).\n\n"
-    "usage: {} [FLAGS]\n\n";
+    "{}: the node-side rules of istio's ambient mode, in the namespace it runs in (the node's):\n"
+    "kubelet's health probes to the ambient pods in the probe sets istio-inpod-probes-v4/-v6\n"
+    "leave with the probe SNAT address. Creates the sets when missing (ipsets, or nft sets in\n"
+    "inet istio-ambient-nat) and keeps their members; clean removes the rules, then the sets.\n\n"
+    "usage: {} [clean|verify] [FLAGS]\n"
+    "       {} probe add|del IP --pod-uid UID [--native-nftables]\n"
+    "       (a pod's probe-set membership: `{} probe --help`)\n\n";
 
 std::string help_text(Command c, const std::string& name, const std::vector<OptionSpec>& specs,
                       const std::vector<const AmbientFlagDef*>& defs) {
@@ -71,7 +75,8 @@ std::string help_text(Command c, const std::string& name, const std::vector<Opti
     for (const char* env : f->envs) e += fmt::format(" [env {}]", env);
     extra.push_back(std::move(e));
   }
-  return fmt::format(fmt::runtime(c == Command::ambient ? kInpodAbout : kHostAbout), name, name) +
+  return fmt::format(fmt::runtime(c == Command::ambient ? kInpodAbout : kHostAbout), name, name,
+                     name, name) +
          options_help(specs, extra) +
          "  -h, --help                                print this help and exit\n"
          "See README.md (\"snare ambient\") for the flags against istio's inputs.\n";

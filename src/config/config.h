@@ -36,6 +36,13 @@ struct AmbientOptions {
   bool dns_effective() const { return pod_dns_capture.value_or(dns_capture); }
 };
 
+// istio-cni's node probe sets: the IPs of the ambient pods whose probes the node SNATs, one set
+// per family (ambient-host creates them; its agent, or `snare ambient-host probe`, fills them),
+// in the node's ipsets (iptables mode) or in nftables' inet istio-ambient-nat.
+constexpr const char* kProbeSetV4 = "istio-inpod-probes-v4";
+constexpr const char* kProbeSetV6 = "istio-inpod-probes-v6";
+constexpr const char* kProbeSetComment = "UUID of the pods that are part of ambient mesh";
+
 // A UID or GID from a flag: its spelling (a number or a name, pasted into rules as istio does)
 // and its number (what the kernel gets). make_config fills the number of a numeric spelling,
 // fill_config resolves a name; only a restore-form dry-run may leave one unresolved.

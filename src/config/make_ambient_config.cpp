@@ -50,16 +50,6 @@ void run_options(AmbientChecker& k, Config& c) {
   log_options(k, kRunFlags, c);
 }
 
-// What is not built yet: refused, never half done.
-Status unsupported(const Config& c) {
-  if (c.dry_run) return Status::Ok();
-  if (c.command == Command::ambient_host)
-    return Status::Fail(
-        "snare ambient-host: applying the node's rules is not supported yet (they need the probe "
-        "IP sets istio-cni creates); --dry-run prints them");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status make_ambient_config(Command command, const AmbientRawFlags& raw, Config& c) {
@@ -70,7 +60,7 @@ Status make_ambient_config(Command command, const AmbientRawFlags& raw, Config& 
   node_inputs(k, c);
   run_options(k, c);
   if (!k.error().empty()) return Status::Fail(k.error());
-  return unsupported(c);
+  return Status::Ok();
 }
 
 }  // namespace snare

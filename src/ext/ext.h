@@ -14,6 +14,8 @@
 //             one read by another alternative's decoder has kXt{} and `using DecodedBy = U`
 //   targets:  entered_chain(const T&) -> const std::string*   the user chain it enters (`-j X`
 //             and a goto do), nullptr for a verdict or an action
+//   optional: resolve(T&, const KernelIds&)    fills in a number the kernel assigns (an ipset's
+//             index), so that encode and decode stay pure (below, KernelIds)
 //
 // Each form is a concept below (HasRestoreForm, ...), and MatchExtension / TargetExtension say
 // which a match's and a target's Ext<T> needs. ext/forms.cpp checks them for every alternative
@@ -24,7 +26,9 @@
 
 #include <array>
 #include <concepts>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -59,6 +63,15 @@ struct NftContext {
 
 // A rule's expressions as libnftables lists them in JSON: an array of statement objects.
 using Json = nlohmann::json;
+
+// Names a kernel entry keeps as numbers: an ipset's index in the namespace's ip_set table. The
+// kernel layer answers for the namespace being written (kernel/ipset.h); nullopt: no such set
+// (or index). An extension whose kernel form holds such a number has `resolve(T&, const
+// KernelIds&)`, called before encoding and after decoding (ext/forms.h's resolve_kernel_ids).
+struct KernelIds {
+  std::function<std::optional<uint16_t>(const std::string& set)> set_index;
+  std::function<std::optional<std::string>(uint16_t index)> set_name;
+};
 
 // What decoding one kernel entry produced.
 struct DecodedRule {

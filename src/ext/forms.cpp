@@ -221,6 +221,19 @@ Status encode_rule(Family family, const Rule& rule, std::string& out) {
   return Status::Ok();
 }
 
+void resolve_kernel_ids(Rule& rule, const KernelIds& ids) {
+  for (Match& m : rule.matches)
+    std::visit(
+        [&]<typename T>(T& x) {
+          if constexpr (requires { Ext<T>::resolve(x, ids); }) Ext<T>::resolve(x, ids);
+        },
+        m);
+}
+
+void resolve_kernel_ids(Plan& plan, const KernelIds& ids) {
+  for (Rule& r : plan.rules) resolve_kernel_ids(r, ids);
+}
+
 DecodedRule decode_entry(Family family, const void* entry, const char* target_label) {
   static const std::vector<XtDecoder> kMatches = Decoders<Match>::all();
   static const std::vector<XtDecoder> kTargets = Decoders<Target>::all();

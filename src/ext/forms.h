@@ -32,6 +32,13 @@ void nft_exprs(const Rule& rule, Json& out);
 // then xt matches in the rule's order, then the target. Every value must be numeric by now.
 Status encode_rule(Family family, const Rule& rule, std::string& out);
 
+// What a rule's kernel form holds by number, filled in from `ids` for the namespace being
+// written: the names it looks up get their indices (before encoding), indices read back get
+// their names (after decoding). Extensions without such a number are left alone.
+void resolve_kernel_ids(Rule& rule, const KernelIds& ids);
+// Every rule of the plan, before its rules are encoded.
+void resolve_kernel_ids(Plan& plan, const KernelIds& ids);
+
 // A kernel entry (as iptc_first_rule returns it) back into a rule. `target_label` is
 // iptc_get_target()'s answer for it (verdict name, chain name, "" for fall-through, or the
 // extension's name). Whatever the model cannot say is listed in `unsupported`, so such an entry

@@ -67,6 +67,18 @@ void normalize_nft_exprs(json& expr) {
   expr = std::move(out);
 }
 
+std::string nft_set_object(const IpSet& set) {
+  const json body = {{"type", set.family == Family::v4 ? "ipv4_addr" : "ipv6_addr"},
+                     {"comment", set.comment}};
+  return "set " + set.name + " " + body.dump();
+}
+
+std::string nft_set_declaration(const std::string& table, const IpSet& set) {
+  return "add set inet " + table + " " + set.name + " { type " +
+         (set.family == Family::v4 ? "ipv4_addr" : "ipv6_addr") + " ; comment " +
+         json(set.comment).dump() + " ; }";
+}
+
 NftForm nft_expected_form(const Plan& plan) {
   NftForm out;
   for (const NftTable& t : nft_layout(plan, entered_chain)) {
@@ -90,6 +102,10 @@ NftForm nft_expected_form(const Plan& plan) {
       }
       table.chains.push_back(std::move(chain));
     }
+    if (t.table == Table::nat)
+      for (const IpSet& set : plan.sets)
+        if (set.used) table.objects.push_back(nft_set_object(set));
+    std::sort(table.objects.begin(), table.objects.end());
     out.push_back(std::move(table));
   }
   return out;

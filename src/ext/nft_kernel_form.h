@@ -15,8 +15,15 @@
 
 namespace snare {
 
-// What the plan leaves in the kernel (its tables only), normalised.
+// What the plan leaves in the kernel (its tables only), normalised; its used sets are objects of
+// its nat table, without members (NftTableForm::objects).
 NftForm nft_expected_form(const Plan& plan);
+
+// A set's object line (`set NAME {"comment":...,"type":"ipv4_addr"}`, as a listing is read) and
+// its declaration in nft's language (`add set inet TABLE NAME { type ipv4_addr ; comment "..." ;
+// }`, istio-cni's).
+std::string nft_set_object(const IpSet& set);
+std::string nft_set_declaration(const std::string& table, const IpSet& set);
 
 // The normal form of one rule's statement array (see the top of this file).
 void normalize_nft_exprs(nlohmann::json& expr);

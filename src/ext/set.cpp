@@ -2,6 +2,10 @@
 #include "ext/set.h"
 
 #include <fmt/format.h>
+#include <linux/netfilter/ipset/ip_set.h>
+#include <linux/netfilter/xt_set.h>
+
+#include <cstring>
 
 #include "ext/nft_json.h"
 
@@ -12,20 +16,49 @@ void Ext<SetMatch>::restore(const SetMatch& m, std::string& out) {
                  m.source ? "src" : "dst");
 }
 
-void Ext<SetMatch>::save(const SetMatch& m, SaveContext&, std::string& out) { restore(m, out); }
-
-// Why no encoding: the kernel entry holds the set's index in the namespace's ipset table, not its
-// name, so writing one needs an ipset lookup the pure encoder cannot make. Only the host rules
-// (`snare ambient-host`, not applied yet) use this match.
-Status Ext<SetMatch>::encode(const SetMatch& m, EntryWriter&) {
-  return Status::Fail(fmt::format(
-      "the set match (--match-set {}) cannot be written yet: it needs the ipset's kernel index",
-      m.name));
+// A rule read back whose index no set holds any more (not possible while the rule references
+// it, but said rather than printed empty).
+void Ext<SetMatch>::save(const SetMatch& m, SaveContext&, std::string& out) {
+  if (!m.name.empty() || !m.index) return restore(m, out);
+  fmt::format_to(std::back_inserter(out), "-m set --match-set #{} {}", *m.index,
+                 m.source ? "src" : "dst");
 }
 
-// Likewise the index read back has no name without an ipset lookup: such a rule stays foreign
-// ("unsupported"), kept byte for byte.
-bool Ext<SetMatch>::decode(Family, const XtView&, DecodedRule&) { return false; }
+// One dimension (`src` or `dst`): dim 1, and the direction bit of dimension 1 for `src`, as
+// iptables' set match writes it; no counter conditions.
+Status Ext<SetMatch>::encode(const SetMatch& m, EntryWriter& w) {
+  if (!m.index)
+    return Status::Fail(fmt::format(
+        "the set match (--match-set {}) has no set index: the set was not looked up", m.name));
+  xt_set_info_match_v4 info{};
+  info.match_set.index = *m.index;
+  info.match_set.dim = IPSET_DIM_ONE;
+  info.match_set.flags = m.source ? (1 << IPSET_DIM_ONE) : 0;
+  std::memcpy(w.add_match("set", 4, sizeof info), &info, sizeof info);
+  return Status::Ok();
+}
+
+// Only what encode writes; the name comes from the kernel layer (resolve).
+bool Ext<SetMatch>::decode(Family, const XtView& xt, DecodedRule& d) {
+  if (xt.size < sizeof(xt_set_info_match_v4)) return false;
+  xt_set_info_match_v4 info;
+  std::memcpy(&info, xt.data, sizeof info);
+  const uint8_t src = 1 << IPSET_DIM_ONE;
+  if (info.match_set.dim != IPSET_DIM_ONE || (info.match_set.flags & ~src) != 0 ||
+      info.packets.op != IPSET_COUNTER_NONE || info.bytes.op != IPSET_COUNTER_NONE ||
+      info.flags != 0)
+    return false;
+  SetMatch m{"", info.match_set.flags == src};
+  m.index = info.match_set.index;
+  d.rule.matches.push_back(std::move(m));
+  return true;
+}
+
+void Ext<SetMatch>::resolve(SetMatch& m, const KernelIds& ids) {
+  if (!m.index && !m.name.empty())
+    m.index = ids.set_index ? ids.set_index(m.name).value_or(IPSET_INVALID_ID) : IPSET_INVALID_ID;
+  if (m.name.empty() && m.index && ids.set_name) m.name = ids.set_name(*m.index).value_or("");
+}
 
 // nftables: `ip daddr @istio-inpod-probes-v4` (`ip6` in an IPv6 rule), an nft set in the table.
 void Ext<SetMatch>::nft(const SetMatch& m, const NftContext& ctx, std::string& out) {

@@ -1,4 +1,8 @@
 // The set match: `-m set --match-set NAME src|dst` (xt_set, revision 4), an ipset lookup.
+//
+// x_tables keeps the set's index in the namespace's ip_set table, not its name: the kernel layer
+// finds the index of each name before a rule is encoded, and the name of each index read back
+// (resolve, over ext/forms.h's KernelIds), so that encode and decode stay pure.
 #pragma once
 
 #include "ext/ext.h"
@@ -15,6 +19,9 @@ struct Ext<SetMatch> {
   static Status encode(const SetMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"set", 4, &decode}}};
+  // Fills in the index of a name (a set that does not exist gets one no set has, so that the
+  // rule equals no kernel entry) and the name of an index read back.
+  static void resolve(SetMatch& m, const KernelIds& ids);
 };
 
 }  // namespace snare

@@ -29,9 +29,18 @@ extern "C" {  // libip6tc.h has no extern "C" of its own
 
 #include "base/log.h"
 #include "ext/forms.h"
+#include "kernel/ipset.h"
 
 namespace snare {
 namespace {
+
+// A set match reads back as the set's index: its name is that of the namespace's ipset with
+// that index (asked only for a rule that has one).
+const KernelIds& read_back_ids() {
+  static const std::unique_ptr<IpsetOps> ops = make_ipset_ops();
+  static const KernelIds ids = kernel_ids(*ops);
+  return ids;
+}
 
 struct Ip4 {
   using Entry = ipt_entry;
@@ -214,6 +223,7 @@ class IptcTable {
     for (const auto* e = F::first_rule(name.c_str(), h); e; e = F::next_rule(e, h)) {
       const char* label = F::get_target(e, h);
       DecodedRule d = decode_entry(F::family, e, label);
+      resolve_kernel_ids(d.rule, read_back_ids());
       Entry& entry = c.entries.emplace_back();
       d.rule.table = table;
       d.rule.chain = name;

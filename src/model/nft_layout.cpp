@@ -80,7 +80,10 @@ const std::vector<std::string>& istio_nft_tables(RuleSet rs) {
   static const std::vector<std::string> kAmbient = {nft_table_name(RuleSet::ambient, Table::nat),
                                                     nft_table_name(RuleSet::ambient, Table::mangle),
                                                     nft_table_name(RuleSet::ambient, Table::raw)};
-  return rs == RuleSet::sidecar ? kSidecar : kAmbient;
+  // The node's rules and probe sets live in istio-ambient-nat alone.
+  static const std::vector<std::string> kAmbientHost = {
+      nft_table_name(RuleSet::ambient_host, Table::nat)};
+  return rs == RuleSet::sidecar ? kSidecar : rs == RuleSet::ambient ? kAmbient : kAmbientHost;
 }
 
 std::string nft_chain_name(const std::string& iptables_name) {

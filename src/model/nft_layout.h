@@ -47,7 +47,8 @@ std::string nft_table_name(Table table);
 std::string nft_table_name(RuleSet rule_set, Table table);
 
 // The table names istio's nftables mode owns: istio-proxy-nat, -mangle, -raw; for ambient's
-// rule sets istio-cni's istio-ambient-nat, -mangle, -raw.
+// in-pod rules istio-cni's istio-ambient-nat, -mangle, -raw; for its node rules (and probe
+// sets) istio-ambient-nat.
 const std::vector<std::string>& istio_nft_tables(RuleSet rule_set = RuleSet::sidecar);
 
 // A chain name in nftables spelling: "ISTIO_OUTPUT" -> "istio-output", "PREROUTING" ->

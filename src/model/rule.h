@@ -121,9 +121,13 @@ struct SocketOwnerMatch {
 
 // `-m set --match-set NAME src|dst` (nftables: `ip daddr @NAME`).
 struct SetMatch {
-  std::string name;
+  std::string name;     // "" only when read back with an index no set holds
   bool source = false;  // src when true, dst when false
-  bool operator==(const SetMatch&) const = default;
+  // The set's index in the namespace's ip_set table, which x_tables keeps instead of the name:
+  // found for the plan's names before encoding, and named for a rule read back, by the kernel
+  // layer (ext/forms.h's resolve_kernel_ids over kernel/ipset.h). Not meaning: the name is.
+  std::optional<uint16_t> index{};
+  bool operator==(const SetMatch& o) const { return name == o.name && source == o.source; }
 };
 
 // `-m conntrack --ctstate S1,S2` (nftables: `ct state s1,s2`).
@@ -206,12 +210,25 @@ struct Rule {
 // the nftables tables (istio-proxy-* or istio-ambient-*) and their chains.
 enum class RuleSet : uint8_t { sidecar, ambient, ambient_host };
 
+// An IP set the rules look up and the rule set owns (ambient-host's probe sets): an ipset
+// `hash:ip` with comments in iptables mode, a set of the table in nftables mode. Its members are
+// someone else's (istio-cni's agent, `snare ambient-host probe`): an apply keeps them.
+struct IpSet {
+  std::string name;
+  Family family = Family::v4;
+  std::string comment;  // the nftables set's comment (istio's)
+  // The rules use it (the IPv6 set with IPv6 on). One the flags leave unused is earlier state
+  // of other flags: an apply removes it (as it removes such rules), clean too.
+  bool used = true;
+};
+
 // What the flags ask for, in emission order.
 struct Plan {
   RuleSet rule_set = RuleSet::sidecar;
   Dialect dialect = Dialect::iptables;
   bool ipv6 = false;  // the IPv6 rule set exists (iptables); IPv6 rules are emitted (nftables)
   std::vector<Rule> rules;
+  std::vector<IpSet> sets;  // created before the rules that look them up
 };
 
 // The user chain a target enters, nullptr for none: what the target's extension says

@@ -31,10 +31,11 @@ NftChainForm chain_from_listing(const json& c) {
 }
 
 // `set s {"type":"ipv4_addr",...}`: an object of a table other than a chain or a rule, without
-// its handle and the names the line already says.
+// its handle and the names the line already says, and without a set's members: they are not the
+// rule set's but whoever fills the set's (istio-cni's agent, for ambient-host's probe sets).
 std::string object_line(const std::string& kind, json body) {
   const std::string name = body.value("name", "");
-  for (const char* k : {"handle", "family", "table", "name"}) body.erase(k);
+  for (const char* k : {"handle", "family", "table", "name", "elem"}) body.erase(k);
   return fmt::format("{} {} {}", kind, name, body.dump());
 }
 
@@ -93,6 +94,7 @@ Status nft_form_from_listing(const std::string& json_text, const std::vector<std
     if (it == found.end()) continue;
     it->second.name = name;
     sort_like_istio(it->second);
+    std::sort(it->second.objects.begin(), it->second.objects.end());
     out.push_back(std::move(it->second));
   }
   return Status::Ok();
@@ -102,6 +104,16 @@ std::string nft_form_json(const NftForm& form) {
   json items = json::array();
   for (const NftTableForm& t : form) {
     items.push_back({{"table", {{"family", "inet"}, {"name", t.name}}}});
+    // Sets and other objects, as the kernel lists them: after the table, before its chains.
+    for (const std::string& o : t.objects) {
+      const size_t a = o.find(' '), b = o.find(' ', a + 1);
+      json body = json::parse(o.substr(b + 1), nullptr, false);
+      if (!body.is_object()) continue;
+      body["family"] = "inet";
+      body["name"] = o.substr(a + 1, b - a - 1);
+      body["table"] = t.name;
+      items.push_back({{o.substr(0, a), std::move(body)}});
+    }
     for (const NftChainForm& c : t.chains) {
       json chain = {{"family", "inet"}, {"table", t.name}, {"name", c.name}};
       if (c.base) {

@@ -47,6 +47,22 @@ accepted "$SNARE" proxy --check --drain-timeout 1.5s --idle-timeout 1m30s
 refused "--probe-timeout: \"5\"" "$SNARE" --dry-run --probe-timeout 5
 refused "--drain-timeout: \"5\"" "$SNARE" proxy --check --drain-timeout 5
 
+# snare ambient-host and its probe command: every verb refuses a bad value before anything is
+# touched; probe's IP and pod UID each go through their one parser.
+for sub in "" clean verify; do
+  refused '--probe-snat-ipv4: "10.0.0.300"' "$SNARE" ambient-host $sub --probe-snat-ipv4 10.0.0.300
+  refused '--kubelet-uid: "kubelet"' "$SNARE" ambient-host $sub --native-nftables --kubelet-uid kubelet
+done
+refused '"10.0.0.300" is not an IP address' "$SNARE" ambient-host probe add 10.0.0.300 --pod-uid u1
+refused '--pod-uid: "a b" is not a pod UID' "$SNARE" ambient-host probe add 10.0.0.1 --pod-uid "a b"
+refused '--pod-uid: "-x" is not a pod UID' "$SNARE" ambient-host probe del 10.0.0.1 --pod-uid=-x
+refused '--pod-uid is required' "$SNARE" ambient-host probe del 10.0.0.1
+refused 'must be add or del, not "list"' "$SNARE" ambient-host probe list
+refused 'environment NATIVE_NFTABLES: "yes"' env NATIVE_NFTABLES=yes \
+  "$SNARE" ambient-host probe add 10.0.0.1 --pod-uid u1
+refused '--native-nftables: "maybe"' "$SNARE" ambient-host probe add 10.0.0.1 --pod-uid u1 \
+  --native-nftables=maybe
+
 # User and group names are resolved once, when the flags are read: an unknown one is refused in
 # every subcommand, naming its flag; only the restore-form dry-run (istio's) prints it as given.
 # A known one keeps its spelling in that text, and the kernel's form shows its number.

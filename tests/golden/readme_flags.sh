@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every flag in `snare --help` (and `snare proxy --help`, `snare ambient --help`, `snare
-# ambient-host --help`) is in the README's tables, and every flag in those tables is in the help.
+# ambient-host --help`, `snare ambient-host probe --help`) is in the README's tables, and every
+# flag in those tables is in the help.
 set -euo pipefail
 exec python3 - "$SNARE" "$SNARE_SOURCE_DIR/README.md" <<'PY'
 import re, subprocess, sys
@@ -28,7 +29,8 @@ def table_flags(section):
 failed = 0
 for section, commands in (("## Flags and environment variables", [[]]),
                           ("### `snare proxy` flags", [["proxy"]]),
-                          ("### `snare ambient` flags", [["ambient"], ["ambient-host"]])):
+                          ("### `snare ambient` flags",
+                           [["ambient"], ["ambient-host"], ["ambient-host", "probe"]])):
     args = commands[0]
     if section not in readme:
         print(f"FAIL: README has no section {section}"); failed += 1; continue

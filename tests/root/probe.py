@@ -6,7 +6,8 @@
       "NAME listener=<port> orig=<original destination>" and closes. The original destination is
       SO_ORIGINAL_DST (IPv4) / IP6T_SO_ORIGINAL_DST (IPv6) when conntrack has a NAT mapping, else the
       socket's local address (TPROXY). With --transparent the sockets are IP_TRANSPARENT. With
-      --udp it answers each datagram with "NAME udp listener=<port>".
+      --udp it answers each datagram with "NAME udp listener=<port>". With --peer the TCP line
+      ends with " from=<source address the listener saw>".
   probe.py connect [--udp] [--mark=N] [--source=ADDR] HOST PORT
       Connects, prints the line the server sent (or "error: ..."), exit 0 when a line came back.
       --mark sets the socket's SO_MARK (as ztunnel marks its own sockets), --source binds the
@@ -42,7 +43,7 @@ def original_dst(conn, family):
         return f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
 
 
-def serve(name, addrs, transparent, udp):
+def serve(name, addrs, transparent, udp, peer=False):
     socks = []
     for a in addrs:
         host, port = split_hostport(a)
@@ -69,9 +70,10 @@ def serve(name, addrs, transparent, udp):
                 data, peer = s.recvfrom(2048)
                 s.sendto(f"{name} udp listener={port}\n".encode(), peer)
                 continue
-            conn, _ = s.accept()
+            conn, source = s.accept()
+            tail = f" from={source[0]}" if peer else ""
             try:
-                conn.sendall(f"{name} listener={port} orig={original_dst(conn, fam)}\n".encode())
+                conn.sendall(f"{name} listener={port} orig={original_dst(conn, fam)}{tail}\n".encode())
             finally:
                 conn.close()
 
@@ -105,7 +107,7 @@ def main():
         transparent = "--transparent" in args
         udp = "--udp" in args
         rest = [a for a in args[2:] if not a.startswith("--")]
-        serve(args[1], rest, transparent, udp)
+        serve(args[1], rest, transparent, udp, "--peer" in args)
     elif args[0] == "connect":
         udp = "--udp" in args
         opts = dict(a[2:].split("=", 1) for a in args[1:] if a.startswith("--") and "=" in a)

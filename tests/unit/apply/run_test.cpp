@@ -14,6 +14,7 @@
 
 using namespace snare;
 using snare::testing::config_of;
+using snare::testing::FakeIpsets;
 using snare::testing::FakeNft;
 using snare::testing::FakeRunSeams;
 using snare::testing::FakeTables;
@@ -181,4 +182,26 @@ TEST_CASE("run: iptables mode's clean goes on when iptables-nft's tables cannot 
   rig.nft.ip_listings["ip nat"] = "not json";  // as if libnftables could not list it
   CHECK(rig.run(RuleVerb::clean, config_of(kFlags)) == 0);
   CHECK(rig.nft.runs.empty());
+}
+
+TEST_CASE("run: ambient-host in iptables mode takes its ipsets from the seam, in every verb") {
+  Rig rig;
+  FakeIpsets ipsets;
+  rig.fake.ipsets = &ipsets;
+  Config cfg;
+  cfg.command = Command::ambient_host;
+  REQUIRE(rig.run(RuleVerb::apply, cfg) == 0);
+  CHECK(std::count(rig.fake.events.begin(), rig.fake.events.end(), "ipsets") == 1);
+  CHECK(ipsets.sets.count("istio-inpod-probes-v4") == 1);
+  CHECK(rig.run(RuleVerb::verify, cfg) == 0);
+  ipsets.sets.erase("istio-inpod-probes-v4");  // as if destroyed by hand
+  CHECK(rig.run(RuleVerb::verify, cfg) == 1);
+  REQUIRE(rig.run(RuleVerb::apply, cfg) == 0);
+  CHECK(rig.run(RuleVerb::verify, cfg) == 0);
+  REQUIRE(rig.run(RuleVerb::clean, cfg) == 0);
+  CHECK(ipsets.sets.empty());
+  // A sidecar plan has no sets: the seam is not asked.
+  rig.fake.events.clear();
+  REQUIRE(rig.run(RuleVerb::apply, config_of(kFlags)) == 0);
+  CHECK(std::count(rig.fake.events.begin(), rig.fake.events.end(), "ipsets") == 0);
 }

@@ -9,9 +9,28 @@
 #include <vector>
 
 #include "apply/run.h"
+#include "fakes/fake_ipsets.h"
 #include "fakes/fake_routes.h"
 
 namespace snare::testing {
+
+// The seam hands out an owned IpsetOps; the test keeps the fake to look at afterwards.
+class Borrowed : public IpsetOps {
+ public:
+  explicit Borrowed(IpsetOps& o) : o_(o) {}
+  Status get(const std::string& n, bool& f, IpsetInfo& i) override { return o_.get(n, f, i); }
+  Status create(const std::string& n, Family f) override { return o_.create(n, f); }
+  Status destroy(const std::string& n) override { return o_.destroy(n); }
+  Status add(const std::string& n, const std::string& ip, const std::string& c) override {
+    return o_.add(n, ip, c);
+  }
+  Status del(const std::string& n, const std::string& ip) override { return o_.del(n, ip); }
+  std::optional<uint16_t> index_of(const std::string& n) override { return o_.index_of(n); }
+  std::optional<std::string> name_of(uint16_t i) override { return o_.name_of(i); }
+
+ private:
+  IpsetOps& o_;
+};
 
 struct FakeRunSeams {
   std::vector<std::string> events;
@@ -20,7 +39,8 @@ struct FakeRunSeams {
   std::vector<NftTableInfo> nft_state;  // what nftables detection finds
   Status lock_result = Status::Ok();
   double waited_ms = 0;
-  LogFields last_fields;  // the closing line's fields
+  LogFields last_fields;         // the closing line's fields
+  FakeIpsets* ipsets = nullptr;  // the ipsets a plan with sets gets (the test owns them)
 
   RunSeams seams() {
     RunSeams s;
@@ -44,6 +64,10 @@ struct FakeRunSeams {
     s.routes = [this]() -> std::unique_ptr<RouteOps> {
       events.push_back("routes");
       return std::make_unique<FakeRouteOps>();
+    };
+    s.ipsets = [this]() -> std::unique_ptr<IpsetOps> {
+      events.push_back("ipsets");
+      return std::make_unique<Borrowed>(*ipsets);
     };
     s.done_line = [this](std::string_view msg, const LogFields& f) {
       events.push_back("done " + std::string(msg));
