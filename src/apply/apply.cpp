@@ -58,7 +58,7 @@ Status check_other_program(const Plan& plan, const std::vector<TableWork>& work)
 // --reconcile, so a restarted init container must complete it).
 Status plan_apply(const Config& cfg, const Plan& plan, std::vector<TableWork>& work,
                   ApplyReport& rep) {
-  const bool replace = cfg.reconcile || cfg.force_apply;
+  const bool replace = cfg.reconcile || cfg.force_apply || cfg.replace_earlier_rules;
   bool residue = false, differs = false, only_adds = true;
   for (TableWork& w : work) {
     if (Status s = plan_table(plan, replace, w.tp); !s.ok()) return s;
@@ -91,7 +91,8 @@ Status apply_plan(const Config& cfg, const Plan& plan, ApplyEnv& env, ApplyRepor
   std::vector<TableWork*> done;
   if (s = commit_or_roll_back(in_order(work, false), *env.tables, rep, done); !s.ok()) return s;
   if (!env.routes) return Status::Ok();
-  s = apply_routes_step(cfg, plan, *env.routes, cfg.reconcile || cfg.force_apply, rep);
+  s = apply_routes_step(cfg, plan, *env.routes,
+                        cfg.reconcile || cfg.force_apply || cfg.replace_earlier_rules, rep);
   if (s.ok()) return s;
   const std::string rb = roll_back(done, *env.tables, rep);
   return Status::Fail(s.error + rb + (done.empty() ? "" : "; tables restored"));

@@ -33,6 +33,20 @@ constexpr TproxyRoute kAmbientRoute{0x111, 100, 0xfff, 32764, true};
 // ::6 on lo is the sidecar's inbound passthrough source; ambient has none.
 bool needs_passthrough(const Plan& plan) { return plan.ipv6 && plan.rule_set == RuleSet::sidecar; }
 
+// An ambient run's routing in a family its flags no longer enable (IPv6 switched off): istio's
+// fixed rule and table, found by their exact shape.
+Status stale_ambient_routes(const Plan& plan, RouteOps& routes,
+                            std::vector<std::pair<Family, TproxyRoute>>& out) {
+  const auto planned = plan_families(plan);
+  for (Family f : {Family::v4, Family::v6}) {
+    if (std::find(planned.begin(), planned.end(), f) != planned.end()) continue;
+    RouteOps::Added present;
+    if (Status s = routes.query_tproxy_routes(f, kAmbientRoute, present); !s.ok()) return s;
+    if (present.rule || present.route) out.emplace_back(f, kAmbientRoute);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool plan_needs_tproxy_routes(const Config& cfg) {
@@ -59,6 +73,7 @@ std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, con
 
 Status stale_routes(const Config& cfg, const Plan& plan, RouteOps& routes,
                     std::vector<std::pair<Family, TproxyRoute>>& out) {
+  if (plan.rule_set == RuleSet::ambient) return stale_ambient_routes(plan, routes, out);
   // Earlier TPROXY routes are the sidecar's state: an ambient run leaves them to it.
   if (plan.rule_set != RuleSet::sidecar) return Status::Ok();
   const auto needed = needed_routes(cfg, plan);
@@ -90,8 +105,9 @@ Status set_up_routes(const Config& cfg, const Plan& plan, RouteOps& routes, bool
   if (Status s = stale_routes(cfg, plan, routes, stale); !s.ok()) return s;
   for (const auto& [f, r] : stale) {
     if (Status s = routes.del_tproxy_routes(f, r, {true, true}); !s.ok())
-      return Status::Fail(
-          fmt::format("removing earlier TPROXY routes ({}): {}", family_name(f), s.error));
+      return Status::Fail(fmt::format("removing earlier {} routes ({}): {}",
+                                      plan.rule_set == RuleSet::sidecar ? "TPROXY" : "ambient",
+                                      family_name(f), s.error));
     ch.removed.emplace_back(f, r);
   }
   return Status::Ok();
@@ -166,9 +182,8 @@ Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::
   std::vector<std::pair<Family, TproxyRoute>> stale;
   if (Status s = stale_routes(cfg, plan, routes, stale); !s.ok()) return s;
   for (const auto& [f, r] : stale)
-    diff += fmt::format(
-        "-{0} rule fwmark {1:#x} lookup {2}\n-{0} route local default dev lo table {2}\n",
-        ip_cmd(f), r.mark, r.table);
+    diff += fmt::format("-{0} rule {1}\n-{0} route local default dev lo table {2}\n", ip_cmd(f),
+                        rule_text(r), r.table);
   if (needs_passthrough(plan)) {
     bool present = false;
     if (Status s = routes.query_passthrough_addr(present); !s.ok()) return s;

@@ -28,7 +28,8 @@ struct RouteChanges {
 // The TPROXY routes the flags need (mark and table), in each family of the plan.
 std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, const Plan& plan);
 
-// Earlier istio TPROXY routes in either family that the flags do not need.
+// Earlier istio routes that the flags do not need: the sidecar's TPROXY routes in either family,
+// or ambient's rule and table in a family the flags do not enable.
 Status stale_routes(const Config& cfg, const Plan& plan, RouteOps& routes,
                     std::vector<std::pair<Family, TproxyRoute>>& out);
 

@@ -107,6 +107,10 @@ struct Config {
   bool reconcile = false;
   bool cleanup_only = false;
   bool force_apply = false;
+  // The ambient commands replace istio rules an earlier run left with other flags, without
+  // --reconcile: istio's agent reconciles in-pod rules by default and deletes and recreates the
+  // node's rules at every start.
+  bool replace_earlier_rules = false;
   bool skip_rule_apply = false;
   bool run_validation = false;
   uint16_t probe_port = 15002;

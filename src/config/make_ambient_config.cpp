@@ -56,6 +56,7 @@ Status make_ambient_config(Command command, const AmbientRawFlags& raw, Config& 
   AmbientChecker k(raw);
   c = Config{};
   c.command = command;
+  c.replace_earlier_rules = true;
   pod_inputs(k, c.ambient);
   node_inputs(k, c);
   run_options(k, c);

@@ -88,3 +88,26 @@ TEST_CASE("ambient and sidecar rules refuse each other, naming the chains, chang
              Catch::Contains("ambient rules (ipv4/raw ISTIO_PRERT, ipv4/mangle ISTIO_PRERT"));
   CHECK(sidecar_refused.committed.empty());
 }
+
+TEST_CASE(
+    "ambient with IPv6 switched off removes its IPv6 ip rule and route, and verify sees them") {
+  Rig rig;
+  Config on = ambient_config(true);
+  on.replace_earlier_rules = true;
+  ApplyReport rep;
+  REQUIRE(apply_plan(on, build_plan(on), rig.env, rep).ok());
+  REQUIRE(rig.routes.rules.count({Family::v6, 0x111, 100}) == 1);
+  Config off = ambient_config(false);
+  off.replace_earlier_rules = true;
+  const Plan plan = build_plan(off);
+  std::string diff, err;
+  CHECK(verify_plan(off, plan, rig.env, diff, err) == 1);
+  CHECK_THAT(diff, Catch::Contains("-ip -6 rule fwmark 0x111/0xfff pref 32764 lookup 100"));
+  ApplyReport second;
+  REQUIRE(apply_plan(off, plan, rig.env, second).ok());
+  CHECK(rig.routes.rules.count({Family::v6, 0x111, 100}) == 0);
+  CHECK(rig.routes.routes.count({Family::v6, 100}) == 0);
+  CHECK(rig.routes.rules.count({Family::v4, 0x111, 100}) == 1);
+  diff.clear();
+  CHECK(verify_plan(off, plan, rig.env, diff, err) == 0);
+}
