@@ -32,6 +32,15 @@ int run_cli(int argc, char** argv, const Commands& commands);
 int run_apply(const std::string& command, const std::vector<std::string>& args,
               const EnvLookup& env, const Commands& commands);
 
+// The plan a rule command's flags make (`kind`'s flag table, filled from this host), as a
+// dry-run builds it, without entering a namespace. -1: made; otherwise the exit code (--help,
+// bad flags).
+int plan_from_flags(Command kind, const std::vector<std::string>& args, const std::string& command,
+                    const Commands& cmds, Config& cfg, Plan& plan);
+
+// `snare trace ...` (cli/trace_cli.cpp): its arguments after the subcommand.
+int run_trace(const std::vector<std::string>& args, const Commands& cmds);
+
 // The rule text a dry-run prints.
 std::string render_dry_run(const Config& cfg, const Plan& plan);
 

@@ -9,6 +9,8 @@
 //   kXt / decode(...)                           which kernel extension it reads back from, and how
 //   nft(const T&, const NftContext&, std::string&)  istio's nftables spelling (knftables text)
 //   nft_expr(const T&, const NftContext&, Json&)     the expressions `nft -j list` shows for it
+//   eval: a match's  eval(const T&, const EvalContext&) -> MatchResult   whether a packet matches
+//         a target's eval(const T&, EvalContext&) -> TargetResult       what it does to one
 //   matches:  slot(const T&) -> SaveSlot        where it sits in an entry; a match read from the
 //             entry header has kXt{} and from_header(Family, const EntryHeader&, DecodedRule&);
 //             one read by another alternative's decoder has kXt{} and `using DecodedBy = U`
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "ext/eval.h"
 #include "ext/xt_entry.h"
 #include "model/rule.h"
 
@@ -119,6 +122,18 @@ concept HasEnteredChain = requires(const T& x) {
   { E::entered_chain(x) } -> std::same_as<const std::string*>;
 };
 
+// What the match says of a packet (ext/eval.h), for `snare trace`.
+template <typename E, typename T>
+concept HasMatchEval = requires(const T& x, const EvalContext& ctx) {
+  { E::eval(x, ctx) } -> std::same_as<MatchResult>;
+};
+
+// What the target does to a packet and where the walk goes on (ext/eval.h).
+template <typename E, typename T>
+concept HasTargetEval = requires(const T& x, EvalContext& ctx) {
+  { E::eval(x, ctx) } -> std::same_as<TargetResult>;
+};
+
 template <typename A>
 inline constexpr size_t kDecoderCount = 0;
 template <size_t N>
@@ -152,12 +167,13 @@ concept HasSharedDecoder =
 template <typename T>
 concept MatchExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
-    HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> &&
+    HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> && HasMatchEval<Ext<T>, T> &&
     (HasDecoder<Ext<T>> || HasHeaderDecoder<Ext<T>> || HasSharedDecoder<Ext<T>>);
 
 template <typename T>
-concept TargetExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
-    HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
-    HasNftExpr<Ext<T>, T> && HasEnteredChain<Ext<T>, T> && HasDecoder<Ext<T>>;
+concept TargetExtension =
+    Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> && HasSaveForm<Ext<T>, T> &&
+    HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> && HasNftExpr<Ext<T>, T> &&
+    HasEnteredChain<Ext<T>, T> && HasTargetEval<Ext<T>, T> && HasDecoder<Ext<T>>;
 
 }  // namespace snare

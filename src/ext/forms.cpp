@@ -55,6 +55,10 @@ struct FormsOf {
       "the match's Ext<T> needs kXt (its kernel extensions, with decode) or, read from "
       "the entry header, kXt{} and from_header(Family, const EntryHeader&, DecodedRule&), or, "
       "read by another alternative's decoder, kXt{} and `using DecodedBy = ThatAlternative;`");
+  static_assert(!Specialized<E> || !kMatch || HasMatchEval<E, T>,
+                "the match's Ext<T> lacks eval(const T&, const EvalContext&) -> MatchResult");
+  static_assert(!Specialized<E> || kMatch || HasTargetEval<E, T>,
+                "the target's Ext<T> lacks eval(const T&, EvalContext&) -> TargetResult");
   static_assert(!Specialized<E> || kMatch || HasEnteredChain<E, T>,
                 "the target's Ext<T> lacks entered_chain(const T&) -> const std::string*");
   static_assert(!Specialized<E> || kMatch || HasDecoder<E>,
@@ -148,6 +152,28 @@ const std::string* entered_chain(const Target& t) {
           return Ext<T>::entered_chain(x);
         else
           return nullptr;
+      },
+      t);
+}
+
+MatchResult eval_match(const Match& m, const EvalContext& ctx) {
+  return std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>)
+          return Ext<T>::eval(x, ctx);
+        else
+          return MatchResult::unknown("no evaluation form");
+      },
+      m);
+}
+
+TargetResult eval_target(const Target& t, EvalContext& ctx) {
+  return std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>)
+          return Ext<T>::eval(x, ctx);
+        else
+          return TargetResult{TargetResult::Kind::unknown, {}, "no evaluation form"};
       },
       t);
 }

@@ -19,6 +19,10 @@ SaveSlot save_slot(const Match& m);
 // The user chain a target enters (`-j ISTIO_X`, a goto), which a replay creates, the restore
 // text declares with -N and reconcile counts as the chain's; nullptr for a verdict or an action.
 const std::string* entered_chain(const Target& t);
+// What a match says of the packet in `ctx`, and what a target does to it (ext/eval.h).
+MatchResult eval_match(const Match& m, const EvalContext& ctx);
+TargetResult eval_target(const Target& t, EvalContext& ctx);
+
 void save_text(const Match& m, SaveContext& ctx, std::string& out);
 void save_text(const Target& t, SaveContext& ctx, std::string& out);
 

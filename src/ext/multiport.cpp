@@ -86,4 +86,18 @@ void Ext<MultiportMatch>::nft_expr(const MultiportMatch& m, const NftContext&, J
   out.push_back(nft::match(m.invert, nft::payload(m.proto, "dport"), {{"set", std::move(set)}}));
 }
 
+MatchResult Ext<MultiportMatch>::eval(const MultiportMatch& m, const EvalContext& ctx) {
+  if (ctx.packet.proto != m.proto)
+    return MatchResult::no(fmt::format("-m multiport ({}): {}", m.proto, ctx.packet.proto));
+  bool in = false;
+  for (const std::string& p : m.ports) {
+    auto r = parse_port_range(p);
+    if (!r.ok()) return MatchResult::unknown(fmt::format("bad port '{}'", p));
+    in = in || (ctx.packet.dport >= r.value.lo && ctx.packet.dport <= r.value.hi);
+  }
+  if (in != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}--dports {}: {}", m.invert ? "! " : "",
+                                     fmt::join(m.ports, ","), ctx.packet.dport));
+}
+
 }  // namespace snare

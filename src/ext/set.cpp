@@ -39,4 +39,10 @@ void Ext<SetMatch>::nft_expr(const SetMatch& m, const NftContext& ctx, Json& out
       "@" + m.name));
 }
 
+// An ipset's members live in the kernel, not in the rules: a trace cannot tell.
+MatchResult Ext<SetMatch>::eval(const SetMatch& m, const EvalContext&) {
+  return MatchResult::unknown(fmt::format("--match-set {} {}: the set's members are not known",
+                                          m.name, m.source ? "src" : "dst"));
+}
+
 }  // namespace snare

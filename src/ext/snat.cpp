@@ -80,4 +80,17 @@ void Ext<SnatTarget>::nft_expr(const SnatTarget& t, const NftContext& ctx, Json&
   out.push_back({{"snat", {{"family", ctx.scope == Scope::v6 ? "ip6" : "ip"}, {"addr", t.addr}}}});
 }
 
+// SNAT rewrites the connection's source; the kernel takes it in nat POSTROUTING and INPUT.
+TargetResult Ext<SnatTarget>::eval(const SnatTarget& t, EvalContext& ctx) {
+  using K = TargetResult::Kind;
+  if (ctx.table != Table::nat || (ctx.hook != Hook::postrouting && ctx.hook != Hook::input))
+    return {K::unknown, {}, "SNAT outside nat POSTROUTING/INPUT"};
+  auto a = parse_ip(t.addr);
+  if (!a.ok()) return {K::unknown, {}, fmt::format("bad SNAT address '{}'", t.addr)};
+  Packet& pk = ctx.packet;
+  ctx.capture = Capture{Capture::Kind::snat, std::nullopt, a.value.text(), pk.dst, pk.dport};
+  pk.src = a.value;
+  return {K::accept, {}, fmt::format("SNAT to {}", a.value.text())};
+}
+
 }  // namespace snare

@@ -154,4 +154,22 @@ void Ext<PortMatch>::nft_expr(const PortMatch& m, const NftContext&, Json& out) 
       nft::match(m.invert, nft::payload(m.proto, m.source ? "sport" : "dport"), nft::port(m.port)));
 }
 
+// The tcp/udp match sees only its protocol's packets (the rule's -p says which).
+MatchResult Ext<PortMatch>::eval(const PortMatch& m, const EvalContext& ctx) {
+  const Packet& pk = ctx.packet;
+  if (pk.proto != m.proto) return MatchResult::no(fmt::format("-m {}: {}", m.proto, pk.proto));
+  auto r = parse_port_range(m.port);
+  if (!r.ok()) return MatchResult::unknown(fmt::format("bad port '{}'", m.port));
+  const uint16_t port = m.source ? pk.sport : pk.dport;
+  const bool in = port >= r.value.lo && port <= r.value.hi;
+  if (in != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}--{} {}: {}", m.invert ? "! " : "",
+                                     m.source ? "sport" : "dport", m.port, port));
+}
+
+MatchResult Ext<L4Match>::eval(const L4Match& m, const EvalContext& ctx) {
+  if (ctx.packet.proto == m.proto) return MatchResult::yes();
+  return MatchResult::no(fmt::format("-m {}: {}", m.proto, ctx.packet.proto));
+}
+
 }  // namespace snare

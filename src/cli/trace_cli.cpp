@@ -1,0 +1,214 @@
+// `snare trace DIRECTION PROTO SRC DST [FLAGS] -- RULE-COMMAND-FLAGS`: the packet from the
+// arguments, the rule set from a rule command's flags (its plan, replayed as the kernel would
+// hold it), the walk (trace/trace.h) and its answer (trace/report.h).
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "base/log.h"
+#include "base/parse.h"
+#include "cli/cli.h"
+#include "ext/forms.h"
+#include "model/table.h"
+#include "trace/report.h"
+#include "trace/trace.h"
+
+namespace snare {
+namespace {
+
+const char* kTraceHelp =
+    "usage: snare trace DIRECTION PROTO SRC DST [FLAGS] -- RULE-COMMAND-FLAGS\n"
+    "Where one packet goes through the capture rules, and why: every table and chain it passes\n"
+    "in the kernel's order, every rule matched or not (and which test failed), the verdict.\n"
+    "No root needed: the rules are the plan the rule command's flags make.\n"
+    "  DIRECTION  out (from a local process) or in (arriving on an interface)\n"
+    "  PROTO      tcp or udp\n"
+    "  SRC, DST   ADDR:PORT, IPv6 as [ADDR]:PORT\n"
+    "  -- FLAGS   the rule set: snare's rule flags (-p 15001 -z 15006 -m REDIRECT ...), or\n"
+    "             `ambient FLAGS` / `ambient-host FLAGS`\n"
+    "Flags:\n"
+    "      --uid N            the sending socket's user (out; default 1000)\n"
+    "      --gid N            the sending socket's group (out; default 1000)\n"
+    "      --iif NAME         input interface (in; default eth0, lo from a loopback source)\n"
+    "      --oif NAME         output interface (out; default eth0, lo to a loopback address)\n"
+    "      --mark N[/MASK]    the packet's mark (default 0)\n"
+    "      --ctmark N         its connection's mark (default 0)\n"
+    "      --socket-exists    the packet belongs to a local socket (default: out only)\n"
+    "      --established      a later packet of the connection (default: the first)\n"
+    "      --output FORMAT    text (default) or json\n"
+    "  -h, --help             this help\n"
+    "Exit: 0 answered (also when uncertain), 2 bad arguments.\n";
+
+struct TraceArgs {
+  Direction dir = Direction::out;
+  Packet packet;
+  bool iif_set = false, oif_set = false, socket_set = false, json = false, help = false;
+  std::vector<std::string> rule_args;
+  bool have_rules = false;
+};
+
+Status parse_endpoint(const std::string& text, IpAddr& addr, uint16_t& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return Status::Fail("expected ADDR:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string::npos)
+    return Status::Fail("an IPv6 address goes in brackets: [ADDR]:PORT");
+  auto a = parse_ip(host);
+  if (!a.ok()) return Status::Fail(a.error);
+  auto p = parse_port(text.substr(colon + 1));
+  if (!p.ok()) return Status::Fail(p.error);
+  addr = a.value, port = p.value;
+  return Status::Ok();
+}
+
+Status set_positional(size_t index, const std::string& v, TraceArgs& t) {
+  switch (index) {
+    case 0:
+      if (v != "out" && v != "in") return Status::Fail("expected out or in");
+      t.dir = v == "out" ? Direction::out : Direction::in;
+      return Status::Ok();
+    case 1:
+      if (v != "tcp" && v != "udp") return Status::Fail("expected tcp or udp");
+      t.packet.proto = v;
+      return Status::Ok();
+    case 2:
+      return parse_endpoint(v, t.packet.src, t.packet.sport);
+    case 3:
+      return parse_endpoint(v, t.packet.dst, t.packet.dport);
+  }
+  return Status::Fail("unexpected argument (the rule flags go after --)");
+}
+
+Status set_u32(const std::string& v, uint32_t& out) {
+  auto n = parse_u32(v);
+  if (!n.ok()) return Status::Fail(n.error);
+  out = n.value;
+  return Status::Ok();
+}
+
+// One packet flag with its value (`--uid 0`, `--uid=0`).
+Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
+  Packet& p = t.packet;
+  if (name == "--uid") return set_u32(v, p.uid);
+  if (name == "--gid") return set_u32(v, p.gid);
+  if (name == "--ctmark") return set_u32(v, p.ctmark);
+  if (name == "--mark") {
+    auto m = parse_mark(v);
+    if (!m.ok()) return Status::Fail(m.error);
+    p.mark = m.value.value & m.value.mask;
+    return Status::Ok();
+  }
+  if (name == "--iif" || name == "--oif") {
+    auto n = parse_interface(v);
+    if (!n.ok()) return Status::Fail(n.error);
+    (name == "--iif" ? p.iif : p.oif) = n.value;
+    (name == "--iif" ? t.iif_set : t.oif_set) = true;
+    return Status::Ok();
+  }
+  if (name == "--output") {
+    if (v != "json" && v != "text") return Status::Fail("expected json or text");
+    t.json = v == "json";
+    return Status::Ok();
+  }
+  return Status::Fail("unknown flag");
+}
+
+bool takes_value(const std::string& name) {
+  for (const char* f : {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output"})
+    if (name == f) return true;
+  return false;
+}
+
+Status parse_trace_args(const std::vector<std::string>& args, TraceArgs& t) {
+  t.packet.uid = t.packet.gid = 1000;
+  size_t positional = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      t.rule_args.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      t.have_rules = true;
+      break;
+    }
+    if (a == "--help" || a == "-h") {
+      t.help = true;
+      return Status::Ok();
+    }
+    if (a == "--socket-exists" || a == "--established") {
+      (a == "--established" ? t.packet.established : t.packet.socket) = true;
+      t.socket_set = t.socket_set || a == "--socket-exists";
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-' && a != "-") {
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(0, eq);
+      if (!takes_value(name)) return Status::Fail(fmt::format("{}: unknown flag", name));
+      if (eq == std::string::npos && i + 1 >= args.size())
+        return Status::Fail(fmt::format("{}: needs a value", name));
+      const std::string v = eq == std::string::npos ? args[++i] : a.substr(eq + 1);
+      if (Status s = set_flag(name, v, t); !s.ok())
+        return Status::Fail(fmt::format("{} \"{}\": {}", name, v, s.error));
+      continue;
+    }
+    if (Status s = set_positional(positional++, a, t); !s.ok())
+      return Status::Fail(fmt::format("argument {} \"{}\": {}", positional, a, s.error));
+  }
+  if (positional < 4) return Status::Fail("needs DIRECTION PROTO SRC DST (see --help)");
+  if (t.packet.src.v6 != t.packet.dst.v6)
+    return Status::Fail("SRC and DST are of different address families");
+  if (!t.have_rules) return Status::Fail("no rule set: give the rule flags after --");
+  return Status::Ok();
+}
+
+// The devices and the socket a packet has by default: a packet from a local process has its
+// socket and leaves on lo to a loopback address, on eth0 otherwise; an arriving one comes in
+// on eth0, or on lo from a loopback address.
+void default_devices(TraceArgs& t) {
+  Packet& p = t.packet;
+  if (t.dir == Direction::out) {
+    if (!t.oif_set) p.oif = p.dst.loopback() ? "lo" : "eth0";
+    if (!t.iif_set) p.iif.clear();
+    if (!t.socket_set) p.socket = true;
+  } else {
+    if (!t.iif_set) p.iif = p.src.loopback() ? "lo" : "eth0";
+    if (!t.oif_set) p.oif.clear();
+  }
+}
+
+void trace_error(const std::string& msg) {
+  log_record_error(msg);
+  std::fprintf(stderr, "snare: error: snare trace: %s\n", msg.c_str());
+}
+
+}  // namespace
+
+int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
+  TraceArgs t;
+  if (Status s = parse_trace_args(args, t); !s.ok() || t.help) {
+    if (t.help) return std::fputs(kTraceHelp, stdout), 0;
+    trace_error(s.error);
+    return 2;
+  }
+  default_devices(t);
+  Command kind = Command::sidecar;
+  std::string command = "snare trace --";
+  if (!t.rule_args.empty() && (t.rule_args[0] == "ambient" || t.rule_args[0] == "ambient-host")) {
+    kind = t.rule_args[0] == "ambient" ? Command::ambient : Command::ambient_host;
+    command += " " + t.rule_args[0];
+    t.rule_args.erase(t.rule_args.begin());
+  }
+  Config cfg;
+  Plan plan;
+  if (int rc = plan_from_flags(kind, t.rule_args, command, cmds, cfg, plan); rc >= 0) return rc;
+  if (plan.dialect == Dialect::nftables) {
+    trace_error("--native-nftables: nftables rule sets are not traced yet");
+    return 2;
+  }
+  const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
+  const TraceResult r = trace_packet(replay_fresh(plan, entered_chain, family), t.dir, t.packet);
+  std::fputs((t.json ? trace_json(r) : trace_text(r)).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace snare

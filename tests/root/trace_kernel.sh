@@ -1,0 +1,65 @@
+#!/bin/bash
+# snare trace against the kernel: for sidecar configurations of istio's conformance table
+# (REDIRECT and TPROXY, with port, CIDR and owner exclusions, IPv4 and IPv6), the rules are
+# applied in a fresh pod namespace joined to a peer by a veth, and for every packet of
+# trace_kernel.py (app and proxy UIDs, the proxy's GID alone, included and excluded ports and
+# CIDRs, the pod's own and loopback addresses, 127.0.0.6, inbound to captured and excluded
+# ports) the simulated verdict must equal where the real connection landed: which listener, and
+# which original destination (SO_ORIGINAL_DST).
+source "$SNARE_SOURCE_DIR/tests/lib.sh"
+require_root
+source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
+source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
+
+CONFIGS=(cni-basic cni-include-exclude-ip cni-include-exclude-ports cni-tproxy cni-custom-uid
+  cni-custom-uid-tproxy tproxy ipnets ipv6-ipnets ipv6-uid-gid outbound-ports-include
+  inbound-ports-include inbound-ports-wildcard-tproxy basic-exclude-nic)
+POD_PORTS=(8080 9090 1111 3333 15008 15020 15021 15090 31000 32000 4000 6000 15001)
+PEER_PORTS=(8080 5555 15020 15008)
+dir=$(conformance_dir)
+configs=0
+i=0
+for name in "${CONFIGS[@]}"; do
+  i=$((i + 1))
+  args=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$dir/cases.tsv")
+  [ -n "$args" ] || fail "$name: not in cases.tsv"
+  eval "flags=($args)"
+  v6=0
+  [[ " ${flags[*]} " == *" --enable-ipv6=true "* ]] && v6=1
+  POD=$(ns_new "trp$i")
+  PEER=$(ns_new "trq$i")
+  dev="tra$i-$$"
+  dev=${dev:0:15}
+  join_pod_peer "$dev" "trb$i-$$" 10.251.0 fd51
+  # More peer addresses: in and out of the configurations' included and excluded CIDRs.
+  for a in 9.9.0.2/32 1.1.0.2/32; do ip -n "$PEER" addr add "$a" dev "trb$i-$$"; done
+  for a in 2001:db8::2/128 2001:db8:1::2/128; do ip -n "$PEER" addr add "$a" dev "trb$i-$$" nodad; done
+  ip -n "$POD" route add default via 10.251.0.2
+  ip -n "$POD" -6 route add default via fd51::2
+  ip netns exec "$POD" "$SNARE" "${flags[@]}" --log_output_level=warn || fail "$name: apply failed"
+
+  pod_addrs=()
+  for p in "${POD_PORTS[@]}"; do pod_addrs+=("0.0.0.0:$p" "[::]:$p"); done
+  peer_addrs=()
+  for p in "${PEER_PORTS[@]}"; do peer_addrs+=("0.0.0.0:$p" "[::]:$p"); done
+  serve "$POD" pod "${pod_addrs[@]}"
+  serve "$POD" pod --transparent 0.0.0.0:15006 [::]:15006
+  serve "$PEER" peer "${peer_addrs[@]}"
+
+  echo "[$name] ${flags[*]}"
+  out=$(/usr/bin/python3 "$SNARE_SOURCE_DIR/tests/root/trace_kernel.py" "$SNARE" "$POD" "$PEER" "$dev" "$v6" -- "${flags[@]}") || true
+  echo "$out"
+  if [[ "$(tail -n1 <<<"$out")" =~ ^([0-9]+)\ agree,\ ([0-9]+)\ disagree$ ]]; then
+    pass=$((pass + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    echo "FAIL: [$name] the driver gave no count" >&2
+    failed=$((failed + 1))
+  fi
+  configs=$((configs + 1))
+  stop_servers
+  ip netns del "$POD"
+  ip netns del "$PEER"
+done
+echo "$configs configurations"
+report
