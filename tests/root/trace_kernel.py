@@ -92,6 +92,7 @@ def main():
     proxy_uid = first_id(flags, ["-u", "--proxy-uid"], 1337)
     proxy_gid = first_id(flags, ["-g", "--proxy-gid"], proxy_uid)
     agree = disagree = 0
+    actions = {}
     for fam in [4, 6] if ipv6 == "1" else [4]:
         for desc, targs, owner, cargs, local in packets(fam, dev, proxy_uid, proxy_gid):
             t = subprocess.run([snare, "trace"] + targs + ["--output", "json", "--"] + flags,
@@ -105,6 +106,7 @@ def main():
                 print(f"FAIL: {desc}: the trace is not certain: {answer['summary']}")
                 disagree += 1
                 continue
+            actions[answer["action"]] = actions.get(answer["action"], 0) + 1
             want = expected(answer, targs, local)
             if owner is None:  # inbound: from the peer
                 cmd = ["ip", "netns", "exec", peer]
@@ -119,6 +121,11 @@ def main():
                 disagree += 1
                 print(f"FAIL: {desc}: trace says '{want}' ({answer['summary']}), "
                       f"the kernel: '{got}'")
+    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(actions.items())))
+    # Why: a configuration whose packets all get one verdict proves little about the walk.
+    if len(actions) < 2:
+        print("FAIL: every packet got the same verdict")
+        disagree += 1
     print(f"{agree} agree, {disagree} disagree")
     return 1 if disagree else 0
 
