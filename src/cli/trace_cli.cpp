@@ -1,15 +1,19 @@
-// `snare trace DIRECTION PROTO SRC DST [FLAGS] -- RULE-COMMAND-FLAGS`: the packet from the
-// arguments, the rule set from a rule command's flags (its plan, replayed as the kernel would
-// hold it), the walk (trace/trace.h) and its answer (trace/report.h).
+// `snare trace DIRECTION PROTO SRC DST [FLAGS] (-- RULE-COMMAND-FLAGS | --rules FILE)`: the
+// packet from the arguments, the rule set from a rule command's flags (its plan, replayed as the
+// kernel would hold it) or from iptables-save text (render/save_parse.h), the walk
+// (trace/trace.h) and its answer (trace/report.h).
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <optional>
 
 #include "base/log.h"
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "ext/forms.h"
 #include "model/table.h"
+#include "render/save_parse.h"
 #include "trace/report.h"
 #include "trace/trace.h"
 
@@ -17,15 +21,15 @@ namespace snare {
 namespace {
 
 const char* kTraceHelp =
-    "usage: snare trace DIRECTION PROTO SRC DST [FLAGS] -- RULE-COMMAND-FLAGS\n"
+    "usage: snare trace DIRECTION PROTO SRC DST [FLAGS] (-- RULE-COMMAND-FLAGS | --rules FILE)\n"
     "Where one packet goes through the capture rules, and why: every table and chain it passes\n"
     "in the kernel's order, every rule matched or not (and which test failed), the verdict.\n"
-    "No root needed: the rules are the plan the rule command's flags make.\n"
+    "No root needed: the rules are the plan the rule flags make, or iptables-save text.\n"
     "  DIRECTION  out (from a local process) or in (arriving on an interface)\n"
     "  PROTO      tcp or udp\n"
     "  SRC, DST   ADDR:PORT, IPv6 as [ADDR]:PORT\n"
     "  -- FLAGS   the rule set: snare's rule flags (-p 15001 -z 15006 -m REDIRECT ...), or\n"
-    "             `ambient FLAGS` / `ambient-host FLAGS`\n"
+    "             `ambient FLAGS` / `ambient-host FLAGS`; or instead:\n"
     "Flags:\n"
     "      --uid N            the sending socket's user (out; default 1000)\n"
     "      --gid N            the sending socket's group (out; default 1000)\n"
@@ -35,6 +39,8 @@ const char* kTraceHelp =
     "      --ctmark N         its connection's mark (default 0)\n"
     "      --socket-exists    the packet belongs to a local socket (default: out only)\n"
     "      --established      a later packet of the connection (default: the first)\n"
+    "      --rules FILE       the rule set as iptables-save (or ip6tables-save) text; twice for\n"
+    "                         both families' files\n"
     "      --output FORMAT    text (default) or json\n"
     "  -h, --help             this help\n"
     "Exit: 0 answered (also when uncertain), 2 bad arguments.\n";
@@ -45,6 +51,7 @@ struct TraceArgs {
   bool iif_set = false, oif_set = false, socket_set = false, json = false, help = false;
   std::vector<std::string> rule_args;
   bool have_rules = false;
+  std::vector<std::string> rules_files;  // --rules, once per family
 };
 
 Status parse_endpoint(const std::string& text, IpAddr& addr, uint16_t& port) {
@@ -107,6 +114,11 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
     (name == "--iif" ? t.iif_set : t.oif_set) = true;
     return Status::Ok();
   }
+  if (name == "--rules") {
+    if (t.rules_files.size() == 2) return Status::Fail("at most twice (one file per family)");
+    t.rules_files.push_back(v);
+    return Status::Ok();
+  }
   if (name == "--output") {
     if (v != "json" && v != "text") return Status::Fail("expected json or text");
     t.json = v == "json";
@@ -116,7 +128,8 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
 }
 
 bool takes_value(const std::string& name) {
-  for (const char* f : {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output"})
+  for (const char* f :
+       {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output", "--rules"})
     if (name == f) return true;
   return false;
 }
@@ -157,7 +170,8 @@ Status parse_trace_args(const std::vector<std::string>& args, TraceArgs& t) {
   if (positional < 4) return Status::Fail("needs DIRECTION PROTO SRC DST (see --help)");
   if (t.packet.src.v6 != t.packet.dst.v6)
     return Status::Fail("SRC and DST are of different address families");
-  if (!t.have_rules) return Status::Fail("no rule set: give the rule flags after --");
+  if (t.have_rules == !t.rules_files.empty())
+    return Status::Fail("give the rule set either as rule flags after -- or as --rules FILE");
   return Status::Ok();
 }
 
@@ -176,9 +190,55 @@ void default_devices(TraceArgs& t) {
   }
 }
 
+// A --rules file, read whole up to the parser's bound.
+Status read_rules_file(const std::string& path, size_t max, std::string& out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::Fail(fmt::format("cannot open: {}", errno_text(errno)));
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= max) out.append(buf, n);
+  const bool bad = std::ferror(f) != 0;
+  std::fclose(f);
+  if (bad) return Status::Fail("cannot read it");
+  if (out.size() > max) return Status::Fail(fmt::format("larger than {} bytes", max));
+  return Status::Ok();
+}
+
+// The tables of the packet's family from the --rules files: the one iptables-save's header (or
+// its addresses) says is of that family, else one that says nothing.
+Status tables_from_files(const std::vector<std::string>& files, Family family,
+                         std::vector<TableModel>& out) {
+  const SaveTextLimits limits;
+  std::string chosen, text, fallback, fallback_text;
+  for (const std::string& path : files) {
+    std::string t;
+    if (Status s = read_rules_file(path, limits.max_bytes, t); !s.ok())
+      return Status::Fail(fmt::format("--rules {}: {}", path, s.error));
+    const std::optional<Family> f = save_text_family(t);
+    if (!f && fallback.empty()) fallback = path, fallback_text = std::move(t);
+    if (!f || *f != family) continue;
+    if (!chosen.empty())
+      return Status::Fail(fmt::format("--rules {} and {}: both hold {} rules", chosen, path,
+                                      family_name(family)));
+    chosen = path, text = std::move(t);
+  }
+  if (chosen.empty()) chosen = fallback, text = std::move(fallback_text);
+  if (chosen.empty())
+    return Status::Fail(fmt::format("--rules: no file holds {} rules, the packet's family",
+                                    family_name(family)));
+  if (Status s = parse_save_text(text, family, out, limits); !s.ok())
+    return Status::Fail(fmt::format("--rules {}: {}", chosen, s.error));
+  return Status::Ok();
+}
+
 void trace_error(const std::string& msg) {
   log_record_error(msg);
   std::fprintf(stderr, "snare: error: snare trace: %s\n", msg.c_str());
+}
+
+int print_trace(const TraceResult& r, bool json) {
+  std::fputs((json ? trace_json(r) : trace_text(r)).c_str(), stdout);
+  return 0;
 }
 
 }  // namespace
@@ -191,6 +251,15 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
     return 2;
   }
   default_devices(t);
+  const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
+  if (!t.rules_files.empty()) {
+    std::vector<TableModel> tables;
+    if (Status s = tables_from_files(t.rules_files, family, tables); !s.ok()) {
+      trace_error(s.error);
+      return 2;
+    }
+    return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
+  }
   Command kind = Command::sidecar;
   std::string command = "snare trace --";
   if (!t.rule_args.empty() && (t.rule_args[0] == "ambient" || t.rule_args[0] == "ambient-host")) {
@@ -205,10 +274,8 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
     trace_error("--native-nftables: nftables rule sets are not traced yet");
     return 2;
   }
-  const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
-  const TraceResult r = trace_packet(replay_fresh(plan, entered_chain, family), t.dir, t.packet);
-  std::fputs((t.json ? trace_json(r) : trace_text(r)).c_str(), stdout);
-  return 0;
+  return print_trace(trace_packet(replay_fresh(plan, entered_chain, family), t.dir, t.packet),
+                     t.json);
 }
 
 }  // namespace snare

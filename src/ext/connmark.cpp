@@ -165,4 +165,30 @@ TargetResult Ext<ConnmarkTarget>::eval(const ConnmarkTarget& t, EvalContext& ctx
   return {TargetResult::Kind::next, {}, fmt::format("mark {:#x} ctmark {:#x}", p.mark, p.ctmark)};
 }
 
+// `-m connmark --mark V[/M]` (a negated one is not modelled).
+bool Ext<ConnmarkMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                   DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--mark", 1, false);
+  if (!o) return true;
+  d.rule.matches.push_back(ConnmarkMatch{std::string(o->values[0])});
+  return parse_mark(o->values[0]).ok();
+}
+
+// --save-mark / --restore-mark with all-ones masks (the only ones modelled), or --set-xmark.
+bool Ext<ConnmarkTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  if (SaveOpt* o = take_opt(opts, "--set-xmark", 1, false)) {
+    d.rule.target = ConnmarkTarget{false, std::string(o->values[0])};
+    return parse_mark(o->values[0]).ok();
+  }
+  const bool restore = take_opt(opts, "--restore-mark", 0, false) != nullptr;
+  if (!restore && !take_opt(opts, "--save-mark", 0, false)) return false;
+  for (const char* mask : {"--nfmask", "--ctmask"}) {
+    SaveOpt* m = take_opt(opts, mask, 1, false);
+    if (m && m->values[0] != "0xffffffff") m->used = false;
+  }
+  d.rule.target = ConnmarkTarget{restore};
+  return true;
+}
+
 }  // namespace snare

@@ -93,4 +93,12 @@ MatchResult Ext<ConntrackMatch>::eval(const ConntrackMatch& m, const EvalContext
   return MatchResult::no(fmt::format("--ctstate {}: {}", fmt::join(m.states, ","), state));
 }
 
+bool Ext<ConntrackMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--ctstate", 1, false);
+  if (!o) return true;
+  d.rule.matches.push_back(ConntrackMatch{split_all(o->values[0], ',')});
+  return true;
+}
+
 }  // namespace snare

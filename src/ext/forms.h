@@ -7,6 +7,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ext/ext.h"
 
@@ -35,6 +38,20 @@ void nft_exprs(const Rule& rule, Json& out);
 // One rule as one ipt_entry / ip6t_entry, laid out as iptables 1.8.9 lays it out: header matches,
 // then xt matches in the rule's order, then the target. Every value must be numeric by now.
 Status encode_rule(Family family, const Rule& rule, std::string& out);
+
+// A rule as iptables-save prints it, split into its header options (-s -d -i -o -p), its
+// `-m NAME options` in order and its `-j NAME options`.
+struct SaveRuleParts {
+  std::vector<SaveOpt> header;
+  std::vector<std::pair<std::string_view, std::vector<SaveOpt>>> matches;
+  std::string_view target;
+  std::vector<SaveOpt> target_opts;
+};
+
+// Those parts back into a rule, each read by its extension's from_save form; whatever no
+// extension reads (a module snare does not model, an option it has no field for) is listed in
+// `unsupported`, as decode_entry does for kernel entries.
+DecodedRule rule_from_save(Family family, SaveRuleParts& parts);
 
 // A kernel entry (as iptc_first_rule returns it) back into a rule. `target_label` is
 // iptc_get_target()'s answer for it (verdict name, chain name, "" for fall-through, or the

@@ -197,4 +197,40 @@ MatchResult Ext<ProtoMatch>::eval(const ProtoMatch& m, const EvalContext& ctx) {
   return MatchResult::no(fmt::format("-p {}: {}", m.name, p));
 }
 
+// The header options of save text: `[!] -s ADDR/LEN`, `[!] -d ...`, `[!] -i NAME`, `-p PROTO`.
+bool Ext<AddrMatch>::from_save(Family f, std::string_view, std::vector<SaveOpt>& opts,
+                               DecodedRule& d) {
+  bool ok = true;
+  for (const char* opt : {"-s", "-d"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      const std::string c(o->values[0]);
+      auto p = parse_prefix(
+          c.find('/') == std::string::npos ? c + (f == Family::v4 ? "/32" : "/128") : c);
+      ok = ok && p.ok() && p.value.addr.v6 == (f == Family::v6);
+      d.rule.matches.push_back(AddrMatch{opt[1] == 's', o->invert, c});
+    }
+  }
+  return ok;
+}
+
+bool Ext<IfaceMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  bool ok = true;
+  for (const char* opt : {"-i", "-o"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      ok = ok && parse_interface(o->values[0]).ok();
+      d.rule.matches.push_back(IfaceMatch{opt[1] == 'o', o->invert, std::string(o->values[0])});
+    }
+  }
+  return ok;
+}
+
+// `! -p` is not modelled: left unused, the rule is unmodelled.
+bool Ext<ProtoMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  if (SaveOpt* o = take_opt(opts, "-p", 1, false))
+    d.rule.matches.push_back(ProtoMatch{std::string(o->values[0])});
+  return true;
+}
+
 }  // namespace snare

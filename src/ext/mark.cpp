@@ -125,4 +125,22 @@ TargetResult Ext<MarkTarget>::eval(const MarkTarget& t, EvalContext& ctx) {
   return {TargetResult::Kind::next, {}, fmt::format("mark {:#x}", m)};
 }
 
+bool Ext<MarkMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                               DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--mark");
+  if (!o) return true;
+  d.rule.matches.push_back(MarkMatch{o->invert, std::string(o->values[0])});
+  return parse_mark(o->values[0]).ok();
+}
+
+// iptables-save prints --set-xmark V/M (--set-mark V is V/0xffffffff).
+bool Ext<MarkTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--set-xmark", 1, false);
+  if (!o) o = take_opt(opts, "--set-mark", 1, false);
+  if (!o) return false;
+  d.rule.target = MarkTarget{std::string(o->values[0])};
+  return parse_mark(o->values[0]).ok();
+}
+
 }  // namespace snare

@@ -100,4 +100,21 @@ MatchResult Ext<MultiportMatch>::eval(const MultiportMatch& m, const EvalContext
                                      fmt::join(m.ports, ","), ctx.packet.dport));
 }
 
+bool Ext<MultiportMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--dports");
+  if (!o) return true;
+  std::string proto = "tcp";  // the header's protocol, read before the matches
+  for (const Match& m : d.rule.matches)
+    if (auto* p = std::get_if<ProtoMatch>(&m)) proto = p->name;
+  MultiportMatch out{proto, o->invert, {}};
+  bool ok = true;
+  for (const std::string& p : split_all(o->values[0], ',')) {
+    ok = ok && parse_port_range(p).ok();
+    out.ports.push_back(p);
+  }
+  d.rule.matches.push_back(std::move(out));
+  return ok;
+}
+
 }  // namespace snare

@@ -135,4 +135,22 @@ MatchResult Ext<SocketOwnerMatch>::eval(const SocketOwnerMatch&, const EvalConte
   return MatchResult::no("--socket-exists: no local socket");
 }
 
+// `-m owner [!] --uid-owner N [!] --gid-owner N --socket-exists` (numbers, as iptables-save
+// prints them; a range is not modelled).
+bool Ext<OwnerMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  bool ok = true;
+  for (const char* opt : {"--uid-owner", "--gid-owner"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      auto n = parse_u32(o->values[0]);
+      ok = ok && n.ok();
+      d.rule.matches.push_back(
+          OwnerMatch{opt[2] == 'g', o->invert, std::string(o->values[0]),
+                     n.ok() ? std::optional<uint32_t>(n.value) : std::nullopt});
+    }
+  }
+  if (take_opt(opts, "--socket-exists", 0, false)) d.rule.matches.push_back(SocketOwnerMatch{});
+  return ok;
+}
+
 }  // namespace snare

@@ -14,6 +14,8 @@ struct Ext<OwnerMatch> {
   static void save(const OwnerMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const OwnerMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const OwnerMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const OwnerMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"owner", 1, &decode}}};

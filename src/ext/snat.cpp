@@ -93,4 +93,15 @@ TargetResult Ext<SnatTarget>::eval(const SnatTarget& t, EvalContext& ctx) {
   return {K::accept, {}, fmt::format("SNAT to {}", a.value.text())};
 }
 
+// `--to-source ADDR`: one address (a port or a range is not modelled).
+bool Ext<SnatTarget>::from_save(Family f, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--to-source", 1, false);
+  if (!o) return false;
+  auto a = parse_ip(o->values[0]);
+  if (!a.ok() || a.value.v6 != (f == Family::v6)) return o->used = false, false;
+  d.rule.target = SnatTarget{std::string(o->values[0])};
+  return true;
+}
+
 }  // namespace snare

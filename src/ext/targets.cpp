@@ -290,4 +290,44 @@ TargetResult Ext<CtZoneTarget>::eval(const CtZoneTarget& t, EvalContext& ctx) {
   return {TargetResult::Kind::next, {}, fmt::format("conntrack zone {}", t.zone)};
 }
 
+// The standard target: `-j CHAIN` or a verdict, no options.
+bool Ext<JumpTarget>::from_save(Family, std::string_view name, std::vector<SaveOpt>&,
+                                DecodedRule& d) {
+  d.rule.target = JumpTarget{std::string(name)};
+  return true;
+}
+
+bool Ext<RedirectTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--to-ports", 1, false);
+  if (!o) return false;
+  d.rule.target = RedirectTarget{std::string(o->values[0])};
+  std::string p(o->values[0]);
+  std::replace(p.begin(), p.end(), '-', ':');
+  return parse_port_range(p).ok();
+}
+
+// `--on-port P --on-ip A --tproxy-mark V/M`; an --on-ip other than the any address is not
+// modelled (the model's TPROXY takes the packet's own destination).
+bool Ext<TproxyTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                  DecodedRule& d) {
+  SaveOpt* port = take_opt(opts, "--on-port", 1, false);
+  SaveOpt* mark = take_opt(opts, "--tproxy-mark", 1, false);
+  if (SaveOpt* ip = take_opt(opts, "--on-ip", 1, false))
+    ip->used = ip->values[0] == "0.0.0.0" || ip->values[0] == "::";
+  if (!port || !mark) return false;
+  d.rule.target = TproxyTarget{std::string(mark->values[0]), std::string(port->values[0])};
+  return parse_port(port->values[0]).ok() && parse_mark(mark->values[0]).ok();
+}
+
+bool Ext<CtZoneTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                  DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--zone", 1, false);
+  if (!o) return false;
+  auto n = parse_u32(o->values[0]);
+  if (!n.ok() || n.value > 0xffff) return false;
+  d.rule.target = CtZoneTarget{static_cast<int>(n.value)};
+  return true;
+}
+
 }  // namespace snare

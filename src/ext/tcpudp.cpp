@@ -172,4 +172,20 @@ MatchResult Ext<L4Match>::eval(const L4Match& m, const EvalContext& ctx) {
   return MatchResult::no(fmt::format("-m {}: {}", m.proto, ctx.packet.proto));
 }
 
+// `-m tcp [!] --sport P [!] --dport P` (ranges a:b); no port option: a bare `-m tcp`.
+bool Ext<PortMatch>::from_save(Family, std::string_view name, std::vector<SaveOpt>& opts,
+                               DecodedRule& d) {
+  bool ok = true, any = false;
+  for (const char* opt : {"--sport", "--dport"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      ok = ok && parse_port_range(o->values[0]).ok();
+      d.rule.matches.push_back(
+          PortMatch{std::string(name), opt[2] == 's', o->invert, std::string(o->values[0])});
+      any = true;
+    }
+  }
+  if (!any && opts.empty()) d.rule.matches.push_back(L4Match{std::string(name)});
+  return ok;
+}
+
 }  // namespace snare

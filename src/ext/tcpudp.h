@@ -13,6 +13,8 @@ struct Ext<PortMatch> {
   static void save(const PortMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const PortMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const PortMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const PortMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 2> kXt{{{"tcp", 0, &decode}, {"udp", 0, &decode}}};

@@ -2,13 +2,15 @@
 """The packets of one configuration for tests/root/trace_kernel.sh: for each, `snare trace`'s
 answer (JSON) and the real connection's landing must agree.
 
-  trace_kernel.py SNARE POD PEER POD_DEV IPV6(0|1) -- RULE FLAGS...
+  trace_kernel.py SNARE POD PEER POD_DEV IPV6(0|1) SAVE_DIR -- RULE FLAGS...
 
 The rules are already applied in POD and the probe servers run: in POD as "pod" on every port a
 packet below targets and on 15001/15006, in PEER as "peer". A packet the trace says is captured
 must land on "pod" at the trace's port with the trace's original destination; one it says is
 not must reach its own destination: "peer" for a peer address, "pod" for the pod's own or a
 loopback address, on its own port with its own address as the original destination.
+And the same trace from the kernel's own tables (SAVE_DIR/v4.save, v6.save: iptables-legacy-save
+of POD, through `--rules`) must give the same answer and walk the same path as from the flags.
 Prints one line per disagreement and a count; exit 1 on any disagreement.
 """
 import json
@@ -78,6 +80,17 @@ def packets(fam, dev, proxy_uid, proxy_gid):
     return out
 
 
+def same_answer(a, b):
+    """None when two answers agree on the verdict and on the path; else what differs."""
+    for k in ("summary", "captured", "action", "to_port", "original_destination", "mark"):
+        if a[k] != b[k]:
+            return f"{k}: {a[k]!r} vs {b[k]!r}"
+    key = [(s["table"], s["chain"], s["position"], s["matched"]) for s in a["path"]]
+    if key != [(s["table"], s["chain"], s["position"], s["matched"]) for s in b["path"]]:
+        return "the paths differ"
+    return None
+
+
 def expected(answer, desc_args, local):
     if answer["captured"]:
         return f"pod listener={answer['to_port']} orig={answer['original_destination']}"
@@ -87,7 +100,7 @@ def expected(answer, desc_args, local):
 
 
 def main():
-    snare, pod, peer, dev, ipv6 = sys.argv[1:6]
+    snare, pod, peer, dev, ipv6, saves = sys.argv[1:7]
     flags = sys.argv[sys.argv.index("--") + 1:]
     proxy_uid = first_id(flags, ["-u", "--proxy-uid"], 1337)
     proxy_gid = first_id(flags, ["-g", "--proxy-gid"], proxy_uid)
@@ -102,6 +115,14 @@ def main():
                 disagree += 1
                 continue
             answer = json.loads(t.stdout)
+            fam_file = os.path.join(saves, f"v{fam}.save")
+            r = subprocess.run([snare, "trace"] + targs + ["--output", "json", "--rules", fam_file],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or same_answer(answer, json.loads(r.stdout)) is not None:
+                why = r.stderr.strip() if r.returncode else same_answer(answer, json.loads(r.stdout))
+                print(f"FAIL: {desc}: --rules (the kernel's tables) answers otherwise: {why}")
+                disagree += 1
+                continue
             if answer["uncertain"] or answer["error"]:
                 print(f"FAIL: {desc}: the trace is not certain: {answer['summary']}")
                 disagree += 1

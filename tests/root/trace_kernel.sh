@@ -5,7 +5,8 @@
 # trace_kernel.py (app and proxy UIDs, the proxy's GID alone, included and excluded ports and
 # CIDRs, the pod's own and loopback addresses, 127.0.0.6, inbound to captured and excluded
 # ports) the simulated verdict must equal where the real connection landed: which listener, and
-# which original destination (SO_ORIGINAL_DST).
+# which original destination (SO_ORIGINAL_DST). The same trace from the kernel's tables
+# (iptables-legacy-save through --rules) must give the same answer by the same path.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
@@ -37,6 +38,10 @@ for name in "${CONFIGS[@]}"; do
   ip -n "$POD" route add default via 10.251.0.2
   ip -n "$POD" -6 route add default via fd51::2
   ip netns exec "$POD" "$SNARE" "${flags[@]}" --log_output_level=warn || fail "$name: apply failed"
+  # The kernel's own tables, for the same traces through --rules.
+  saves=$(mktemp -d)
+  ip netns exec "$POD" iptables-legacy-save >"$saves/v4.save"
+  ip netns exec "$POD" ip6tables-legacy-save >"$saves/v6.save"
 
   pod_addrs=()
   for p in "${POD_PORTS[@]}"; do pod_addrs+=("0.0.0.0:$p" "[::]:$p"); done
@@ -47,7 +52,8 @@ for name in "${CONFIGS[@]}"; do
   serve "$PEER" peer "${peer_addrs[@]}"
 
   echo "[$name] ${flags[*]}"
-  out=$(/usr/bin/python3 "$SNARE_SOURCE_DIR/tests/root/trace_kernel.py" "$SNARE" "$POD" "$PEER" "$dev" "$v6" -- "${flags[@]}") || true
+  out=$(/usr/bin/python3 "$SNARE_SOURCE_DIR/tests/root/trace_kernel.py" "$SNARE" "$POD" "$PEER" "$dev" "$v6" "$saves" -- "${flags[@]}") || true
+  rm -rf "$saves"
   echo "$out"
   if [[ "$(tail -n1 <<<"$out")" =~ ^([0-9]+)\ agree,\ ([0-9]+)\ disagree$ ]]; then
     pass=$((pass + BASH_REMATCH[1]))

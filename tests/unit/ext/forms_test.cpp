@@ -31,6 +31,9 @@ struct AllTargetForms {
   static void nft_expr(const T&, const NftContext&, Json&) {}
   static const std::string* entered_chain(const T&) { return nullptr; }
   static TargetResult eval(const T&, EvalContext&) { return {}; }
+  static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
+    return true;
+  }
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
 
@@ -75,6 +78,9 @@ struct Ext<TestHeaderMatch> {
   static void nft_expr(const TestHeaderMatch&, const NftContext&, Json&) {}
   static SaveSlot slot(const TestHeaderMatch&) { return SaveSlot::proto; }
   static MatchResult eval(const TestHeaderMatch&, const EvalContext&) { return {}; }
+  static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
+    return true;
+  }
   static constexpr std::array<XtDecoder, 0> kXt{};
   static void from_header(Family, const EntryHeader&, DecodedRule&) {}
 };
