@@ -102,13 +102,15 @@ class Walker {
     return out;
   }
 
-  // The matches in the kernel's order (the entry header's first); a definite failure wins over
-  // a match the simulator cannot evaluate.
+  // The matches in the kernel's order, as iptables-save prints them (the entry header's -s -d
+  // -i -o -p, then the xt matches in order), so that the failed test named is the same for a
+  // plan and for its save form; a definite failure wins over a match that cannot be evaluated.
   static MatchResult eval_matches(const Rule& rule, const EvalContext& ctx) {
     MatchResult unknown;
-    for (bool header : {true, false}) {
+    for (SaveSlot slot : {SaveSlot::source, SaveSlot::destination, SaveSlot::in_iface,
+                          SaveSlot::out_iface, SaveSlot::proto, SaveSlot::xt_match}) {
       for (const Match& m : rule.matches) {
-        if ((save_slot(m) != SaveSlot::xt_match) != header) continue;
+        if (save_slot(m) != slot) continue;
         MatchResult res = eval_match(m, ctx);
         if (res.outcome == Outcome::failed) return res;
         if (res.outcome == Outcome::unknown && unknown.outcome == Outcome::matched)
