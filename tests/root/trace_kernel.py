@@ -26,7 +26,7 @@ ADDRS = {
     6: dict(pod="fd51::1", peer="fd51::2", other="fd51::3", inc="2001:db8::2",
             exc="2001:db8:1::2", loop="::1", six="::6"),
 }
-OUT_PORTS = [8080, 5555, 15020, 15008]
+OUT_PORTS = [8080, 5555, 15020, 15008, 53]
 POD_OUT_PORTS = [8080, 15008, 15020]
 IN_PORTS = [8080, 9090, 1111, 3333, 15008, 15020, 15021, 15090, 31000, 32000, 4000, 6000]
 
@@ -46,37 +46,41 @@ def first_id(flags, names, default):
     return default
 
 
-def packets(fam, dev, proxy_uid, proxy_gid):
-    """(description, trace arguments, connect command prefix, connect args, local?)"""
+def packets(fam, dev, owners, in_sources):
+    """(description, trace arguments, (uid, gid, mark) or None for inbound, connect args,
+    whether the destination is in the pod)"""
     a = ADDRS[fam]
     out = []
-    for uid, gid in [(1000, 1000), (proxy_uid, proxy_gid), (1000, proxy_gid)]:
-        who = ["--uid", str(uid), "--gid", str(gid)]
-        dsts = [a["peer"], a["other"], a["inc"], a["exc"]] if (uid, gid) != (1000, proxy_gid) \
-            else [a["peer"]]
-        for dst in dsts:
+    for uid, gid, mark in owners:
+        who = ["--uid", str(uid), "--gid", str(gid), "--mark", hex(mark)]
+        how = [f"--mark={hex(mark)}"] if mark else []
+        tag = f"uid={uid} gid={gid} mark={hex(mark)}"
+        gid_only = uid == 1000 and gid != 1000
+        for dst in [a["peer"]] if gid_only else [a["peer"], a["other"], a["inc"], a["exc"]]:
             for port in OUT_PORTS:
-                out.append((f"out uid={uid} gid={gid} -> {ep(dst, port)}",
+                out.append((f"out {tag} -> {ep(dst, port)}",
                             ["out", "tcp", ep(a["pod"], 43210), ep(dst, port), "--oif", dev] + who,
-                            (uid, gid), [dst, str(port)], False))
-        if (uid, gid) == (1000, proxy_gid):
+                            (uid, gid), how + [dst, str(port)], False))
+        if gid_only:
             continue
         for dst in [a["pod"], a["loop"]]:
             for port in POD_OUT_PORTS:
                 src = a["loop"] if dst == a["loop"] else a["pod"]
-                out.append((f"out uid={uid} -> {ep(dst, port)} (local)",
+                out.append((f"out {tag} -> {ep(dst, port)} (local)",
                             ["out", "tcp", ep(src, 43210), ep(dst, port), "--oif", "lo"] + who,
-                            (uid, gid), [dst, str(port)], True))
+                            (uid, gid), how + [dst, str(port)], True))
         # The proxy's inbound passthrough: from 127.0.0.6 to the pod's own address (IPv4 only:
         # ::6 is not an address of lo).
         if fam == 4:
-            out.append((f"out uid={uid} {a['six']} -> {ep(a['pod'], 8080)} (passthrough)",
+            out.append((f"out {tag} {a['six']} -> {ep(a['pod'], 8080)} (passthrough)",
                         ["out", "tcp", ep(a["six"], 43210), ep(a["pod"], 8080), "--oif", "lo"]
-                        + who, (uid, gid), [f"--source={a['six']}", a["pod"], "8080"], True))
-    for port in IN_PORTS:
-        out.append((f"in -> {ep(a['pod'], port)}",
-                    ["in", "tcp", ep(a["peer"], 43210), ep(a["pod"], port), "--iif", dev],
-                    None, [a["pod"], str(port)], True))
+                        + who, (uid, gid), how + [f"--source={a['six']}", a["pod"], "8080"],
+                        True))
+    for src in in_sources:
+        for port in IN_PORTS:
+            out.append((f"in {a[src]} -> {ep(a['pod'], port)}",
+                        ["in", "tcp", ep(a[src], 43210), ep(a["pod"], port), "--iif", dev],
+                        None, [f"--source={a[src]}", a["pod"], str(port)], True))
     return out
 
 
@@ -102,12 +106,19 @@ def expected(answer, desc_args, local):
 def main():
     snare, pod, peer, dev, ipv6, saves = sys.argv[1:7]
     flags = sys.argv[sys.argv.index("--") + 1:]
-    proxy_uid = first_id(flags, ["-u", "--proxy-uid"], 1337)
-    proxy_gid = first_id(flags, ["-g", "--proxy-gid"], proxy_uid)
+    if flags and flags[0] == "ambient":
+        # ztunnel marks its own sockets (0x539); setting a mark needs root, as ztunnel has.
+        owners = [(0, 0, 0), (0, 0, 0x539)]
+        in_sources = ["peer", "other"]  # "other" is the probe SNAT address here
+    else:
+        proxy_uid = first_id(flags, ["-u", "--proxy-uid"], 1337)
+        proxy_gid = first_id(flags, ["-g", "--proxy-gid"], proxy_uid)
+        owners = [(1000, 1000, 0), (proxy_uid, proxy_gid, 0), (1000, proxy_gid, 0)]
+        in_sources = ["peer"]
     agree = disagree = 0
     actions = {}
     for fam in [4, 6] if ipv6 == "1" else [4]:
-        for desc, targs, owner, cargs, local in packets(fam, dev, proxy_uid, proxy_gid):
+        for desc, targs, owner, cargs, local in packets(fam, dev, owners, in_sources):
             t = subprocess.run([snare, "trace"] + targs + ["--output", "json", "--"] + flags,
                                capture_output=True, text=True)
             if t.returncode != 0:
@@ -131,6 +142,8 @@ def main():
             want = expected(answer, targs, local)
             if owner is None:  # inbound: from the peer
                 cmd = ["ip", "netns", "exec", peer]
+            elif owner[0] == 0:
+                cmd = ["ip", "netns", "exec", pod]
             else:
                 cmd = ["ip", "netns", "exec", pod, "setpriv", f"--reuid={owner[0]}",
                        f"--regid={owner[1]}", "--clear-groups"]

@@ -14,17 +14,20 @@ source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
 
 CONFIGS=(cni-basic cni-include-exclude-ip cni-include-exclude-ports cni-tproxy cni-custom-uid
   cni-custom-uid-tproxy tproxy ipnets ipv6-ipnets ipv6-uid-gid outbound-ports-include
-  inbound-ports-include inbound-ports-wildcard-tproxy basic-exclude-nic)
-POD_PORTS=(8080 9090 1111 3333 15008 15020 15021 15090 31000 32000 4000 6000 15001)
-PEER_PORTS=(8080 5555 15020 15008)
+  inbound-ports-include inbound-ports-wildcard-tproxy basic-exclude-nic
+  ambient-default ambient-default_ipv6 ambient-ingress ambient-dns_pod_enabled_and_off_globally)
+POD_PORTS=(8080 9090 1111 3333 15008 15020 15021 15090 31000 32000 4000 6000 15001 15053)
+PEER_PORTS=(8080 5555 15020 15008 53)
 dir=$(conformance_dir)
 configs=0
 i=0
 for name in "${CONFIGS[@]}"; do
   i=$((i + 1))
-  args=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$dir/cases.tsv")
+  args=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$dir/cases.tsv" "$dir/ambient-cases.tsv")
   [ -n "$args" ] || fail "$name: not in cases.tsv"
   eval "flags=($args)"
+  # Ambient's probe SNAT address: the peer's .3 / ::3, so that a probe can come from it.
+  [ "${flags[0]}" = ambient ] && flags+=(--probe-snat-ipv4 10.251.0.3 --probe-snat-ipv6 fd51::3)
   v6=0
   [[ " ${flags[*]} " == *" --enable-ipv6=true "* ]] && v6=1
   POD=$(ns_new "trp$i")
