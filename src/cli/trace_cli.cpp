@@ -218,14 +218,14 @@ Status tables_from_files(const std::vector<std::string>& files, Family family,
     if (!f && fallback.empty()) fallback = path, fallback_text = std::move(t);
     if (!f || *f != family) continue;
     if (!chosen.empty())
-      return Status::Fail(fmt::format("--rules {} and {}: both hold {} rules", chosen, path,
-                                      family_name(family)));
+      return Status::Fail(
+          fmt::format("--rules {} and {}: both hold {} rules", chosen, path, family_name(family)));
     chosen = path, text = std::move(t);
   }
   if (chosen.empty()) chosen = fallback, text = std::move(fallback_text);
   if (chosen.empty())
-    return Status::Fail(fmt::format("--rules: no file holds {} rules, the packet's family",
-                                    family_name(family)));
+    return Status::Fail(
+        fmt::format("--rules: no file holds {} rules, the packet's family", family_name(family)));
   if (Status s = parse_save_text(text, family, out, limits); !s.ok())
     return Status::Fail(fmt::format("--rules {}: {}", chosen, s.error));
   return Status::Ok();

@@ -148,3 +148,52 @@ TEST_CASE("a loop and a deep chain of jumps read from save text: reported, bound
   CHECK(r.error.empty());
   CHECK(r.path.size() > 5000);
 }
+
+TEST_CASE("mutated save texts never crash the reader or the walk") {
+  // A small deterministic fuzz: conformance kernel forms with bytes flipped, lines cut, lines
+  // repeated; each parses or fails with a line number, and what parses is walked to its end.
+  const std::filesystem::path root = SNARE_SHARED_DIR "/conformance/istio/kernel-form";
+  if (!std::filesystem::exists(root)) return;
+  uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u, seed >> 8; };
+  const char alphabet[] = " -!\n\"[]:*/0123456789abcdefjmsdpACDEIMNORTU_";
+  size_t parsed = 0, refused = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (e.path().extension() != ".save") continue;
+    const std::string base = slurp(e.path());
+    for (int round = 0; round < 40; ++round) {
+      std::string text = base;
+      for (int k = 0; k < 1 + round % 4; ++k) {
+        const size_t at = next() % (text.size() + 1);
+        switch (next() % 3) {
+          case 0:
+            if (at < text.size()) text[at] = alphabet[next() % (sizeof alphabet - 1)];
+            break;
+          case 1:
+            text.erase(at, next() % 40);
+            break;
+          default:
+            text.insert(at, text.substr(at, next() % 80));
+        }
+      }
+      std::vector<TableModel> t;
+      Status s = parse_save_text(text, Family::v4, t);
+      if (!s.ok()) {
+        CHECK(s.error.rfind("line ", 0) == 0);
+        ++refused;
+        continue;
+      }
+      ++parsed;
+      Packet p;
+      p.src = parse_ip("10.0.0.5").value;
+      p.dst = parse_ip("10.96.0.10").value;
+      p.dport = 80;
+      p.socket = true;
+      p.oif = "eth0";
+      trace_packet(t, Direction::out, p);
+      trace_packet(t, Direction::in, p);
+    }
+  }
+  INFO(parsed << " parsed, " << refused << " refused");
+  CHECK(parsed + refused > 0);
+}
