@@ -231,8 +231,10 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
 
 bool TraceResult::captured() const { return capture && capture->kind != Capture::Kind::snat; }
 
-TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
-                         size_t max_steps) {
+namespace {
+
+TraceResult walk_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
+                        size_t max_steps) {
   TraceResult r;
   EvalContext ctx;
   ctx.packet = p;
@@ -253,6 +255,26 @@ TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, c
   r.packet = ctx.packet;
   r.capture = ctx.capture;
   r.zone = ctx.zone;
+  return r;
+}
+
+}  // namespace
+
+TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
+                         size_t max_steps) {
+  TraceResult r = walk_packet(tables, dir, p, max_steps);
+  if (!p.established || r.capture || r.dropped || !r.error.empty()) return r;
+  // A later packet goes where its connection went: the NAT mapping (or TPROXY's socket) its
+  // first packet set up. That first packet is this one as NEW; its walk is not printed.
+  Packet first = p;
+  first.established = false;
+  const TraceResult f = walk_packet(tables, dir, first, max_steps);
+  if (!f.capture || !f.error.empty() || !f.uncertain.empty()) return r;
+  r.capture = f.capture;
+  r.by = "its connection's first packet: " + f.by;
+  TraceStep n = make_step(TraceStep::Kind::note, Hook::output, Table::nat);
+  n.text = "the connection's first packet (the same packet as NEW) was captured by " + f.by;
+  r.path.push_back(std::move(n));
   return r;
 }
 

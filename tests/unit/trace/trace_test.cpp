@@ -115,8 +115,20 @@ TEST_CASE("a later packet of a connection does not traverse nat") {
   Packet p = out_packet("10.96.0.10", 80);
   p.established = true;
   const TraceResult r = trace_packet(cni_tables("REDIRECT"), Direction::out, p);
-  CHECK(!r.capture);
   CHECK(trace_text(r).find("nat OUTPUT not traversed") != std::string::npos);
+  // It follows its connection: the first packet's REDIRECT.
+  REQUIRE(r.captured());
+  CHECK(r.by ==
+        "its connection's first packet: nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 11 -> "
+        "ISTIO_REDIRECT rule 1");
+  // In TPROXY mode a later inbound packet takes ISTIO_DIVERT (mark 1337, ACCEPT) to the
+  // connection's socket.
+  Packet in = in_packet("10.0.0.5", 9090);
+  in.established = true;
+  const TraceResult t = trace_packet(cni_tables("TPROXY"), Direction::in, in);
+  CHECK(t.packet.mark == 1337);
+  REQUIRE(t.captured());
+  CHECK(t.capture->kind == Capture::Kind::tproxy);
 }
 
 TEST_CASE("an IPv6 packet with no IPv6 rule set passes untouched") {
