@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "config/config.h"
 #include "config/flags.h"
 #include "model/rule.h"
+#include "model/table.h"
 
 namespace snare {
 
@@ -22,6 +24,9 @@ struct Commands {
   std::function<int(const Config&)> validate;    // --run-validation
   std::function<int(int, char**)> proxy;         // snare proxy ...
   std::function<std::string()> version_details;  // libiptc/libnl versions for `snare version`
+  // The x_tables raw, mangle and nat tables of `family` in the current namespace, those the
+  // kernel has (snare trace --network-namespace); refuses a namespace nf_tables holds rules in.
+  std::function<Status(Family, std::vector<TableModel>&)> read_tables;
 };
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.

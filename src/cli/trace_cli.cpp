@@ -12,6 +12,7 @@
 #include "base/parse.h"
 #include "cli/cli.h"
 #include "ext/forms.h"
+#include "kernel/netns.h"
 #include "model/table.h"
 #include "render/save_parse.h"
 #include "trace/report.h"
@@ -21,10 +22,11 @@ namespace snare {
 namespace {
 
 const char* kTraceHelp =
-    "usage: snare trace DIRECTION PROTO SRC DST [FLAGS] (-- RULE-COMMAND-FLAGS | --rules FILE)\n"
+    "usage: snare trace DIRECTION PROTO SRC DST [FLAGS] (-- RULE-COMMAND-FLAGS | --rules FILE |\n"
+    "                   --network-namespace PATH | --netns-pid PID)\n"
     "Where one packet goes through the capture rules, and why: every table and chain it passes\n"
     "in the kernel's order, every rule matched or not (and which test failed), the verdict.\n"
-    "No root needed: the rules are the plan the rule flags make, or iptables-save text.\n"
+    "No root needed for the plan the rule flags make or iptables-save text; root for a namespace.\n"
     "  DIRECTION  out (from a local process) or in (arriving on an interface)\n"
     "  PROTO      tcp or udp\n"
     "  SRC, DST   ADDR:PORT, IPv6 as [ADDR]:PORT\n"
@@ -41,9 +43,12 @@ const char* kTraceHelp =
     "      --established      a later packet of the connection (default: the first)\n"
     "      --rules FILE       the rule set as iptables-save (or ip6tables-save) text; twice for\n"
     "                         both families' files\n"
+    "      --network-namespace PATH  the rule set the kernel holds in that namespace (x_tables;\n"
+    "                         root, read only)\n"
+    "      --netns-pid PID    the same, for the namespace of that process\n"
     "      --output FORMAT    text (default) or json\n"
     "  -h, --help             this help\n"
-    "Exit: 0 answered (also when uncertain), 2 bad arguments.\n";
+    "Exit: 0 answered (also when uncertain), 1 the namespace could not be read, 2 bad arguments.\n";
 
 struct TraceArgs {
   Direction dir = Direction::out;
@@ -52,6 +57,8 @@ struct TraceArgs {
   std::vector<std::string> rule_args;
   bool have_rules = false;
   std::vector<std::string> rules_files;  // --rules, once per family
+  std::string netns_path;                // --network-namespace
+  int netns_pid = 0;                     // --netns-pid
 };
 
 Status parse_endpoint(const std::string& text, IpAddr& addr, uint16_t& port) {
@@ -119,6 +126,18 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
     t.rules_files.push_back(v);
     return Status::Ok();
   }
+  if (name == "--network-namespace") {
+    if (v.empty()) return Status::Fail("expected a path");
+    t.netns_path = v;
+    return Status::Ok();
+  }
+  if (name == "--netns-pid") {
+    auto n = parse_u32(v);
+    if (!n.ok() || n.value == 0 || n.value > 0x3fffffff)
+      return Status::Fail("expected a process id");
+    t.netns_pid = static_cast<int>(n.value);
+    return Status::Ok();
+  }
   if (name == "--output") {
     if (v != "json" && v != "text") return Status::Fail("expected json or text");
     t.json = v == "json";
@@ -128,8 +147,8 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
 }
 
 bool takes_value(const std::string& name) {
-  for (const char* f :
-       {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output", "--rules"})
+  for (const char* f : {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output",
+                        "--rules", "--network-namespace", "--netns-pid"})
     if (name == f) return true;
   return false;
 }
@@ -170,8 +189,13 @@ Status parse_trace_args(const std::vector<std::string>& args, TraceArgs& t) {
   if (positional < 4) return Status::Fail("needs DIRECTION PROTO SRC DST (see --help)");
   if (t.packet.src.v6 != t.packet.dst.v6)
     return Status::Fail("SRC and DST are of different address families");
-  if (t.have_rules == !t.rules_files.empty())
-    return Status::Fail("give the rule set either as rule flags after -- or as --rules FILE");
+  const bool live = !t.netns_path.empty() || t.netns_pid > 0;
+  if (int(t.have_rules) + int(!t.rules_files.empty()) + int(live) != 1)
+    return Status::Fail(
+        "give the rule set once: rule flags after --, --rules FILE, or --network-namespace / "
+        "--netns-pid");
+  if (!t.netns_path.empty() && t.netns_pid > 0)
+    return Status::Fail("--network-namespace and --netns-pid: give one");
   return Status::Ok();
 }
 
@@ -252,6 +276,18 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
   }
   default_devices(t);
   const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
+  if (!t.netns_path.empty() || t.netns_pid > 0) {
+    // The kernel's tables of that namespace, read only (as verify reads them).
+    std::vector<TableModel> tables;
+    Status s = enter_netns(t.netns_path, t.netns_pid);
+    if (s.ok() && !cmds.read_tables) s = Status::Fail("this build reads no kernel tables");
+    if (s.ok()) s = cmds.read_tables(family, tables);
+    if (!s.ok()) {
+      trace_error(s.error);
+      return 1;
+    }
+    return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
+  }
   if (!t.rules_files.empty()) {
     std::vector<TableModel> tables;
     if (Status s = tables_from_files(t.rules_files, family, tables); !s.ok()) {

@@ -34,10 +34,12 @@ refused '--iif "a b"' "${P[@]}" --iif "a b" -- "${RULES[@]}"
 refused '--output "yaml"' "${P[@]}" --output yaml -- "${RULES[@]}"
 refused '--bogus' "${P[@]}" --bogus -- "${RULES[@]}"
 refused 'needs DIRECTION PROTO SRC DST' out tcp -- "${RULES[@]}"
-refused 'either as rule flags after -- or as --rules' "${P[@]}"
+refused 'give the rule set once' "${P[@]}"
 refused '-z' "${P[@]}" -- -z notaport
 refused '--native-nftables' "${P[@]}" -- "${RULES[@]}" --native-nftables
 refused '--rules /nonexistent' "${P[@]}" --rules /nonexistent
+refused 'give the rule set once' "${P[@]}" --rules /nonexistent --netns-pid 1
+refused '--netns-pid "0"' "${P[@]}" --netns-pid 0
 
 # Hostile --rules files: each one line naming the file and the line.
 printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j RETURN\n' >"$tmp/cut"

@@ -9,8 +9,9 @@ packet below targets and on 15001/15006, in PEER as "peer". A packet the trace s
 must land on "pod" at the trace's port with the trace's original destination; one it says is
 not must reach its own destination: "peer" for a peer address, "pod" for the pod's own or a
 loopback address, on its own port with its own address as the original destination.
-And the same trace from the kernel's own tables (SAVE_DIR/v4.save, v6.save: iptables-legacy-save
-of POD, through `--rules`) must give the same answer and walk the same path as from the flags.
+And the same trace from the kernel's own tables, through `--rules` (SAVE_DIR/v4.save, v6.save:
+iptables-legacy-save of POD) and through `--network-namespace` (read by snare), must give the
+same answer and walk the same path as from the flags.
 Prints one line per disagreement and a count; exit 1 on any disagreement.
 """
 import json
@@ -127,11 +128,16 @@ def main():
                 continue
             answer = json.loads(t.stdout)
             fam_file = os.path.join(saves, f"v{fam}.save")
-            r = subprocess.run([snare, "trace"] + targs + ["--output", "json", "--rules", fam_file],
-                               capture_output=True, text=True)
-            if r.returncode != 0 or same_answer(answer, json.loads(r.stdout)) is not None:
+            other = None
+            for source in (["--rules", fam_file], ["--network-namespace", f"/var/run/netns/{pod}"]):
+                r = subprocess.run([snare, "trace"] + targs + ["--output", "json"] + source,
+                                   capture_output=True, text=True)
                 why = r.stderr.strip() if r.returncode else same_answer(answer, json.loads(r.stdout))
-                print(f"FAIL: {desc}: --rules (the kernel's tables) answers otherwise: {why}")
+                if why is not None:
+                    other = f"{source[0]} answers otherwise: {why}"
+                    break
+            if other:
+                print(f"FAIL: {desc}: {other}")
                 disagree += 1
                 continue
             if answer["uncertain"] or answer["error"]:

@@ -6,7 +6,8 @@
 # CIDRs, the pod's own and loopback addresses, 127.0.0.6, inbound to captured and excluded
 # ports) the simulated verdict must equal where the real connection landed: which listener, and
 # which original destination (SO_ORIGINAL_DST). The same trace from the kernel's tables
-# (iptables-legacy-save through --rules) must give the same answer by the same path.
+# (iptables-legacy-save through --rules, and the namespace through --network-namespace) must
+# give the same answer by the same path.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
