@@ -62,6 +62,10 @@ def packets(fam, dev, owners, in_sources):
                 out.append((f"out {tag} -> {ep(dst, port)}",
                             ["out", "tcp", ep(a["pod"], 43210), ep(dst, port), "--oif", dev] + who,
                             (uid, gid), how + [dst, str(port)], False))
+        # DNS over UDP: to the peer's port 53 (istio's DNS capture, ztunnel's, or none).
+        out.append((f"out {tag} udp -> {ep(a['peer'], 53)}",
+                    ["out", "udp", ep(a["pod"], 43210), ep(a["peer"], 53), "--oif", dev] + who,
+                    (uid, gid), how + ["--udp", a["peer"], "53"], False))
         if gid_only:
             continue
         for dst in [a["pod"], a["loop"]]:
@@ -97,6 +101,9 @@ def same_answer(a, b):
 
 
 def expected(answer, desc_args, local):
+    if desc_args[1] == "udp":  # the UDP probe server names no original destination
+        port = answer["to_port"] if answer["captured"] else desc_args[3].rsplit(":", 1)[1]
+        return f"{'pod' if answer['captured'] or local else 'peer'} udp listener={port}"
     if answer["captured"]:
         return f"pod listener={answer['to_port']} orig={answer['original_destination']}"
     dst = desc_args[3]

@@ -3,8 +3,8 @@
 # (REDIRECT and TPROXY, with port, CIDR and owner exclusions, IPv4 and IPv6), the rules are
 # applied in a fresh pod namespace joined to a peer by a veth, and for every packet of
 # trace_kernel.py (app and proxy UIDs, the proxy's GID alone, included and excluded ports and
-# CIDRs, the pod's own and loopback addresses, 127.0.0.6, inbound to captured and excluded
-# ports) the simulated verdict must equal where the real connection landed: which listener, and
+# CIDRs, the pod's own and loopback addresses, 127.0.0.6, DNS over TCP and UDP, inbound to
+# captured and excluded ports; for ambient, ztunnel's mark and the probe SNAT source) the simulated verdict must equal where the real connection landed: which listener, and
 # which original destination (SO_ORIGINAL_DST). The same trace from the kernel's tables
 # (iptables-legacy-save through --rules, and the namespace through --network-namespace) must
 # give the same answer by the same path.
@@ -15,7 +15,7 @@ source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
 
 CONFIGS=(cni-basic cni-include-exclude-ip cni-include-exclude-ports cni-tproxy cni-custom-uid
   cni-custom-uid-tproxy tproxy ipnets ipv6-ipnets ipv6-uid-gid outbound-ports-include
-  inbound-ports-include inbound-ports-wildcard-tproxy basic-exclude-nic
+  inbound-ports-include inbound-ports-wildcard-tproxy basic-exclude-nic cni-dns dns-uid-gid
   ambient-default ambient-default_ipv6 ambient-ingress ambient-dns_pod_enabled_and_off_globally)
 POD_PORTS=(8080 9090 1111 3333 15008 15020 15021 15090 31000 32000 4000 6000 15001 15053)
 PEER_PORTS=(8080 5555 15020 15008 53)
@@ -54,6 +54,8 @@ for name in "${CONFIGS[@]}"; do
   serve "$POD" pod "${pod_addrs[@]}"
   serve "$POD" pod --transparent 0.0.0.0:15006 [::]:15006
   serve "$PEER" peer "${peer_addrs[@]}"
+  serve "$POD" pod --udp 0.0.0.0:15053 [::]:15053
+  serve "$PEER" peer --udp 0.0.0.0:53 [::]:53
 
   echo "[$name] ${flags[*]}"
   out=$(/usr/bin/python3 "$SNARE_SOURCE_DIR/tests/root/trace_kernel.py" "$SNARE" "$POD" "$PEER" "$dev" "$v6" "$saves" -- "${flags[@]}") || true
