@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "ext/forms.h"
 #include "render/save.h"
@@ -155,21 +156,28 @@ class Walker {
     return c;
   }
 
+  void pop(std::vector<Frame>& stack) {
+    on_stack_.erase(stack.back().chain);
+    stack.pop_back();
+  }
+
   End walk(const TableModel& t, const Chain& builtin, EvalContext& ctx);
 
   const std::vector<TableModel>& tables_;
   TraceResult& r_;
   size_t max_steps_;
   size_t steps_ = 0;
+  std::unordered_set<const Chain*> on_stack_;  // the user chains the walk is in now
 };
 
 End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
   std::vector<Frame> stack{{&builtin, 0}};
+  on_stack_.clear();  // a walk that ended inside user chains (ACCEPT, DROP) left them
   while (true) {
     Frame& f = stack.back();
     if (f.next >= f.chain->entries.size()) {
       if (stack.size() == 1) return policy(t, builtin, ctx);
-      stack.pop_back();  // the end of a user chain returns to the rule after the jump
+      pop(stack);  // the end of a user chain returns to the rule after the jump
       continue;
     }
     const Entry& e = f.chain->entries[f.next++];
@@ -204,15 +212,16 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
       case TargetResult::Kind::unknown:
         break;
       case TargetResult::Kind::jump:
-        if (const Chain* c = enter_chain(t, tr.chain, stack, r_.path.back()))
+        if (const Chain* c = enter_chain(t, tr.chain, stack, r_.path.back())) {
           stack.push_back({c, 0});
-        else if (!r_.error.empty())
+          on_stack_.insert(c);
+        } else if (!r_.error.empty())
           return End::stopped;
         break;
       case TargetResult::Kind::ret:
         r_.last_match = where(t.table, stack) + " (RETURN)";
         if (stack.size() == 1) return policy(t, builtin, ctx);
-        stack.pop_back();
+        pop(stack);
         break;
       case TargetResult::Kind::accept:
         r_.accepted = true;

@@ -51,6 +51,6 @@ enum class Direction : uint8_t { out, in };
 // `tables` (one family's, any subset of raw, mangle and nat). Never loops: a jump into a chain
 // already on the walk's stack is reported in `error`, and so is a walk past `max_steps` rules.
 TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
-                         size_t max_steps = 100000);
+                         size_t max_steps = 250000);
 
 }  // namespace snare
