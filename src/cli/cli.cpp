@@ -38,6 +38,8 @@ const char* kUsage =
     "probe sets\n"
     "       snare ambient-host probe add|del IP --pod-uid UID  a pod's probe-set membership\n"
     "       snare proxy [FLAGS]              run the REDIRECT/TPROXY relay on 15001/15006\n"
+    "       snare trace DIR PROTO SRC DST [FLAGS] (-- RULE FLAGS | --rules FILE)  where a packet "
+    "goes through the rules, and why (`snare trace --help`)\n"
     "       snare cni [print-flags|install]  istio-cni's plugin (snare-cni; `snare cni --help`)\n"
     "       snare version                    print version, git revision, libiptc, libnl, "
     "libnftables "
@@ -131,6 +133,21 @@ int run_verb(Verb verb, const Config& cfg, const Plan& plan, const Commands& cmd
   return rc;
 }
 
+// What the flags leave open comes from the host: istio-iptables' environment, resolv.conf
+// and addresses for the sidecar; kubelet's UID for ambient-host's nftables rule.
+int fill_from_host(Command kind, const EnvLookup& env, Config& cfg,
+                   std::vector<std::string>& warnings) {
+  HostFacts& host = real_host_facts();
+  if (Status s = kind == Command::sidecar ? fill_config(cfg, host, env, warnings)
+                                          : fill_ambient_config(cfg, host);
+      !s.ok()) {
+    error_line(s.error);
+    return 2;
+  }
+  for (const auto& w : warnings) log_warn("{}", w);
+  return -1;
+}
+
 int run_rules(Verb verb, const std::string& command, const std::vector<std::string>& args,
               const Commands& cmds, const EnvLookup& env = process_env(),
               Command kind = Command::sidecar) {
@@ -139,16 +156,7 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   if (int rc = parse_config(kind, args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
   if (verb == Verb::apply && cfg.cleanup_only) verb = Verb::clean;
   if (int rc = enter_namespace(verb, cfg, warnings); rc >= 0) return rc;
-  HostFacts& host = real_host_facts();
-  // What the flags leave open comes from the host: istio-iptables' environment, resolv.conf
-  // and addresses for the sidecar; kubelet's UID for ambient-host's nftables rule.
-  if (Status s = kind == Command::sidecar ? fill_config(cfg, host, env, warnings)
-                                          : fill_ambient_config(cfg, host);
-      !s.ok()) {
-    error_line(s.error);
-    return 2;
-  }
-  for (const auto& w : warnings) log_warn("{}", w);
+  if (int rc = fill_from_host(kind, env, cfg, warnings); rc >= 0) return rc;
   Plan plan = build_plan(cfg);
   if (cfg.dry_run) {
     std::fputs(render_dry_run(cfg, plan).c_str(), stdout);
@@ -208,6 +216,16 @@ int run_ambient(const std::string& sub, std::vector<std::string> args, const Com
 
 }  // namespace
 
+int plan_from_flags(Command kind, const std::vector<std::string>& args, const std::string& command,
+                    const Commands& cmds, Config& cfg, Plan& plan) {
+  std::vector<std::string> warnings;
+  const EnvLookup env = process_env();
+  if (int rc = parse_config(kind, args, command, env, cmds, cfg, warnings); rc >= 0) return rc;
+  if (int rc = fill_from_host(kind, env, cfg, warnings); rc >= 0) return rc;
+  plan = build_plan(cfg);
+  return -1;
+}
+
 int run_apply(const std::string& command, const std::vector<std::string>& args,
               const EnvLookup& env, const Commands& cmds) {
   return run_rules(Verb::apply, command, args, cmds, env);
@@ -243,6 +261,8 @@ int run_cli(int argc, char** argv, const Commands& cmds) {
   }
   if (sub == "ambient" || sub == "ambient-host") return run_ambient(sub, args, cmds);
   if (sub == "proxy") return cmds.proxy(argc - 1, argv + 1);
+  if (sub == "trace")
+    return run_trace(std::vector<std::string>(args.begin() + 1, args.end()), cmds);
   if (sub == "cni") return run_snare_cni(argc - 1, argv + 1);
   if (sub == "version") return print_version(cmds);
   if (sub == "help") {

@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "config/config.h"
 #include "config/flags.h"
 #include "config/probe_flags.h"
 #include "model/rule.h"
+#include "model/table.h"
 
 namespace snare {
 
@@ -24,6 +26,9 @@ struct Commands {
   std::function<int(int, char**)> proxy;          // snare proxy ...
   std::function<int(const ProbeRequest&)> probe;  // snare ambient-host probe add|del
   std::function<std::string()> version_details;   // libiptc/libnl versions for `snare version`
+  // The x_tables raw, mangle and nat tables of `family` in the current namespace, those the
+  // kernel has (snare trace --network-namespace); refuses a namespace nf_tables holds rules in.
+  std::function<Status(Family, std::vector<TableModel>&)> read_tables;
 };
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.
@@ -33,6 +38,15 @@ int run_cli(int argc, char** argv, const Commands& commands);
 // plugin's way in). Returns the exit code; a failure's reason is log_last_error().
 int run_apply(const std::string& command, const std::vector<std::string>& args,
               const EnvLookup& env, const Commands& commands);
+
+// The plan a rule command's flags make (`kind`'s flag table, filled from this host), as a
+// dry-run builds it, without entering a namespace. -1: made; otherwise the exit code (--help,
+// bad flags).
+int plan_from_flags(Command kind, const std::vector<std::string>& args, const std::string& command,
+                    const Commands& cmds, Config& cfg, Plan& plan);
+
+// `snare trace ...` (cli/trace_cli.cpp): its arguments after the subcommand.
+int run_trace(const std::vector<std::string>& args, const Commands& cmds);
 
 // The rule text a dry-run prints.
 std::string render_dry_run(const Config& cfg, const Plan& plan);

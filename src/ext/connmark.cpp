@@ -138,4 +138,57 @@ void Ext<ConnmarkTarget>::nft_expr(const ConnmarkTarget& t, const NftContext&, J
                           : nft::mangle(nft::ct("mark"), nft::meta("mark")));
 }
 
+MatchResult Ext<ConnmarkMatch>::eval(const ConnmarkMatch& m, const EvalContext& ctx) {
+  auto mark = parse_mark(m.mark);
+  if (!mark.ok()) return MatchResult::unknown(fmt::format("bad mark '{}'", m.mark));
+  // Before conntrack (the raw table) the packet has no connection to read a mark from.
+  if (!ctx.conntrack) return MatchResult::no(fmt::format("--mark {}: no connection yet", m.mark));
+  if (mark_matches(ctx.packet.ctmark, mark.value)) return MatchResult::yes();
+  return MatchResult::no(
+      fmt::format("connmark --mark {}: ctmark {:#x}", m.mark, ctx.packet.ctmark));
+}
+
+// The masks are all ones (istio's rules, and iptables' defaults): save copies the packet's mark
+// to the connection, restore the connection's to the packet, --set-xmark V/M clears M and xors V.
+TargetResult Ext<ConnmarkTarget>::eval(const ConnmarkTarget& t, EvalContext& ctx) {
+  Packet& p = ctx.packet;
+  if (!ctx.conntrack) return {TargetResult::Kind::next, {}, "no connection yet: no effect"};
+  if (!t.set_mark.empty()) {
+    auto m = parse_mark(t.set_mark);
+    if (!m.ok()) return {TargetResult::Kind::unknown, {}, fmt::format("bad mark '{}'", t.set_mark)};
+    p.ctmark = (p.ctmark & ~m.value.mask) ^ m.value.value;
+  } else if (t.restore) {
+    p.mark = p.ctmark;
+  } else {
+    p.ctmark = p.mark;
+  }
+  return {TargetResult::Kind::next, {}, fmt::format("mark {:#x} ctmark {:#x}", p.mark, p.ctmark)};
+}
+
+// `-m connmark --mark V[/M]` (a negated one is not modelled).
+bool Ext<ConnmarkMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                   DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--mark", 1, false);
+  if (!o) return true;
+  d.rule.matches.push_back(ConnmarkMatch{std::string(o->values[0])});
+  return parse_mark(o->values[0]).ok();
+}
+
+// --save-mark / --restore-mark with all-ones masks (the only ones modelled), or --set-xmark.
+bool Ext<ConnmarkTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  if (SaveOpt* o = take_opt(opts, "--set-xmark", 1, false)) {
+    d.rule.target = ConnmarkTarget{false, std::string(o->values[0])};
+    return parse_mark(o->values[0]).ok();
+  }
+  const bool restore = take_opt(opts, "--restore-mark", 0, false) != nullptr;
+  if (!restore && !take_opt(opts, "--save-mark", 0, false)) return false;
+  for (const char* mask : {"--nfmask", "--ctmask"}) {
+    SaveOpt* m = take_opt(opts, mask, 1, false);
+    if (m && m->values[0] != "0xffffffff") m->used = false;
+  }
+  d.rule.target = ConnmarkTarget{restore};
+  return true;
+}
+
 }  // namespace snare

@@ -84,4 +84,21 @@ void Ext<ConntrackMatch>::nft_expr(const ConntrackMatch& m, const NftContext&, J
       {{"match", {{"op", "in"}, {"left", nft::ct("state")}, {"right", std::move(right)}}}});
 }
 
+// The packet's state: the first packet of a connection is NEW, a later one ESTABLISHED; before
+// conntrack has seen it (the raw table) the kernel calls it INVALID.
+MatchResult Ext<ConntrackMatch>::eval(const ConntrackMatch& m, const EvalContext& ctx) {
+  const char* state = !ctx.conntrack ? "INVALID" : ctx.packet.established ? "ESTABLISHED" : "NEW";
+  for (const std::string& s : m.states)
+    if (s == state) return MatchResult::yes();
+  return MatchResult::no(fmt::format("--ctstate {}: {}", fmt::join(m.states, ","), state));
+}
+
+bool Ext<ConntrackMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--ctstate", 1, false);
+  if (!o) return true;
+  d.rule.matches.push_back(ConntrackMatch{split_all(o->values[0], ',')});
+  return true;
+}
+
 }  // namespace snare

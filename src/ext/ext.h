@@ -9,6 +9,11 @@
 //   kXt / decode(...)                           which kernel extension it reads back from, and how
 //   nft(const T&, const NftContext&, std::string&)  istio's nftables spelling (knftables text)
 //   nft_expr(const T&, const NftContext&, Json&)     the expressions `nft -j list` shows for it
+//   from_save(Family, std::string_view name, std::vector<SaveOpt>&, DecodedRule&) -> bool
+//         the options iptables-save prints for it, read back (`snare trace --rules`); an
+//         alternative with kernel extensions of its own (kXt) or read from the header has it
+//   eval: a match's  eval(const T&, const EvalContext&) -> MatchResult   whether a packet matches
+//         a target's eval(const T&, EvalContext&) -> TargetResult       what it does to one
 //   matches:  slot(const T&) -> SaveSlot        where it sits in an entry; a match read from the
 //             entry header has kXt{} and from_header(Family, const EntryHeader&, DecodedRule&);
 //             one read by another alternative's decoder has kXt{} and `using DecodedBy = U`
@@ -35,6 +40,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "ext/eval.h"
 #include "ext/xt_entry.h"
 #include "model/rule.h"
 
@@ -78,6 +84,20 @@ struct DecodedRule {
   Rule rule;                             // insert_at 0; table and chain left to the caller
   std::vector<std::string> unsupported;  // e.g. "-m comment (rev 0)"; empty: fully modelled
 };
+
+// One option of an iptables-save rule, `[!] --name value...` (a header option: `[!] -s value`).
+// The extension that reads it sets `used`; an option nobody used makes the rule unmodelled.
+struct SaveOpt {
+  bool invert = false;
+  std::string_view name;
+  std::vector<std::string_view> values;
+  bool used = false;
+};
+
+// The option `name` of `opts` not yet used, with `n` values and, unless `invertible`, not
+// negated: marked used and returned; nullptr when there is none.
+SaveOpt* take_opt(std::vector<SaveOpt>& opts, std::string_view name, size_t n = 1,
+                  bool invertible = true);
 
 // The kernel extension an alternative is read back from: its name and revision, and the
 // function that turns one of its payloads into matches (or the target). A header match has an
@@ -132,6 +152,27 @@ concept HasEnteredChain = requires(const T& x) {
   { E::entered_chain(x) } -> std::same_as<const std::string*>;
 };
 
+// Its iptables-save options read back: `name` is the module or target name (`tcp`, `REDIRECT`,
+// the chain or verdict of the standard target; empty for the header's options). False: a value
+// the model cannot hold (the rule is then unmodelled).
+template <typename E, typename T>
+concept HasSaveParse = requires(Family f, std::string_view name, std::vector<SaveOpt>& opts,
+                                DecodedRule& out) {
+  { E::from_save(f, name, opts, out) } -> std::same_as<bool>;
+};
+
+// What the match says of a packet (ext/eval.h), for `snare trace`.
+template <typename E, typename T>
+concept HasMatchEval = requires(const T& x, const EvalContext& ctx) {
+  { E::eval(x, ctx) } -> std::same_as<MatchResult>;
+};
+
+// What the target does to a packet and where the walk goes on (ext/eval.h).
+template <typename E, typename T>
+concept HasTargetEval = requires(const T& x, EvalContext& ctx) {
+  { E::eval(x, ctx) } -> std::same_as<TargetResult>;
+};
+
 template <typename A>
 inline constexpr size_t kDecoderCount = 0;
 template <size_t N>
@@ -165,12 +206,15 @@ concept HasSharedDecoder =
 template <typename T>
 concept MatchExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
-    HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> &&
-    (HasDecoder<Ext<T>> || HasHeaderDecoder<Ext<T>> || HasSharedDecoder<Ext<T>>);
+    HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> && HasMatchEval<Ext<T>, T> &&
+    (HasSharedDecoder<Ext<T>> || HasSaveParse<Ext<T>, T>)&&(HasDecoder<Ext<T>> ||
+                                                            HasHeaderDecoder<Ext<T>> ||
+                                                            HasSharedDecoder<Ext<T>>);
 
 template <typename T>
 concept TargetExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
-    HasNftExpr<Ext<T>, T> && HasEnteredChain<Ext<T>, T> && HasDecoder<Ext<T>>;
+    HasNftExpr<Ext<T>, T> && HasEnteredChain<Ext<T>, T> && HasTargetEval<Ext<T>, T> &&
+    HasSaveParse<Ext<T>, T> && HasDecoder<Ext<T>>;
 
 }  // namespace snare

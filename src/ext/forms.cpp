@@ -55,6 +55,13 @@ struct FormsOf {
       "the match's Ext<T> needs kXt (its kernel extensions, with decode) or, read from "
       "the entry header, kXt{} and from_header(Family, const EntryHeader&, DecodedRule&), or, "
       "read by another alternative's decoder, kXt{} and `using DecodedBy = ThatAlternative;`");
+  static_assert(!Specialized<E> || HasSharedDecoder<E> || HasSaveParse<E, T>,
+                "Ext<T> lacks from_save(Family, std::string_view, std::vector<SaveOpt>&, "
+                "DecodedRule&) -> bool");
+  static_assert(!Specialized<E> || !kMatch || HasMatchEval<E, T>,
+                "the match's Ext<T> lacks eval(const T&, const EvalContext&) -> MatchResult");
+  static_assert(!Specialized<E> || kMatch || HasTargetEval<E, T>,
+                "the target's Ext<T> lacks eval(const T&, EvalContext&) -> TargetResult");
   static_assert(!Specialized<E> || kMatch || HasEnteredChain<E, T>,
                 "the target's Ext<T> lacks entered_chain(const T&) -> const std::string*");
   static_assert(!Specialized<E> || kMatch || HasDecoder<E>,
@@ -99,6 +106,46 @@ struct Decoders<std::variant<Ts...>> {
   }
 };
 
+// The alternative that reads a `-m NAME` or `-j NAME` of save text: the one whose kXt lists the
+// kernel extension NAME; with `standard`, the one whose kXt lists the standard target ("").
+template <typename Variant>
+struct SaveReaders;
+template <typename... Ts>
+struct SaveReaders<std::variant<Ts...>> {
+  // Whether an alternative took it; `ok` false when it could not model the options.
+  static bool read(Family f, std::string_view name, bool standard, std::vector<SaveOpt>& opts,
+                   DecodedRule& d, bool& ok) {
+    bool found = false;
+    auto one = [&]<typename T>() {
+      if constexpr (kChecked<T> && HasDecoder<Ext<T>>) {
+        for (const XtDecoder& x : Ext<T>::kXt) {
+          if (found || (standard ? *x.name != 0 : (*x.name == 0 || name != x.name))) continue;
+          found = true;
+          ok = Ext<T>::from_save(f, name, opts, d);
+        }
+      }
+    };
+    (one.template operator()<Ts>(), ...);
+    return found;
+  }
+  static bool header(Family f, std::vector<SaveOpt>& opts, DecodedRule& d) {
+    bool ok = true;
+    auto one = [&]<typename T>() {
+      if constexpr (kChecked<T> && HasHeaderDecoder<Ext<T>>)
+        ok = Ext<T>::from_save(f, {}, opts, d) && ok;
+    };
+    (one.template operator()<Ts>(), ...);
+    return ok;
+  }
+};
+
+// Options no extension took, as unsupported notes.
+void unused_options(std::string_view where, const std::vector<SaveOpt>& opts, DecodedRule& d) {
+  for (const SaveOpt& o : opts)
+    if (!o.used)
+      d.unsupported.push_back(fmt::format("{}{}{}", where, o.invert ? "! " : "", o.name));
+}
+
 const XtDecoder* find_decoder(const std::vector<XtDecoder>& table, const XtView& xt) {
   for (const XtDecoder& d : table)
     if (xt.name == d.name && xt.revision == d.revision) return &d;
@@ -113,6 +160,15 @@ void decode_header(Family family, const EntryHeader& h, DecodedRule& d) {
 }
 
 }  // namespace
+
+SaveOpt* take_opt(std::vector<SaveOpt>& opts, std::string_view name, size_t n, bool invertible) {
+  for (SaveOpt& o : opts) {
+    if (o.used || o.name != name || o.values.size() != n || (o.invert && !invertible)) continue;
+    o.used = true;
+    return &o;
+  }
+  return nullptr;
+}
 
 void restore_text(const Match& m, std::string& out) {
   std::visit(
@@ -148,6 +204,28 @@ const std::string* entered_chain(const Target& t) {
           return Ext<T>::entered_chain(x);
         else
           return nullptr;
+      },
+      t);
+}
+
+MatchResult eval_match(const Match& m, const EvalContext& ctx) {
+  return std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>)
+          return Ext<T>::eval(x, ctx);
+        else
+          return MatchResult::unknown("no evaluation form");
+      },
+      m);
+}
+
+TargetResult eval_target(const Target& t, EvalContext& ctx) {
+  return std::visit(
+      [&]<typename T>(const T& x) {
+        if constexpr (kChecked<T>)
+          return Ext<T>::eval(x, ctx);
+        else
+          return TargetResult{TargetResult::Kind::unknown, {}, "no evaluation form"};
       },
       t);
 }
@@ -232,6 +310,32 @@ void resolve_kernel_ids(Rule& rule, const KernelIds& ids) {
 
 void resolve_kernel_ids(Plan& plan, const KernelIds& ids) {
   for (Rule& r : plan.rules) resolve_kernel_ids(r, ids);
+}
+
+DecodedRule rule_from_save(Family family, SaveRuleParts& parts) {
+  DecodedRule d;
+  if (!SaveReaders<Match>::header(family, parts.header, d))
+    d.unsupported.push_back("a header option's value");
+  unused_options("", parts.header, d);
+  for (auto& [name, opts] : parts.matches) {
+    bool ok = true;
+    if (!SaveReaders<Match>::read(family, name, false, opts, d, ok)) {
+      d.unsupported.push_back(fmt::format("-m {}", name));
+      continue;
+    }
+    if (!ok) d.unsupported.push_back(fmt::format("-m {} (its values)", name));
+    unused_options(fmt::format("-m {} ", name), opts, d);
+  }
+  bool ok = true;
+  if (parts.target.empty()) {
+    d.unsupported.push_back("no target");
+  } else if (!SaveReaders<Target>::read(family, parts.target, false, parts.target_opts, d, ok) &&
+             !SaveReaders<Target>::read(family, parts.target, true, parts.target_opts, d, ok)) {
+    d.unsupported.push_back(fmt::format("-j {}", parts.target));
+  }
+  if (!ok) d.unsupported.push_back(fmt::format("-j {} (its values)", parts.target));
+  unused_options(fmt::format("-j {} ", parts.target), parts.target_opts, d);
+  return d;
 }
 
 DecodedRule decode_entry(Family family, const void* entry, const char* target_label) {

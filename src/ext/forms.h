@@ -7,6 +7,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ext/ext.h"
 
@@ -19,6 +22,10 @@ SaveSlot save_slot(const Match& m);
 // The user chain a target enters (`-j ISTIO_X`, a goto), which a replay creates, the restore
 // text declares with -N and reconcile counts as the chain's; nullptr for a verdict or an action.
 const std::string* entered_chain(const Target& t);
+// What a match says of the packet in `ctx`, and what a target does to it (ext/eval.h).
+MatchResult eval_match(const Match& m, const EvalContext& ctx);
+TargetResult eval_target(const Target& t, EvalContext& ctx);
+
 void save_text(const Match& m, SaveContext& ctx, std::string& out);
 void save_text(const Target& t, SaveContext& ctx, std::string& out);
 
@@ -38,6 +45,20 @@ Status encode_rule(Family family, const Rule& rule, std::string& out);
 void resolve_kernel_ids(Rule& rule, const KernelIds& ids);
 // Every rule of the plan, before its rules are encoded.
 void resolve_kernel_ids(Plan& plan, const KernelIds& ids);
+
+// A rule as iptables-save prints it, split into its header options (-s -d -i -o -p), its
+// `-m NAME options` in order and its `-j NAME options`.
+struct SaveRuleParts {
+  std::vector<SaveOpt> header;
+  std::vector<std::pair<std::string_view, std::vector<SaveOpt>>> matches;
+  std::string_view target;
+  std::vector<SaveOpt> target_opts;
+};
+
+// Those parts back into a rule, each read by its extension's from_save form; whatever no
+// extension reads (a module snare does not model, an option it has no field for) is listed in
+// `unsupported`, as decode_entry does for kernel entries.
+DecodedRule rule_from_save(Family family, SaveRuleParts& parts);
 
 // A kernel entry (as iptc_first_rule returns it) back into a rule. `target_label` is
 // iptc_get_target()'s answer for it (verdict name, chain name, "" for fall-through, or the

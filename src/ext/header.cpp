@@ -166,4 +166,71 @@ void Ext<ProtoMatch>::nft_expr(const ProtoMatch& m, const NftContext&, Json& out
   out.push_back(nft::match(false, nft::meta("l4proto"), m.name));
 }
 
+// A packet is in `-s`/`-d`'s prefix or not; a bare address is its full-length prefix.
+MatchResult Ext<AddrMatch>::eval(const AddrMatch& m, const EvalContext& ctx) {
+  const IpAddr& a = m.source ? ctx.packet.src : ctx.packet.dst;
+  const bool bare = m.cidr.find('/') == std::string::npos;
+  auto p = parse_prefix(bare ? m.cidr + (ctx.family == Family::v4 ? "/32" : "/128") : m.cidr);
+  if (!p.ok()) return MatchResult::unknown(fmt::format("bad address '{}'", m.cidr));
+  const bool in = in_prefix(a, p.value);
+  if (in != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}{} {}: {} {}", bang(m.invert), m.source ? "-s" : "-d",
+                                     m.cidr, m.source ? "source" : "destination", a.text()));
+}
+
+// The kernel compares the device's name with the rule's, up to the `+` of a wildcard (`eth+`);
+// where the packet has no such device (no input device on OUTPUT), with the empty name.
+MatchResult Ext<IfaceMatch>::eval(const IfaceMatch& m, const EvalContext& ctx) {
+  const std::string& dev = m.out ? ctx.packet.oif : ctx.packet.iif;
+  const bool wild = !m.name.empty() && m.name.back() == '+';
+  const std::string_view want(m.name.data(), m.name.size() - (wild ? 1 : 0));
+  const bool same = wild ? std::string_view(dev).substr(0, want.size()) == want : dev == want;
+  if (same != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}{} {}: {}", bang(m.invert), m.out ? "-o" : "-i", m.name,
+                                     dev.empty() ? "no such device at this hook" : dev));
+}
+
+MatchResult Ext<ProtoMatch>::eval(const ProtoMatch& m, const EvalContext& ctx) {
+  const std::string& p = ctx.packet.proto;
+  if (m.name == p || (m.name == "6" && p == "tcp") || (m.name == "17" && p == "udp"))
+    return MatchResult::yes();
+  return MatchResult::no(fmt::format("-p {}: {}", m.name, p));
+}
+
+// The header options of save text: `[!] -s ADDR/LEN`, `[!] -d ...`, `[!] -i NAME`, `-p PROTO`.
+bool Ext<AddrMatch>::from_save(Family f, std::string_view, std::vector<SaveOpt>& opts,
+                               DecodedRule& d) {
+  bool ok = true;
+  for (const char* opt : {"-s", "-d"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      const std::string c(o->values[0]);
+      auto p = parse_prefix(
+          c.find('/') == std::string::npos ? c + (f == Family::v4 ? "/32" : "/128") : c);
+      ok = ok && p.ok() && p.value.addr.v6 == (f == Family::v6);
+      d.rule.matches.push_back(AddrMatch{opt[1] == 's', o->invert, c});
+    }
+  }
+  return ok;
+}
+
+bool Ext<IfaceMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  bool ok = true;
+  for (const char* opt : {"-i", "-o"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      ok = ok && parse_interface(o->values[0]).ok();
+      d.rule.matches.push_back(IfaceMatch{opt[1] == 'o', o->invert, std::string(o->values[0])});
+    }
+  }
+  return ok;
+}
+
+// `! -p` is not modelled: left unused, the rule is unmodelled.
+bool Ext<ProtoMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  if (SaveOpt* o = take_opt(opts, "-p", 1, false))
+    d.rule.matches.push_back(ProtoMatch{std::string(o->values[0])});
+  return true;
+}
+
 }  // namespace snare

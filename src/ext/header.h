@@ -15,6 +15,9 @@ struct Ext<AddrMatch> {
   static SaveSlot slot(const AddrMatch& m) {
     return m.source ? SaveSlot::source : SaveSlot::destination;
   }
+  static MatchResult eval(const AddrMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const AddrMatch& m, EntryWriter& w);
   static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
   static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
@@ -29,6 +32,9 @@ struct Ext<IfaceMatch> {
   static SaveSlot slot(const IfaceMatch& m) {
     return m.out ? SaveSlot::out_iface : SaveSlot::in_iface;
   }
+  static MatchResult eval(const IfaceMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const IfaceMatch& m, EntryWriter& w);
   static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
   static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
@@ -41,6 +47,9 @@ struct Ext<ProtoMatch> {
   static void nft_expr(const ProtoMatch& m, const NftContext& ctx, Json& out);
   static void save(const ProtoMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const ProtoMatch&) { return SaveSlot::proto; }
+  static MatchResult eval(const ProtoMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const ProtoMatch& m, EntryWriter& w);
   static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
   static void from_header(Family family, const EntryHeader& h, DecodedRule& out);

@@ -108,4 +108,39 @@ void Ext<MarkTarget>::nft_expr(const MarkTarget& t, const NftContext&, Json& out
   out.push_back(nft::mangle(nft::meta("mark"), nft::number(t.mark)));
 }
 
+MatchResult Ext<MarkMatch>::eval(const MarkMatch& m, const EvalContext& ctx) {
+  auto mark = parse_mark(m.mark);
+  if (!mark.ok()) return MatchResult::unknown(fmt::format("bad mark '{}'", m.mark));
+  if (mark_matches(ctx.packet.mark, mark.value) != m.invert) return MatchResult::yes();
+  return MatchResult::no(
+      fmt::format("{}--mark {}: mark {:#x}", m.invert ? "! " : "", m.mark, ctx.packet.mark));
+}
+
+// --set-mark V/M is the kernel's --set-xmark V/M: clear the mask's bits, then xor the value.
+TargetResult Ext<MarkTarget>::eval(const MarkTarget& t, EvalContext& ctx) {
+  auto mark = parse_mark(t.mark);
+  if (!mark.ok()) return {TargetResult::Kind::unknown, {}, fmt::format("bad mark '{}'", t.mark)};
+  uint32_t& m = ctx.packet.mark;
+  m = (m & ~mark.value.mask) ^ mark.value.value;
+  return {TargetResult::Kind::next, {}, fmt::format("mark {:#x}", m)};
+}
+
+bool Ext<MarkMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                               DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--mark");
+  if (!o) return true;
+  d.rule.matches.push_back(MarkMatch{o->invert, std::string(o->values[0])});
+  return parse_mark(o->values[0]).ok();
+}
+
+// iptables-save prints --set-xmark V/M (--set-mark V is V/0xffffffff).
+bool Ext<MarkTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--set-xmark", 1, false);
+  if (!o) o = take_opt(opts, "--set-mark", 1, false);
+  if (!o) return false;
+  d.rule.target = MarkTarget{std::string(o->values[0])};
+  return parse_mark(o->values[0]).ok();
+}
+
 }  // namespace snare

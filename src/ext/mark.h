@@ -15,6 +15,9 @@ struct Ext<MarkMatch> {
   static void nft_expr(const MarkMatch& m, const NftContext& ctx, Json& out);
   static void save(const MarkMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const MarkMatch&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const MarkMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const MarkMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"mark", 1, &decode}}};
@@ -27,6 +30,9 @@ struct Ext<MarkTarget> {
   static void nft_expr(const MarkTarget& t, const NftContext& ctx, Json& out);
   static void save(const MarkTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const MarkTarget&) { return nullptr; }
+  static TargetResult eval(const MarkTarget& t, EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const MarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"MARK", 2, &decode}}};

@@ -86,4 +86,35 @@ void Ext<MultiportMatch>::nft_expr(const MultiportMatch& m, const NftContext&, J
   out.push_back(nft::match(m.invert, nft::payload(m.proto, "dport"), {{"set", std::move(set)}}));
 }
 
+MatchResult Ext<MultiportMatch>::eval(const MultiportMatch& m, const EvalContext& ctx) {
+  if (ctx.packet.proto != m.proto)
+    return MatchResult::no(fmt::format("-m multiport ({}): {}", m.proto, ctx.packet.proto));
+  bool in = false;
+  for (const std::string& p : m.ports) {
+    auto r = parse_port_range(p);
+    if (!r.ok()) return MatchResult::unknown(fmt::format("bad port '{}'", p));
+    in = in || (ctx.packet.dport >= r.value.lo && ctx.packet.dport <= r.value.hi);
+  }
+  if (in != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}--dports {}: {}", m.invert ? "! " : "",
+                                     fmt::join(m.ports, ","), ctx.packet.dport));
+}
+
+bool Ext<MultiportMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--dports");
+  if (!o) return true;
+  std::string proto = "tcp";  // the header's protocol, read before the matches
+  for (const Match& m : d.rule.matches)
+    if (auto* p = std::get_if<ProtoMatch>(&m)) proto = p->name;
+  MultiportMatch out{proto, o->invert, {}};
+  bool ok = true;
+  for (const std::string& p : split_all(o->values[0], ',')) {
+    ok = ok && parse_port_range(p).ok();
+    out.ports.push_back(p);
+  }
+  d.rule.matches.push_back(std::move(out));
+  return ok;
+}
+
 }  // namespace snare

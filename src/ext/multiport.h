@@ -12,6 +12,9 @@ struct Ext<MultiportMatch> {
   static void nft_expr(const MultiportMatch& m, const NftContext& ctx, Json& out);
   static void save(const MultiportMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const MultiportMatch&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const MultiportMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const MultiportMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"multiport", 1, &decode}}};

@@ -98,4 +98,59 @@ void Ext<OwnerMatch>::nft_expr(const OwnerMatch& m, const NftContext&, Json& out
   out.push_back(nft::match(m.invert, nft::meta(m.gid ? "skgid" : "skuid"), std::move(id)));
 }
 
+// xt_owner may be used only in OUTPUT and POSTROUTING: the kernel refuses a table with one
+// elsewhere, so a rule set that reaches one there was never loaded.
+namespace {
+bool owner_hook(const EvalContext& ctx) {
+  return ctx.hook == Hook::output || ctx.hook == Hook::postrouting;
+}
+}  // namespace
+
+// With no local socket behind the packet, xt_owner matches only when every test it makes is
+// negated (`! --uid-owner X` holds for a packet without an owner).
+MatchResult Ext<OwnerMatch>::eval(const OwnerMatch& m, const EvalContext& ctx) {
+  const char* opt = m.gid ? "--gid-owner" : "--uid-owner";
+  if (!owner_hook(ctx))
+    return MatchResult::unknown(
+        fmt::format("-m owner in {}: the kernel takes it only in OUTPUT "
+                    "and POSTROUTING",
+                    hook_name(ctx.hook)));
+  if (!m.number) return MatchResult::unknown(fmt::format("{} {} is not a number", opt, m.id));
+  const char* bang = m.invert ? "! " : "";
+  if (!ctx.packet.socket)
+    return m.invert ? MatchResult::yes()
+                    : MatchResult::no(fmt::format("{}{} {}: no local socket", bang, opt, m.id));
+  const uint32_t id = m.gid ? ctx.packet.gid : ctx.packet.uid;
+  if ((id == *m.number) != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}{} {}: {} {}", bang, opt, m.id, m.gid ? "gid" : "uid", id));
+}
+
+MatchResult Ext<SocketOwnerMatch>::eval(const SocketOwnerMatch&, const EvalContext& ctx) {
+  if (!owner_hook(ctx))
+    return MatchResult::unknown(
+        fmt::format("--socket-exists in {}: the kernel takes it only in "
+                    "OUTPUT and POSTROUTING",
+                    hook_name(ctx.hook)));
+  if (ctx.packet.socket) return MatchResult::yes();
+  return MatchResult::no("--socket-exists: no local socket");
+}
+
+// `-m owner [!] --uid-owner N [!] --gid-owner N --socket-exists` (numbers, as iptables-save
+// prints them; a range is not modelled).
+bool Ext<OwnerMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  bool ok = true;
+  for (const char* opt : {"--uid-owner", "--gid-owner"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      auto n = parse_u32(o->values[0]);
+      ok = ok && n.ok();
+      d.rule.matches.push_back(
+          OwnerMatch{opt[2] == 'g', o->invert, std::string(o->values[0]),
+                     n.ok() ? std::optional<uint32_t>(n.value) : std::nullopt});
+    }
+  }
+  if (take_opt(opts, "--socket-exists", 0, false)) d.rule.matches.push_back(SocketOwnerMatch{});
+  return ok;
+}
+
 }  // namespace snare

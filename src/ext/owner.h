@@ -13,6 +13,9 @@ struct Ext<OwnerMatch> {
   static void nft_expr(const OwnerMatch& m, const NftContext& ctx, Json& out);
   static void save(const OwnerMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const OwnerMatch&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const OwnerMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const OwnerMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"owner", 1, &decode}}};
@@ -26,6 +29,7 @@ struct Ext<SocketOwnerMatch> {
   static void nft_expr(const SocketOwnerMatch& m, const NftContext& ctx, Json& out);
   static void save(const SocketOwnerMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const SocketOwnerMatch&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const SocketOwnerMatch& m, const EvalContext& ctx);
   static Status encode(const SocketOwnerMatch& m, EntryWriter& w);
   // A flag of the owner match: read back by Ext<OwnerMatch>::decode, from the same extension.
   using DecodedBy = OwnerMatch;

@@ -72,4 +72,19 @@ void Ext<SetMatch>::nft_expr(const SetMatch& m, const NftContext& ctx, Json& out
       "@" + m.name));
 }
 
+// An ipset's members live in the kernel, not in the rules: a trace cannot tell.
+MatchResult Ext<SetMatch>::eval(const SetMatch& m, const EvalContext&) {
+  return MatchResult::unknown(fmt::format("--match-set {} {}: the set's members are not known",
+                                          m.name, m.source ? "src" : "dst"));
+}
+
+bool Ext<SetMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                              DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--match-set", 2, false);
+  if (!o) return true;
+  if (o->values[1] != "src" && o->values[1] != "dst") return o->used = false, true;
+  d.rule.matches.push_back(SetMatch{std::string(o->values[0]), o->values[1] == "src"});
+  return true;
+}
+
 }  // namespace snare

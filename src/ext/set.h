@@ -16,6 +16,9 @@ struct Ext<SetMatch> {
   static void nft_expr(const SetMatch& m, const NftContext& ctx, Json& out);
   static void save(const SetMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const SetMatch&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const SetMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const SetMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"set", 4, &decode}}};

@@ -80,4 +80,28 @@ void Ext<SnatTarget>::nft_expr(const SnatTarget& t, const NftContext& ctx, Json&
   out.push_back({{"snat", {{"family", ctx.scope == Scope::v6 ? "ip6" : "ip"}, {"addr", t.addr}}}});
 }
 
+// SNAT rewrites the connection's source; the kernel takes it in nat POSTROUTING and INPUT.
+TargetResult Ext<SnatTarget>::eval(const SnatTarget& t, EvalContext& ctx) {
+  using K = TargetResult::Kind;
+  if (ctx.table != Table::nat || (ctx.hook != Hook::postrouting && ctx.hook != Hook::input))
+    return {K::unknown, {}, "SNAT outside nat POSTROUTING/INPUT"};
+  auto a = parse_ip(t.addr);
+  if (!a.ok()) return {K::unknown, {}, fmt::format("bad SNAT address '{}'", t.addr)};
+  Packet& pk = ctx.packet;
+  ctx.capture = Capture{Capture::Kind::snat, std::nullopt, a.value.text(), pk.dst, pk.dport};
+  pk.src = a.value;
+  return {K::accept, {}, fmt::format("SNAT to {}", a.value.text())};
+}
+
+// `--to-source ADDR`: one address (a port or a range is not modelled).
+bool Ext<SnatTarget>::from_save(Family f, std::string_view, std::vector<SaveOpt>& opts,
+                                DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--to-source", 1, false);
+  if (!o) return false;
+  auto a = parse_ip(o->values[0]);
+  if (!a.ok() || a.value.v6 != (f == Family::v6)) return o->used = false, false;
+  d.rule.target = SnatTarget{std::string(o->values[0])};
+  return true;
+}
+
 }  // namespace snare

@@ -15,6 +15,9 @@ struct Ext<SnatTarget> {
   static Status encode(const SnatTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static const std::string* entered_chain(const SnatTarget&) { return nullptr; }
+  static TargetResult eval(const SnatTarget& t, EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static constexpr std::array<XtDecoder, 2> kXt{{{"SNAT", 0, &decode}, {"SNAT", 1, &decode}}};
 };
 

@@ -220,4 +220,114 @@ void Ext<CtZoneTarget>::nft_expr(const CtZoneTarget& t, const NftContext&, Json&
   out.push_back(nft::mangle(nft::ct("zone"), t.zone));
 }
 
+TargetResult Ext<JumpTarget>::eval(const JumpTarget& t, EvalContext&) {
+  using K = TargetResult::Kind;
+  if (t.chain == "ACCEPT") return {K::accept, {}, "ACCEPT"};
+  if (t.chain == "DROP") return {K::drop, {}, "DROP"};
+  if (t.chain == "RETURN") return {K::ret, {}, "RETURN"};
+  return {K::jump, t.chain, {}};
+}
+
+namespace {
+
+// Where a target may be: a table at one of its hooks, as the kernel's checkentry demands.
+bool at(const EvalContext& ctx, Table table, Hook a, Hook b) {
+  return ctx.table == table && (ctx.hook == a || ctx.hook == b);
+}
+
+}  // namespace
+
+// REDIRECT maps the connection's destination to a local port: to 127.0.0.1 / ::1 for a packet
+// from a local process, to the first address of the input device for one that arrived. The
+// connection keeps the original destination (SO_ORIGINAL_DST).
+TargetResult Ext<RedirectTarget>::eval(const RedirectTarget& t, EvalContext& ctx) {
+  using K = TargetResult::Kind;
+  if (!at(ctx, Table::nat, Hook::prerouting, Hook::output))
+    return {K::unknown, {}, "REDIRECT outside nat PREROUTING/OUTPUT"};
+  std::string p = t.port;
+  std::replace(p.begin(), p.end(), '-', ':');
+  auto r = parse_port_range(p);
+  if (!r.ok()) return {K::unknown, {}, fmt::format("bad redirect port '{}'", t.port)};
+  Packet& pk = ctx.packet;
+  Capture c{Capture::Kind::redirect, r.value.lo, {}, pk.dst, pk.dport};
+  if (ctx.hook == Hook::output) {
+    pk.dst = loopback_addr(pk.dst.v6);
+    pk.oif = "lo";  // rerouted to the local address
+    c.to_addr = pk.dst.text();
+  } else {
+    c.to_addr = fmt::format("the first address of {}", pk.iif);
+  }
+  pk.dport = r.value.lo;
+  ctx.capture = c;
+  return {K::accept, {}, fmt::format("REDIRECT to :{}", r.value.lo)};
+}
+
+// TPROXY hands the packet to the local socket on --on-port (the kernel drops it when nothing
+// listens there; a trace assumes the proxy does) and marks it, for the fwmark routing rule that
+// delivers it locally. The destination is not rewritten: the socket's own address is the
+// original destination.
+TargetResult Ext<TproxyTarget>::eval(const TproxyTarget& t, EvalContext& ctx) {
+  using K = TargetResult::Kind;
+  if (!at(ctx, Table::mangle, Hook::prerouting, Hook::prerouting))
+    return {K::unknown, {}, "TPROXY outside mangle PREROUTING"};
+  auto port = parse_port(t.port);
+  auto mark = parse_mark(t.mark);
+  if (!port.ok() || !mark.ok())
+    return {
+        K::unknown, {}, fmt::format("bad TPROXY --on-port {} --tproxy-mark {}", t.port, t.mark)};
+  Packet& pk = ctx.packet;
+  pk.mark = (pk.mark & ~mark.value.mask) ^ mark.value.value;
+  ctx.capture = Capture{Capture::Kind::tproxy, port.value, {}, pk.dst, pk.dport};
+  return {K::accept,
+          {},
+          fmt::format("TPROXY to :{}, mark {:#x} (a listener on :{} assumed)", port.value, pk.mark,
+                      port.value)};
+}
+
+TargetResult Ext<CtZoneTarget>::eval(const CtZoneTarget& t, EvalContext& ctx) {
+  if (ctx.table != Table::raw) return {TargetResult::Kind::unknown, {}, "CT outside raw"};
+  ctx.zone = t.zone;
+  return {TargetResult::Kind::next, {}, fmt::format("conntrack zone {}", t.zone)};
+}
+
+// The standard target: `-j CHAIN` or a verdict, no options.
+bool Ext<JumpTarget>::from_save(Family, std::string_view name, std::vector<SaveOpt>&,
+                                DecodedRule& d) {
+  d.rule.target = JumpTarget{std::string(name)};
+  return true;
+}
+
+bool Ext<RedirectTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                    DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--to-ports", 1, false);
+  if (!o) return false;
+  d.rule.target = RedirectTarget{std::string(o->values[0])};
+  std::string p(o->values[0]);
+  std::replace(p.begin(), p.end(), '-', ':');
+  return parse_port_range(p).ok();
+}
+
+// `--on-port P --on-ip A --tproxy-mark V/M`; an --on-ip other than the any address is not
+// modelled (the model's TPROXY takes the packet's own destination).
+bool Ext<TproxyTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                  DecodedRule& d) {
+  SaveOpt* port = take_opt(opts, "--on-port", 1, false);
+  SaveOpt* mark = take_opt(opts, "--tproxy-mark", 1, false);
+  if (SaveOpt* ip = take_opt(opts, "--on-ip", 1, false))
+    ip->used = ip->values[0] == "0.0.0.0" || ip->values[0] == "::";
+  if (!port || !mark) return false;
+  d.rule.target = TproxyTarget{std::string(mark->values[0]), std::string(port->values[0])};
+  return parse_port(port->values[0]).ok() && parse_mark(mark->values[0]).ok();
+}
+
+bool Ext<CtZoneTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& opts,
+                                  DecodedRule& d) {
+  SaveOpt* o = take_opt(opts, "--zone", 1, false);
+  if (!o) return false;
+  auto n = parse_u32(o->values[0]);
+  if (!n.ok() || n.value > 0xffff) return false;
+  d.rule.target = CtZoneTarget{static_cast<int>(n.value)};
+  return true;
+}
+
 }  // namespace snare

@@ -13,6 +13,9 @@ struct Ext<JumpTarget> {
   static void nft_expr(const JumpTarget& t, const NftContext& ctx, Json& out);
   static void save(const JumpTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const JumpTarget& t);  // not for a verdict
+  static TargetResult eval(const JumpTarget& t, EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const JumpTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode}}};  // the standard target
@@ -25,6 +28,9 @@ struct Ext<RedirectTarget> {
   static void nft_expr(const RedirectTarget& t, const NftContext& ctx, Json& out);
   static void save(const RedirectTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const RedirectTarget&) { return nullptr; }
+  static TargetResult eval(const RedirectTarget& t, EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const RedirectTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"REDIRECT", 0, &decode}}};
@@ -37,6 +43,9 @@ struct Ext<TproxyTarget> {
   static void nft_expr(const TproxyTarget& t, const NftContext& ctx, Json& out);
   static void save(const TproxyTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const TproxyTarget&) { return nullptr; }
+  static TargetResult eval(const TproxyTarget& t, EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const TproxyTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"TPROXY", 1, &decode}}};
@@ -49,6 +58,9 @@ struct Ext<CtZoneTarget> {
   static void nft_expr(const CtZoneTarget& t, const NftContext& ctx, Json& out);
   static void save(const CtZoneTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const CtZoneTarget&) { return nullptr; }
+  static TargetResult eval(const CtZoneTarget& t, EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const CtZoneTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"CT", 2, &decode}}};

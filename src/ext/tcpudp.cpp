@@ -154,4 +154,38 @@ void Ext<PortMatch>::nft_expr(const PortMatch& m, const NftContext&, Json& out) 
       nft::match(m.invert, nft::payload(m.proto, m.source ? "sport" : "dport"), nft::port(m.port)));
 }
 
+// The tcp/udp match sees only its protocol's packets (the rule's -p says which).
+MatchResult Ext<PortMatch>::eval(const PortMatch& m, const EvalContext& ctx) {
+  const Packet& pk = ctx.packet;
+  if (pk.proto != m.proto) return MatchResult::no(fmt::format("-m {}: {}", m.proto, pk.proto));
+  auto r = parse_port_range(m.port);
+  if (!r.ok()) return MatchResult::unknown(fmt::format("bad port '{}'", m.port));
+  const uint16_t port = m.source ? pk.sport : pk.dport;
+  const bool in = port >= r.value.lo && port <= r.value.hi;
+  if (in != m.invert) return MatchResult::yes();
+  return MatchResult::no(fmt::format("{}--{} {}: {}", m.invert ? "! " : "",
+                                     m.source ? "sport" : "dport", m.port, port));
+}
+
+MatchResult Ext<L4Match>::eval(const L4Match& m, const EvalContext& ctx) {
+  if (ctx.packet.proto == m.proto) return MatchResult::yes();
+  return MatchResult::no(fmt::format("-m {}: {}", m.proto, ctx.packet.proto));
+}
+
+// `-m tcp [!] --sport P [!] --dport P` (ranges a:b); no port option: a bare `-m tcp`.
+bool Ext<PortMatch>::from_save(Family, std::string_view name, std::vector<SaveOpt>& opts,
+                               DecodedRule& d) {
+  bool ok = true, any = false;
+  for (const char* opt : {"--sport", "--dport"}) {
+    while (SaveOpt* o = take_opt(opts, opt)) {
+      ok = ok && parse_port_range(o->values[0]).ok();
+      d.rule.matches.push_back(
+          PortMatch{std::string(name), opt[2] == 's', o->invert, std::string(o->values[0])});
+      any = true;
+    }
+  }
+  if (!any && opts.empty()) d.rule.matches.push_back(L4Match{std::string(name)});
+  return ok;
+}
+
 }  // namespace snare

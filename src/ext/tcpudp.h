@@ -12,6 +12,9 @@ struct Ext<PortMatch> {
   static void nft_expr(const PortMatch& m, const NftContext& ctx, Json& out);
   static void save(const PortMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const PortMatch&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const PortMatch& m, const EvalContext& ctx);
+  static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
+                        DecodedRule& out);
   static Status encode(const PortMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 2> kXt{{{"tcp", 0, &decode}, {"udp", 0, &decode}}};
@@ -26,6 +29,7 @@ struct Ext<L4Match> {
   static void nft_expr(const L4Match& m, const NftContext& ctx, Json& out);
   static void save(const L4Match& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const L4Match&) { return SaveSlot::xt_match; }
+  static MatchResult eval(const L4Match& m, const EvalContext& ctx);
   static Status encode(const L4Match& m, EntryWriter& w);
   // A tcp/udp match without a port option: read back by Ext<PortMatch>::decode.
   using DecodedBy = PortMatch;

@@ -29,6 +29,7 @@ def table_flags(section):
 failed = 0
 for section, commands in (("## Flags and environment variables", [[]]),
                           ("### `snare proxy` flags", [["proxy"]]),
+                          ("### `snare trace` flags", [["trace"]]),
                           ("### `snare ambient` flags",
                            [["ambient"], ["ambient-host"], ["ambient-host", "probe"]])):
     args = commands[0]

@@ -30,6 +30,10 @@ struct AllTargetForms {
   static void nft(const T&, const NftContext&, std::string&) {}
   static void nft_expr(const T&, const NftContext&, Json&) {}
   static const std::string* entered_chain(const T&) { return nullptr; }
+  static TargetResult eval(const T&, EvalContext&) { return {}; }
+  static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
+    return true;
+  }
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
 
@@ -48,6 +52,18 @@ struct Ext<TestNoNft> {
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
 
+struct TestNoEval {};
+template <>
+struct Ext<TestNoEval> {
+  static void restore(const TestNoEval&, std::string&) {}
+  static void save(const TestNoEval&, SaveContext&, std::string&) {}
+  static Status encode(const TestNoEval&, EntryWriter&) { return Status::Ok(); }
+  static void nft(const TestNoEval&, const NftContext&, std::string&) {}
+  static void nft_expr(const TestNoEval&, const NftContext&, Json&) {}
+  static const std::string* entered_chain(const TestNoEval&) { return nullptr; }
+  static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
+};
+
 template <>
 struct Ext<TestNoXt> : AllTargetForms<TestNoXt> {
   static constexpr std::array<XtDecoder, 0> kXt{};
@@ -61,6 +77,10 @@ struct Ext<TestHeaderMatch> {
   static void nft(const TestHeaderMatch&, const NftContext&, std::string&) {}
   static void nft_expr(const TestHeaderMatch&, const NftContext&, Json&) {}
   static SaveSlot slot(const TestHeaderMatch&) { return SaveSlot::proto; }
+  static MatchResult eval(const TestHeaderMatch&, const EvalContext&) { return {}; }
+  static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
+    return true;
+  }
   static constexpr std::array<XtDecoder, 0> kXt{};
   static void from_header(Family, const EntryHeader&, DecodedRule&) {}
 };
@@ -73,6 +93,7 @@ struct Ext<TestHeaderMatchNoReader> {
   static void nft(const TestHeaderMatchNoReader&, const NftContext&, std::string&) {}
   static void nft_expr(const TestHeaderMatchNoReader&, const NftContext&, Json&) {}
   static SaveSlot slot(const TestHeaderMatchNoReader&) { return SaveSlot::proto; }
+  static MatchResult eval(const TestHeaderMatchNoReader&, const EvalContext&) { return {}; }
   static constexpr std::array<XtDecoder, 0> kXt{};
 };
 
@@ -88,6 +109,9 @@ TEST_CASE("an extension is complete only with every form of its kind") {
   STATIC_REQUIRE(TargetExtension<TestGoto>);
   STATIC_REQUIRE(!TargetExtension<TestNoNft>);
   STATIC_REQUIRE(!HasNftForm<Ext<TestNoNft>, TestNoNft>);
+  // `snare trace` needs every target's evaluation form.
+  STATIC_REQUIRE(!TargetExtension<TestNoEval>);
+  STATIC_REQUIRE(!HasTargetEval<Ext<TestNoEval>, TestNoEval>);
   STATIC_REQUIRE(!TargetExtension<NoExtension>);
   STATIC_REQUIRE(!Specialized<Ext<NoExtension>>);
   // A target always reads back from a kernel extension; only a header match has kXt{}.

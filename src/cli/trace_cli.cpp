@@ -1,0 +1,317 @@
+// `snare trace DIRECTION PROTO SRC DST [FLAGS] (-- RULE-COMMAND-FLAGS | --rules FILE)`: the
+// packet from the arguments, the rule set from a rule command's flags (its plan, replayed as the
+// kernel would hold it) or from iptables-save text (render/save_parse.h), the walk
+// (trace/trace.h) and its answer (trace/report.h).
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+
+#include "base/log.h"
+#include "base/parse.h"
+#include "cli/cli.h"
+#include "ext/forms.h"
+#include "kernel/netns.h"
+#include "model/table.h"
+#include "render/save_parse.h"
+#include "trace/report.h"
+#include "trace/trace.h"
+
+namespace snare {
+namespace {
+
+const char* kTraceHelp =
+    "usage: snare trace DIRECTION PROTO SRC DST [FLAGS] (-- RULE-COMMAND-FLAGS | --rules FILE |\n"
+    "                   --network-namespace PATH | --netns-pid PID)\n"
+    "Where one packet goes through the capture rules, and why: every table and chain it passes\n"
+    "in the kernel's order, every rule matched or not (and which test failed), the verdict.\n"
+    "No root needed for the plan the rule flags make or iptables-save text; root for a namespace.\n"
+    "  DIRECTION  out (from a local process) or in (arriving on an interface)\n"
+    "  PROTO      tcp or udp\n"
+    "  SRC, DST   ADDR:PORT, IPv6 as [ADDR]:PORT\n"
+    "  -- FLAGS   the rule set: snare's rule flags (-p 15001 -z 15006 -m REDIRECT ...), or\n"
+    "             `ambient FLAGS` / `ambient-host FLAGS`; or instead:\n"
+    "Flags:\n"
+    "      --uid N            the sending socket's user (out; default 1000)\n"
+    "      --gid N            the sending socket's group (out; default 1000)\n"
+    "      --iif NAME         input interface (in; default eth0, lo from a loopback source)\n"
+    "      --oif NAME         output interface (out; default eth0, lo to a loopback address)\n"
+    "      --mark N[/MASK]    the packet's mark (default 0)\n"
+    "      --ctmark N         its connection's mark (default 0)\n"
+    "      --socket-exists    the packet belongs to a local socket (default: out only)\n"
+    "      --established      a later packet of the connection (default: the first)\n"
+    "      --rules FILE       the rule set as iptables-save (or ip6tables-save) text; twice for\n"
+    "                         both families' files\n"
+    "      --network-namespace PATH  the rule set the kernel holds in that namespace (x_tables;\n"
+    "                         root, read only)\n"
+    "      --netns-pid PID    the same, for the namespace of that process\n"
+    "      --output FORMAT    text (default) or json\n"
+    "  -h, --help             this help\n"
+    "Exit: 0 answered (also when uncertain), 1 the namespace could not be read, 2 bad arguments.\n";
+
+struct TraceArgs {
+  Direction dir = Direction::out;
+  Packet packet;
+  bool iif_set = false, oif_set = false, socket_set = false, json = false, help = false;
+  std::vector<std::string> rule_args;
+  bool have_rules = false;
+  std::vector<std::string> rules_files;  // --rules, once per family
+  std::string netns_path;                // --network-namespace
+  int netns_pid = 0;                     // --netns-pid
+};
+
+Status parse_endpoint(const std::string& text, IpAddr& addr, uint16_t& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return Status::Fail("expected ADDR:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string::npos)
+    return Status::Fail("an IPv6 address goes in brackets: [ADDR]:PORT");
+  auto a = parse_ip(host);
+  if (!a.ok()) return Status::Fail(a.error);
+  auto p = parse_port(text.substr(colon + 1));
+  if (!p.ok()) return Status::Fail(p.error);
+  addr = a.value, port = p.value;
+  return Status::Ok();
+}
+
+Status set_positional(size_t index, const std::string& v, TraceArgs& t) {
+  switch (index) {
+    case 0:
+      if (v != "out" && v != "in") return Status::Fail("expected out or in");
+      t.dir = v == "out" ? Direction::out : Direction::in;
+      return Status::Ok();
+    case 1:
+      if (v != "tcp" && v != "udp") return Status::Fail("expected tcp or udp");
+      t.packet.proto = v;
+      return Status::Ok();
+    case 2:
+      return parse_endpoint(v, t.packet.src, t.packet.sport);
+    case 3:
+      return parse_endpoint(v, t.packet.dst, t.packet.dport);
+  }
+  return Status::Fail("unexpected argument (the rule flags go after --)");
+}
+
+Status set_u32(const std::string& v, uint32_t& out) {
+  auto n = parse_u32(v);
+  if (!n.ok()) return Status::Fail(n.error);
+  out = n.value;
+  return Status::Ok();
+}
+
+// One packet flag with its value (`--uid 0`, `--uid=0`).
+Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
+  Packet& p = t.packet;
+  if (name == "--uid") return set_u32(v, p.uid);
+  if (name == "--gid") return set_u32(v, p.gid);
+  if (name == "--ctmark") return set_u32(v, p.ctmark);
+  if (name == "--mark") {
+    auto m = parse_mark(v);
+    if (!m.ok()) return Status::Fail(m.error);
+    p.mark = m.value.value & m.value.mask;
+    return Status::Ok();
+  }
+  if (name == "--iif" || name == "--oif") {
+    auto n = parse_interface(v);
+    if (!n.ok()) return Status::Fail(n.error);
+    (name == "--iif" ? p.iif : p.oif) = n.value;
+    (name == "--iif" ? t.iif_set : t.oif_set) = true;
+    return Status::Ok();
+  }
+  if (name == "--rules") {
+    if (t.rules_files.size() == 2) return Status::Fail("at most twice (one file per family)");
+    t.rules_files.push_back(v);
+    return Status::Ok();
+  }
+  if (name == "--network-namespace") {
+    if (v.empty()) return Status::Fail("expected a path");
+    t.netns_path = v;
+    return Status::Ok();
+  }
+  if (name == "--netns-pid") {
+    auto n = parse_u32(v);
+    if (!n.ok() || n.value == 0 || n.value > 0x3fffffff)
+      return Status::Fail("expected a process id");
+    t.netns_pid = static_cast<int>(n.value);
+    return Status::Ok();
+  }
+  if (name == "--output") {
+    if (v != "json" && v != "text") return Status::Fail("expected json or text");
+    t.json = v == "json";
+    return Status::Ok();
+  }
+  return Status::Fail("unknown flag");
+}
+
+bool takes_value(const std::string& name) {
+  for (const char* f : {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output",
+                        "--rules", "--network-namespace", "--netns-pid"})
+    if (name == f) return true;
+  return false;
+}
+
+Status parse_trace_args(const std::vector<std::string>& args, TraceArgs& t) {
+  t.packet.uid = t.packet.gid = 1000;
+  size_t positional = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      t.rule_args.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      t.have_rules = true;
+      break;
+    }
+    if (a == "--help" || a == "-h") {
+      t.help = true;
+      return Status::Ok();
+    }
+    if (a == "--socket-exists" || a == "--established") {
+      (a == "--established" ? t.packet.established : t.packet.socket) = true;
+      t.socket_set = t.socket_set || a == "--socket-exists";
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-' && a != "-") {
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(0, eq);
+      if (!takes_value(name)) return Status::Fail(fmt::format("{}: unknown flag", name));
+      if (eq == std::string::npos && i + 1 >= args.size())
+        return Status::Fail(fmt::format("{}: needs a value", name));
+      const std::string v = eq == std::string::npos ? args[++i] : a.substr(eq + 1);
+      if (Status s = set_flag(name, v, t); !s.ok())
+        return Status::Fail(fmt::format("{} \"{}\": {}", name, v, s.error));
+      continue;
+    }
+    if (Status s = set_positional(positional++, a, t); !s.ok())
+      return Status::Fail(fmt::format("argument {} \"{}\": {}", positional, a, s.error));
+  }
+  if (positional < 4) return Status::Fail("needs DIRECTION PROTO SRC DST (see --help)");
+  if (t.packet.src.v6 != t.packet.dst.v6)
+    return Status::Fail("SRC and DST are of different address families");
+  const bool live = !t.netns_path.empty() || t.netns_pid > 0;
+  if (int(t.have_rules) + int(!t.rules_files.empty()) + int(live) != 1)
+    return Status::Fail(
+        "give the rule set once: rule flags after --, --rules FILE, or --network-namespace / "
+        "--netns-pid");
+  if (!t.netns_path.empty() && t.netns_pid > 0)
+    return Status::Fail("--network-namespace and --netns-pid: give one");
+  return Status::Ok();
+}
+
+// The devices and the socket a packet has by default: a packet from a local process has its
+// socket and leaves on lo to a loopback address, on eth0 otherwise; an arriving one comes in
+// on eth0, or on lo from a loopback address.
+void default_devices(TraceArgs& t) {
+  Packet& p = t.packet;
+  if (t.dir == Direction::out) {
+    if (!t.oif_set) p.oif = p.dst.loopback() ? "lo" : "eth0";
+    if (!t.iif_set) p.iif.clear();
+    if (!t.socket_set) p.socket = true;
+  } else {
+    if (!t.iif_set) p.iif = p.src.loopback() ? "lo" : "eth0";
+    if (!t.oif_set) p.oif.clear();
+  }
+}
+
+// A --rules file, read whole up to the parser's bound.
+Status read_rules_file(const std::string& path, size_t max, std::string& out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::Fail(fmt::format("cannot open: {}", errno_text(errno)));
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= max) out.append(buf, n);
+  const bool bad = std::ferror(f) != 0;
+  std::fclose(f);
+  if (bad) return Status::Fail("cannot read it");
+  if (out.size() > max) return Status::Fail(fmt::format("larger than {} bytes", max));
+  return Status::Ok();
+}
+
+// The tables of the packet's family from the --rules files: the one iptables-save's header (or
+// its addresses) says is of that family, else one that says nothing.
+Status tables_from_files(const std::vector<std::string>& files, Family family,
+                         std::vector<TableModel>& out) {
+  const SaveTextLimits limits;
+  std::string chosen, text, fallback, fallback_text;
+  for (const std::string& path : files) {
+    std::string t;
+    if (Status s = read_rules_file(path, limits.max_bytes, t); !s.ok())
+      return Status::Fail(fmt::format("--rules {}: {}", path, s.error));
+    const std::optional<Family> f = save_text_family(t);
+    if (!f && fallback.empty()) fallback = path, fallback_text = std::move(t);
+    if (!f || *f != family) continue;
+    if (!chosen.empty())
+      return Status::Fail(
+          fmt::format("--rules {} and {}: both hold {} rules", chosen, path, family_name(family)));
+    chosen = path, text = std::move(t);
+  }
+  if (chosen.empty()) chosen = fallback, text = std::move(fallback_text);
+  if (chosen.empty())
+    return Status::Fail(
+        fmt::format("--rules: no file holds {} rules, the packet's family", family_name(family)));
+  if (Status s = parse_save_text(text, family, out, limits); !s.ok())
+    return Status::Fail(fmt::format("--rules {}: {}", chosen, s.error));
+  return Status::Ok();
+}
+
+void trace_error(const std::string& msg) {
+  log_record_error(msg);
+  std::fprintf(stderr, "snare: error: snare trace: %s\n", msg.c_str());
+}
+
+int print_trace(const TraceResult& r, bool json) {
+  std::fputs((json ? trace_json(r) : trace_text(r)).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
+  TraceArgs t;
+  if (Status s = parse_trace_args(args, t); !s.ok() || t.help) {
+    if (t.help) return std::fputs(kTraceHelp, stdout), 0;
+    trace_error(s.error);
+    return 2;
+  }
+  default_devices(t);
+  const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
+  if (!t.netns_path.empty() || t.netns_pid > 0) {
+    // The kernel's tables of that namespace, read only (as verify reads them).
+    std::vector<TableModel> tables;
+    Status s = enter_netns(t.netns_path, t.netns_pid);
+    if (s.ok() && !cmds.read_tables) s = Status::Fail("this build reads no kernel tables");
+    if (s.ok()) s = cmds.read_tables(family, tables);
+    if (!s.ok()) {
+      trace_error(s.error);
+      return 1;
+    }
+    return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
+  }
+  if (!t.rules_files.empty()) {
+    std::vector<TableModel> tables;
+    if (Status s = tables_from_files(t.rules_files, family, tables); !s.ok()) {
+      trace_error(s.error);
+      return 2;
+    }
+    return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
+  }
+  Command kind = Command::sidecar;
+  std::string command = "snare trace --";
+  if (!t.rule_args.empty() && (t.rule_args[0] == "ambient" || t.rule_args[0] == "ambient-host")) {
+    kind = t.rule_args[0] == "ambient" ? Command::ambient : Command::ambient_host;
+    command += " " + t.rule_args[0];
+    t.rule_args.erase(t.rule_args.begin());
+  }
+  Config cfg;
+  Plan plan;
+  if (int rc = plan_from_flags(kind, t.rule_args, command, cmds, cfg, plan); rc >= 0) return rc;
+  if (plan.dialect == Dialect::nftables) {
+    trace_error("--native-nftables: nftables rule sets are not traced yet");
+    return 2;
+  }
+  return print_trace(trace_packet(replay_fresh(plan, entered_chain, family), t.dir, t.packet),
+                     t.json);
+}
+
+}  // namespace snare

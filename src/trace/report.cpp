@@ -1,0 +1,138 @@
+// A trace's answer, as text and JSON (see report.h).
+#include "trace/report.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace snare {
+namespace {
+
+using Outcome = MatchResult::Outcome;
+
+std::string orig_text(const Capture& c) { return addr_port_text(c.orig_dst, c.orig_dport); }
+
+std::string capture_text(const TraceResult& r) {
+  const Capture& c = *r.capture;
+  switch (c.kind) {
+    case Capture::Kind::redirect:
+      return fmt::format("captured: REDIRECT to :{}, original destination {}", *c.to_port,
+                         orig_text(c));
+    case Capture::Kind::tproxy:
+      return fmt::format("captured: TPROXY to :{} with mark {:#x}, original destination {}",
+                         *c.to_port, r.packet.mark, orig_text(c));
+    case Capture::Kind::dnat:
+      return fmt::format("captured: DNAT to {}, original destination {}", c.to_addr, orig_text(c));
+    case Capture::Kind::snat:
+      return fmt::format("not captured: SNAT to {}", c.to_addr);
+  }
+  return {};
+}
+
+const char* outcome_word(Outcome o) {
+  switch (o) {
+    case Outcome::matched:
+      return "matched";
+    case Outcome::failed:
+      return "no match";
+    case Outcome::unknown:
+      return "CANNOT EVALUATE";
+  }
+  return "?";
+}
+
+}  // namespace
+
+const char* trace_action(const TraceResult& r) {
+  if (r.dropped) return "drop";
+  if (r.capture) {
+    switch (r.capture->kind) {
+      case Capture::Kind::redirect:
+        return "redirect";
+      case Capture::Kind::tproxy:
+        return "tproxy";
+      case Capture::Kind::snat:
+        return "snat";
+      case Capture::Kind::dnat:
+        return "dnat";
+    }
+  }
+  return r.accepted ? "accept" : "none";
+}
+
+std::string trace_summary(const TraceResult& r) {
+  std::string s;
+  if (!r.error.empty())
+    s = "stopped: " + r.error;
+  else if (r.dropped)
+    s = "dropped by " + r.by;
+  else if (r.capture)
+    s = capture_text(r) + (r.by.empty() ? "" : ", by " + r.by);
+  else
+    s = fmt::format("not captured: no rule redirects it{}",
+                    r.last_match.empty() ? "" : "; last rule matched: " + r.last_match);
+  if (!r.uncertain.empty())
+    s = fmt::format("uncertain ({} rule{} could not be evaluated): {}", r.uncertain.size(),
+                    r.uncertain.size() == 1 ? "" : "s", s);
+  return s;
+}
+
+std::string trace_text(const TraceResult& r) {
+  std::string out = trace_summary(r) + "\n";
+  for (const TraceStep& s : r.path) {
+    const std::string pad(static_cast<size_t>(2 + 2 * s.depth), ' ');
+    switch (s.kind) {
+      case TraceStep::Kind::enter:
+        fmt::format_to(std::back_inserter(out), "{}\n", s.text);
+        break;
+      case TraceStep::Kind::note:
+        fmt::format_to(std::back_inserter(out), "  ({})\n", s.text);
+        break;
+      case TraceStep::Kind::policy:
+        fmt::format_to(std::back_inserter(out), "  {} {}\n", s.chain, s.text);
+        break;
+      case TraceStep::Kind::rule:
+        fmt::format_to(std::back_inserter(out), "{}{} {}: {}: {}{}\n", pad, s.chain, s.position,
+                       s.text, outcome_word(s.outcome), s.why.empty() ? "" : " (" + s.why + ")");
+        break;
+    }
+  }
+  for (const std::string& u : r.uncertain)
+    fmt::format_to(std::back_inserter(out), "cannot evaluate: {}\n", u);
+  return out;
+}
+
+std::string trace_json(const TraceResult& r) {
+  nlohmann::json j;
+  j["summary"] = trace_summary(r);
+  j["captured"] = r.captured();
+  j["action"] = trace_action(r);
+  j["to_port"] = r.capture && r.capture->to_port ? nlohmann::json(*r.capture->to_port) : nullptr;
+  j["original_destination"] = r.captured() ? nlohmann::json(orig_text(*r.capture)) : nullptr;
+  j["mark"] = r.packet.mark;
+  j["ctmark"] = r.packet.ctmark;
+  j["zone"] = r.zone ? nlohmann::json(*r.zone) : nullptr;
+  j["by"] = r.by.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.by);
+  j["uncertain"] = r.uncertain;
+  j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+  nlohmann::json path = nlohmann::json::array();
+  for (const TraceStep& s : r.path) {
+    if (s.kind != TraceStep::Kind::rule && s.kind != TraceStep::Kind::policy) continue;
+    nlohmann::json e{{"hook", hook_name(s.hook)},
+                     {"table", table_name(s.table)},
+                     {"chain", s.chain},
+                     {"depth", s.depth},
+                     {"rule", s.text},
+                     {"why", s.why}};
+    e["position"] = s.kind == TraceStep::Kind::rule ? nlohmann::json(s.position) : nullptr;
+    e["matched"] = s.kind == TraceStep::Kind::policy || s.outcome == Outcome::matched
+                       ? nlohmann::json(true)
+                   : s.outcome == Outcome::failed ? nlohmann::json(false)
+                                                  : nlohmann::json(nullptr);
+    path.push_back(std::move(e));
+  }
+  j["path"] = std::move(path);
+  return j.dump() + "\n";
+}
+
+}  // namespace snare

@@ -1,0 +1,56 @@
+// `snare trace`: where one packet goes through a rule set, simulated on the table model
+// (docs/DESIGN.md, "Trace"). The tables are whatever holds the rules as data: a plan's replay,
+// the kernel's tables read back. The walk follows the kernel: the hooks a packet to or from a
+// local socket passes in their order and, at each, the tables by priority (raw, mangle, nat);
+// each builtin chain's rules in order, jumps and returns, the policy at the end. What a rule's
+// matches and target say of the packet is the extensions' evaluation form (ext/eval.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ext/eval.h"
+#include "model/table.h"
+
+namespace snare {
+
+// One line of the path: a hook's table entered, a rule evaluated, a chain's policy taken, or a
+// note (a table the packet skips, and why).
+struct TraceStep {
+  enum class Kind : uint8_t { enter, rule, policy, note } kind = Kind::rule;
+  Hook hook = Hook::output;
+  Table table = Table::nat;
+  std::string chain;
+  int position = 0;  // rule: 1-based in its chain
+  int depth = 0;     // 0 in the builtin chain, 1 in a chain it jumped to, ...
+  std::string text;  // the rule in iptables-save's form; the policy; the note
+  MatchResult::Outcome outcome = MatchResult::Outcome::matched;
+  std::string why;  // not matched: the failed test; matched: what the target did
+};
+
+struct TraceResult {
+  Packet packet;                   // as it leaves the last hook
+  std::optional<Capture> capture;  // REDIRECT / TPROXY / SNAT / DNAT
+  bool dropped = false;
+  bool accepted = false;  // an ACCEPT verdict ended a chain somewhere
+  std::optional<int> zone;
+  std::string by;                      // the rules that decided: "nat OUTPUT rule 1 -> ..."
+  std::string last_match;              // nothing decided: the last rule that matched
+  std::vector<TraceStep> path;         //
+  std::vector<std::string> uncertain;  // rules (and why) the simulator could not evaluate
+  std::string error;                   // the walk stopped: a loop between chains, ...
+  bool captured() const;               // redirected or TPROXY'd to a local port
+};
+
+// Which way the packet goes: `out` from a local process, `in` arriving on an interface for a
+// local socket.
+enum class Direction : uint8_t { out, in };
+
+// Walks `p` (the first packet of a connection, or a later one with p.established) through
+// `tables` (one family's, any subset of raw, mangle and nat). Never loops: a jump into a chain
+// already on the walk's stack is reported in `error`, and so is a walk past `max_steps` rules.
+TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
+                         size_t max_steps = 250000);
+
+}  // namespace snare

@@ -1,0 +1,70 @@
+#!/bin/bash
+# snare trace's command line, no root: a bad argument or a hostile --rules file is one line on
+# stderr naming the flag or the line, exit 2, never a crash; a good one answers in text and JSON,
+# the same from the rule flags and from their iptables-save form.
+set -euo pipefail
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# refused WHAT-TO-FIND ARGS...: exit 2, one line, naming WHAT-TO-FIND.
+refused() {
+  local want=$1 err rc
+  shift
+  set +e
+  err=$("$SNARE" trace "$@" 2>&1 >/dev/null)
+  rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "trace $*: exit $rc, want 2 ($err)"
+  [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "trace $*: more than one line: $err"
+  [[ "$err" == *"$want"* ]] || fail "trace $*: error does not name $want: $err"
+}
+
+P=(out tcp 10.0.0.5:43210 10.96.0.10:80)
+RULES=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' --enable-ipv6=false)
+refused 'argument 1 "sideways"' sideways tcp 10.0.0.5:1 10.0.0.6:2 -- "${RULES[@]}"
+refused 'argument 2 "icmp"' out icmp 10.0.0.5:1 10.0.0.6:2 -- "${RULES[@]}"
+refused 'argument 3 "10.0.0.5"' out tcp 10.0.0.5 10.0.0.6:2 -- "${RULES[@]}"
+refused 'argument 4 "::1:80"' out tcp 10.0.0.5:1 ::1:80 -- "${RULES[@]}"
+refused 'argument 4 "10.0.0.6:70000"' out tcp 10.0.0.5:1 10.0.0.6:70000 -- "${RULES[@]}"
+refused 'different address families' out tcp 10.0.0.5:1 [::1]:80 -- "${RULES[@]}"
+refused '--uid "x"' "${P[@]}" --uid x -- "${RULES[@]}"
+refused '--mark "0x1/"' "${P[@]}" --mark 0x1/ -- "${RULES[@]}"
+refused '--iif "a b"' "${P[@]}" --iif "a b" -- "${RULES[@]}"
+refused '--output "yaml"' "${P[@]}" --output yaml -- "${RULES[@]}"
+refused '--bogus' "${P[@]}" --bogus -- "${RULES[@]}"
+refused 'needs DIRECTION PROTO SRC DST' out tcp -- "${RULES[@]}"
+refused 'give the rule set once' "${P[@]}"
+refused '-z' "${P[@]}" -- -z notaport
+refused '--native-nftables' "${P[@]}" -- "${RULES[@]}" --native-nftables
+refused '--rules /nonexistent' "${P[@]}" --rules /nonexistent
+refused 'give the rule set once' "${P[@]}" --rules /nonexistent --netns-pid 1
+refused '--netns-pid "0"' "${P[@]}" --netns-pid 0
+
+# Hostile --rules files: each one line naming the file and the line.
+printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j RETURN\n' >"$tmp/cut"
+refused "--rules $tmp/cut: line 3: *nat has no COMMIT" "${P[@]}" --rules "$tmp/cut"
+head -c 100000 /dev/urandom >"$tmp/garbage"
+refused "--rules $tmp/garbage: line" "${P[@]}" --rules "$tmp/garbage"
+{ printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT'; head -c 70000 /dev/zero | tr '\0' 'x'; printf '\nCOMMIT\n'; } >"$tmp/long"
+refused "--rules $tmp/long: line 3: longer than" "${P[@]}" --rules "$tmp/long"
+printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j MISSING -m\nCOMMIT\n' >"$tmp/trunc"
+refused "line 3: -m has no value" "${P[@]}" --rules "$tmp/trunc"
+# A loop parses (iptables-save can print no such thing, but a file can hold it): the trace
+# reports it and stops.
+printf '*nat\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A OUTPUT -j A\n-A A -j B\n-A B -j A\nCOMMIT\n' >"$tmp/loop"
+out=$("$SNARE" trace "${P[@]}" --rules "$tmp/loop")
+[[ "$out" == "stopped: loop between chains: nat OUTPUT rule 1 -> A rule 1 -> B rule 1 jumps back to A"* ]] ||
+  fail "loop: $out"
+
+# The answer, from the flags and from their save form.
+out=$("$SNARE" trace "${P[@]}" -- "${RULES[@]}")
+[[ "$(head -n1 <<<"$out")" == "captured: REDIRECT to :15001, original destination 10.96.0.10:80, by nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 9 -> ISTIO_REDIRECT rule 1" ]] ||
+  fail "summary: $out"
+"$SNARE" "${RULES[@]}" --dry-run --output-format=save | sed -n '/^# ipv4/,$p' | tail -n +2 >"$tmp/v4.save"
+a=$("$SNARE" trace "${P[@]}" --output json -- "${RULES[@]}")
+b=$("$SNARE" trace "${P[@]}" --output json --rules "$tmp/v4.save")
+[ "$a" = "$b" ] || fail "flags and their save form answer differently: $a / $b"
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["captured"] and j["action"]=="redirect" and j["to_port"]==15001 and j["original_destination"]=="10.96.0.10:80", j' "$a" ||
+  fail "json: $a"
+echo ok

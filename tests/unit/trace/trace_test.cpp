@@ -1,0 +1,211 @@
+// The walk (trace/trace.h) over istio's sidecar rule sets as snare's plan replays them, and over
+// hand-made tables for what those never hold: loops, DROP policies, entries snare cannot model.
+// Where the rule sets send a real connection is proven against the kernel in
+// tests/root/trace_kernel.sh; these pin the walk's own rules.
+#include "trace/trace.h"
+
+#include <catch2/catch.hpp>
+
+#include "builder/builder.h"
+#include "ext/forms.h"
+#include "fakes/config_of.h"
+#include "trace/report.h"
+
+using namespace snare;
+using testing::config_of;
+
+namespace {
+
+// istio-cni's sidecar flags (cases.tsv's cni-basic), with TPROXY or REDIRECT.
+std::vector<TableModel> cni_tables(const std::string& mode, Family family = Family::v4) {
+  static std::vector<Plan> plans;  // replayed entries point at the plan's rules
+  plans.push_back(build_plan(config_of({"-b", "*", "-d", "15020,15021,15090", "-o", "15020", "-i",
+                                        "*", "-x", "", "-m", mode, "--enable-ipv6=false"})));
+  return replay_fresh(plans.back(), entered_chain, family);
+}
+
+Packet packet(const char* src, uint16_t sport, const char* dst, uint16_t dport) {
+  Packet p;
+  p.src = parse_ip(src).value;
+  p.dst = parse_ip(dst).value;
+  p.sport = sport;
+  p.dport = dport;
+  p.uid = p.gid = 1000;
+  return p;
+}
+
+Packet out_packet(const char* dst, uint16_t dport, uint32_t uid = 1000) {
+  Packet p = packet("10.0.0.5", 43210, dst, dport);
+  p.oif = parse_ip(dst).value.loopback() ? "lo" : "eth0";
+  p.socket = true;
+  p.uid = p.gid = uid;
+  return p;
+}
+
+Packet in_packet(const char* dst, uint16_t dport) {
+  Packet p = packet("10.0.0.9", 43210, dst, dport);
+  p.iif = "eth0";
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("an app's outbound connection is redirected to 15001 with its original destination") {
+  const TraceResult r =
+      trace_packet(cni_tables("REDIRECT"), Direction::out, out_packet("10.96.0.10", 80));
+  REQUIRE(r.captured());
+  CHECK(r.capture->kind == Capture::Kind::redirect);
+  CHECK(*r.capture->to_port == 15001);
+  CHECK(trace_summary(r) ==
+        "captured: REDIRECT to :15001, original destination 10.96.0.10:80, by nat OUTPUT rule 1 "
+        "-> ISTIO_OUTPUT rule 11 -> ISTIO_REDIRECT rule 1");
+  bool named = false;
+  for (const TraceStep& s : r.path) named = named || s.why == "--dport 15020: 80";
+  CHECK(named);
+  CHECK(r.uncertain.empty());
+}
+
+TEST_CASE("the proxy's own connections and excluded ports are not captured") {
+  auto tables = cni_tables("REDIRECT");
+  const TraceResult proxy =
+      trace_packet(tables, Direction::out, out_packet("10.96.0.10", 80, 1337));
+  CHECK(!proxy.captured());
+  CHECK(std::string(trace_action(proxy)) == "none");
+  CHECK(proxy.last_match == "nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 6 (RETURN)");
+  const TraceResult port = trace_packet(tables, Direction::out, out_packet("10.96.0.10", 15020));
+  CHECK(!port.captured());
+  CHECK(port.last_match == "nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 1 (RETURN)");
+}
+
+TEST_CASE("inbound: captured to 15006, excluded ports pass") {
+  auto tables = cni_tables("REDIRECT");
+  const TraceResult in = trace_packet(tables, Direction::in, in_packet("10.0.0.5", 9090));
+  REQUIRE(in.captured());
+  CHECK(*in.capture->to_port == 15006);
+  CHECK(in.by == "nat PREROUTING rule 1 -> ISTIO_INBOUND rule 5 -> ISTIO_IN_REDIRECT rule 1");
+  CHECK(!trace_packet(tables, Direction::in, in_packet("10.0.0.5", 15008)).captured());
+  CHECK(!trace_packet(tables, Direction::in, in_packet("10.0.0.5", 15090)).captured());
+}
+
+TEST_CASE("TPROXY mode: inbound is assigned to 15006 with mark 1337, outbound redirected") {
+  auto tables = cni_tables("TPROXY");
+  const TraceResult in = trace_packet(tables, Direction::in, in_packet("10.0.0.5", 9090));
+  REQUIRE(in.captured());
+  CHECK(in.capture->kind == Capture::Kind::tproxy);
+  CHECK(in.packet.mark == 1337);
+  CHECK(std::string(trace_action(in)) == "tproxy");
+  const TraceResult out = trace_packet(tables, Direction::out, out_packet("10.96.0.10", 80));
+  CHECK(out.capture->kind == Capture::Kind::redirect);
+}
+
+TEST_CASE("the proxy's connection to its own pod address goes to the inbound port") {
+  // Out on lo: nat OUTPUT's ISTIO_IN_REDIRECT; then the packet loops back through PREROUTING,
+  // where nat is not traversed again.
+  Packet p = out_packet("10.0.0.5", 8080, 1337);
+  p.oif = "lo";
+  const TraceResult r = trace_packet(cni_tables("REDIRECT"), Direction::out, p);
+  REQUIRE(r.captured());
+  CHECK(*r.capture->to_port == 15006);
+  bool looped = false;
+  for (const TraceStep& s : r.path) looped = looped || s.kind == TraceStep::Kind::note;
+  CHECK(looped);
+}
+
+TEST_CASE("a later packet of a connection does not traverse nat") {
+  Packet p = out_packet("10.96.0.10", 80);
+  p.established = true;
+  const TraceResult r = trace_packet(cni_tables("REDIRECT"), Direction::out, p);
+  CHECK(trace_text(r).find("nat OUTPUT not traversed") != std::string::npos);
+  // It follows its connection: the first packet's REDIRECT.
+  REQUIRE(r.captured());
+  CHECK(r.by ==
+        "its connection's first packet: nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 11 -> "
+        "ISTIO_REDIRECT rule 1");
+  // In TPROXY mode a later inbound packet takes ISTIO_DIVERT (mark 1337, ACCEPT) to the
+  // connection's socket.
+  Packet in = in_packet("10.0.0.5", 9090);
+  in.established = true;
+  const TraceResult t = trace_packet(cni_tables("TPROXY"), Direction::in, in);
+  CHECK(t.packet.mark == 1337);
+  REQUIRE(t.captured());
+  CHECK(t.capture->kind == Capture::Kind::tproxy);
+}
+
+TEST_CASE("an IPv6 packet with no IPv6 rule set passes untouched") {
+  Packet p = out_packet("fd00::1", 80);
+  p.src = parse_ip("fd00::5").value;
+  const TraceResult r = trace_packet(cni_tables("REDIRECT", Family::v6), Direction::out, p);
+  CHECK(!r.capture);
+  CHECK(r.path.empty());
+}
+
+namespace {
+
+// A nat table with OUTPUT -> A, whatever `fill` adds.
+TableModel hand_table(const std::function<void(TableModel&)>& fill) {
+  TableModel t = empty_table(Family::v4, Table::nat);
+  fill(t);
+  return t;
+}
+
+void add_rule(TableModel& t, const std::string& chain, Target target,
+              std::vector<std::string> unsupported = {}) {
+  if (!t.find(chain)) t.chains.push_back(Chain{chain, false, "", {}});
+  auto rule = std::make_shared<Rule>();
+  rule->table = t.table;
+  rule->chain = chain;
+  rule->target = std::move(target);
+  Entry e;
+  e.rule = rule;
+  e.unsupported = std::move(unsupported);
+  t.find(chain)->entries.push_back(std::move(e));
+}
+
+}  // namespace
+
+TEST_CASE("a loop between chains is reported, not followed") {
+  const TableModel t = hand_table([](TableModel& m) {
+    add_rule(m, "OUTPUT", JumpTarget{"A"});
+    add_rule(m, "A", JumpTarget{"B"});
+    add_rule(m, "B", JumpTarget{"A"});
+  });
+  const TraceResult r = trace_packet({t}, Direction::out, out_packet("10.96.0.10", 80));
+  CHECK(r.error ==
+        "loop between chains: nat OUTPUT rule 1 -> A rule 1 -> B rule 1 jumps back to A");
+  CHECK(trace_summary(r).rfind("stopped: loop", 0) == 0);
+}
+
+TEST_CASE("a walk past its step bound stops") {
+  // 12 chains each jumping twice to the next: 2^12 rule evaluations without a bound.
+  const TableModel t = hand_table([](TableModel& m) {
+    add_rule(m, "OUTPUT", JumpTarget{"C0"});
+    for (int i = 0; i < 12; ++i)
+      for (int k = 0; k < 2; ++k)
+        add_rule(m, "C" + std::to_string(i), JumpTarget{"C" + std::to_string(i + 1)});
+    add_rule(m, "C12", JumpTarget{"RETURN"});
+  });
+  const TraceResult r = trace_packet({t}, Direction::out, out_packet("10.96.0.10", 80), 1000);
+  CHECK(r.error == "more than 1000 rules evaluated: the walk stopped");
+}
+
+TEST_CASE("a DROP policy drops, RETURN in a builtin chain takes the policy") {
+  const TableModel t = hand_table([](TableModel& m) {
+    m.find("OUTPUT")->policy = "DROP";
+    add_rule(m, "OUTPUT", JumpTarget{"RETURN"});
+  });
+  const TraceResult r = trace_packet({t}, Direction::out, out_packet("10.96.0.10", 80));
+  CHECK(r.dropped);
+  CHECK(trace_summary(r) == "dropped by nat OUTPUT policy DROP");
+}
+
+TEST_CASE("an entry snare cannot model makes the answer uncertain, not a guess") {
+  const TableModel t = hand_table([](TableModel& m) {
+    add_rule(m, "OUTPUT", JumpTarget{"ACCEPT"}, {"-m statistic (rev 0)"});
+    add_rule(m, "OUTPUT", JumpTarget{"MISSING"});
+  });
+  const TraceResult r = trace_packet({t}, Direction::out, out_packet("10.96.0.10", 80));
+  REQUIRE(r.uncertain.size() == 2);
+  CHECK(r.uncertain[0] == "nat OUTPUT rule 1: not modelled: -m statistic (rev 0)");
+  CHECK(trace_summary(r).rfind("uncertain (2 rules could not be evaluated): ", 0) == 0);
+  CHECK(trace_json(r).find("\"matched\":null") != std::string::npos);
+}
