@@ -4,17 +4,20 @@
 # outbound TCP lands on 15001 with its original destination, ztunnel's own (mark 0x539) leaves
 # uncaptured, DNS lands on 15053, inbound lands on 15006, HBONE (15008) and the node's health
 # probes (from the probe SNAT address) reach their listeners uncaptured, and so does local
-# traffic over lo.
+# traffic over lo. Applied again over those rules: ingress mode leaves inbound alone, and TCP
+# arriving on a virtual interface (the pod's veth named in --reroute-virtual-interfaces) lands on
+# 15001.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 require_root
 source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
 
 run_mode() {  # run_mode iptables|nftables
   local mode=$1 flags=()
+  set -- "$1" "" "sa${mode:0:1}a$$"  # $3: the pod's end of the veth
   [ "$mode" = nftables ] && flags=(--native-nftables)
   POD=$(ns_new "apod${mode:0:3}")
   PEER=$(ns_new "apeer${mode:0:3}")
-  join_pod_peer "sa${mode:0:1}a$$" "sa${mode:0:1}b$$" 10.252.0 fd52
+  join_pod_peer "$3" "sa${mode:0:1}b$$" 10.252.0 fd52
 
   # The peer's .3 / ::3 stand in for the node's probe SNAT address (so connections that are
   # not probes name their source: IPv6 may pick ::3 for them).
@@ -52,6 +55,26 @@ run_mode() {  # run_mode iptables|nftables
       "^app listener=8080" ip netns exec "$POD" $PROBE connect --mark=0x539 $pod 8080
     check "$mode v$fam: local traffic over lo is not captured" \
       "^app listener=8080" ip netns exec "$POD" $PROBE connect $lo 8080
+  done
+
+  # Ingress mode (`--bypass-inbound-capture`), applied over the default flags: inbound reaches
+  # the app itself. Then the veth named as a virtual interface: TCP arriving on it goes to
+  # 15001 (ztunnel's outbound), with its original destination.
+  local va=${3:0:15} apply=(ip netns exec "$POD" "$SNARE" ambient "${flags[@]}" --enable-ipv6=true
+    --dns-capture=true --probe-snat-ipv4 10.252.0.3 --probe-snat-ipv6 fd52::3 --log_output_level=warn)
+  "${apply[@]}" --bypass-inbound-capture || fail "$mode: ingress-mode apply over the default failed"
+  for fam in 4 6; do
+    local peer=10.252.0.2 pod=10.252.0.1
+    [ $fam = 6 ] && peer=fd52::2 pod=fd52::1
+    check "$mode v$fam: ingress mode leaves inbound to the app alone" \
+      "^app listener=8080" ip netns exec "$PEER" $PROBE connect --source=$peer $pod 8080
+  done
+  "${apply[@]}" --reroute-virtual-interfaces "$va" || fail "$mode: virtual-interface apply failed"
+  for fam in 4 6; do
+    local peer=10.252.0.2 pod=10.252.0.1 b="" e=""
+    [ $fam = 6 ] && peer=fd52::2 pod=fd52::1 b="\[" e="\]"
+    check "$mode v$fam: inbound on a virtual interface lands on 15001 with its original destination" \
+      "^ztunnel-out listener=15001 orig=$b$pod$e:8080$" ip netns exec "$PEER" $PROBE connect --source=$peer $pod 8080
   done
   stop_servers
 }
