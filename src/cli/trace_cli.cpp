@@ -31,7 +31,9 @@ const char* kTraceHelp =
     "  PROTO      tcp or udp\n"
     "  SRC, DST   ADDR:PORT, IPv6 as [ADDR]:PORT\n"
     "  -- FLAGS   the rule set: snare's rule flags (-p 15001 -z 15006 -m REDIRECT ...), or\n"
-    "             `ambient FLAGS` / `ambient-host FLAGS`; or instead:\n"
+    "             `ambient FLAGS` / `ambient-host FLAGS`; with --native-nftables the walk\n"
+    "             goes through istio's nftables tables (inet istio-proxy-*/istio-ambient-*);\n"
+    "             or instead:\n"
     "Flags:\n"
     "      --uid N            the sending socket's user (out; default 1000)\n"
     "      --gid N            the sending socket's group (out; default 1000)\n"
@@ -306,12 +308,12 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
   Config cfg;
   Plan plan;
   if (int rc = plan_from_flags(kind, t.rule_args, command, cmds, cfg, plan); rc >= 0) return rc;
-  if (plan.dialect == Dialect::nftables) {
-    trace_error("--native-nftables: nftables rule sets are not traced yet");
-    return 2;
-  }
-  return print_trace(trace_packet(replay_fresh(plan, entered_chain, family), t.dir, t.packet),
-                     t.json);
+  // Why two sources: --native-nftables writes the same rules as inet tables with their own
+  // base chains (nft_layout), iptables as each family's tables (the replay).
+  const TraceRules rules = plan.dialect == Dialect::nftables
+                               ? nft_trace_rules(plan, family)
+                               : iptables_trace_rules(replay_fresh(plan, entered_chain, family));
+  return print_trace(trace_packet(rules, t.dir, t.packet), t.json);
 }
 
 }  // namespace snare

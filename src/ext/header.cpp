@@ -170,8 +170,14 @@ void Ext<ProtoMatch>::nft_expr(const ProtoMatch& m, const NftContext&, Json& out
 MatchResult Ext<AddrMatch>::eval(const AddrMatch& m, const EvalContext& ctx) {
   const IpAddr& a = m.source ? ctx.packet.src : ctx.packet.dst;
   const bool bare = m.cidr.find('/') == std::string::npos;
-  auto p = parse_prefix(bare ? m.cidr + (ctx.family == Family::v4 ? "/32" : "/128") : m.cidr);
+  const bool v6 = m.cidr.find(':') != std::string::npos;
+  auto p = parse_prefix(bare ? m.cidr + (v6 ? "/128" : "/32") : m.cidr);
   if (!p.ok()) return MatchResult::unknown(fmt::format("bad address '{}'", m.cidr));
+  // Why: in an inet table (nftables) a rule of the other family sees the packet, and `ip daddr
+  // != X` (like `ip6 ...`) matches only a packet of its own family, negated or not.
+  if (p.value.addr.v6 != a.v6)
+    return MatchResult::no(fmt::format("{} {}: the packet is {}", m.source ? "-s" : "-d", m.cidr,
+                                       a.v6 ? "IPv6" : "IPv4"));
   const bool in = in_prefix(a, p.value);
   if (in != m.invert) return MatchResult::yes();
   return MatchResult::no(fmt::format("{}{} {}: {} {}", bang(m.invert), m.source ? "-s" : "-d",

@@ -118,12 +118,8 @@ std::string trace_json(const TraceResult& r) {
   nlohmann::json path = nlohmann::json::array();
   for (const TraceStep& s : r.path) {
     if (s.kind != TraceStep::Kind::rule && s.kind != TraceStep::Kind::policy) continue;
-    nlohmann::json e{{"hook", hook_name(s.hook)},
-                     {"table", table_name(s.table)},
-                     {"chain", s.chain},
-                     {"depth", s.depth},
-                     {"rule", s.text},
-                     {"why", s.why}};
+    nlohmann::json e{{"hook", hook_name(s.hook)}, {"table", s.table_name}, {"chain", s.chain},
+                     {"depth", s.depth},          {"rule", s.text},        {"why", s.why}};
     e["position"] = s.kind == TraceStep::Kind::rule ? nlohmann::json(s.position) : nullptr;
     e["matched"] = s.kind == TraceStep::Kind::policy || s.outcome == Outcome::matched
                        ? nlohmann::json(true)

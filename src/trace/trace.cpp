@@ -7,6 +7,8 @@
 #include <unordered_set>
 
 #include "ext/forms.h"
+#include "model/nft_layout.h"
+#include "render/nft.h"
 #include "render/save.h"
 
 namespace snare {
@@ -14,29 +16,26 @@ namespace {
 
 using Outcome = MatchResult::Outcome;
 
-// One table at one hook, with the priority the kernel registers it at: raw -300, mangle -150,
-// nat -100 where it maps destinations (PREROUTING, OUTPUT), 100 where it maps sources.
-struct Stage {
-  Hook hook;
-  Table table;
-  int priority;
-};
+// The hooks a packet passes, in order: from a local process, and arriving for a local socket.
+constexpr Hook kOut[] = {Hook::output, Hook::postrouting};
+constexpr Hook kIn[] = {Hook::prerouting, Hook::input};
 
-constexpr Stage kOut[] = {{Hook::output, Table::raw, -300},
-                          {Hook::output, Table::mangle, -150},
-                          {Hook::output, Table::nat, -100},
-                          {Hook::postrouting, Table::mangle, -150},
-                          {Hook::postrouting, Table::nat, 100}};
-constexpr Stage kIn[] = {{Hook::prerouting, Table::raw, -300},
-                         {Hook::prerouting, Table::mangle, -150},
-                         {Hook::prerouting, Table::nat, -100},
-                         {Hook::input, Table::mangle, -150},
-                         {Hook::input, Table::nat, 100}};
-
-TraceStep make_step(TraceStep::Kind kind, Hook hook, Table table, std::string chain = {}) {
+TraceStep make_step(TraceStep::Kind kind, const TraceEntry& at, std::string chain = {}) {
   TraceStep s;
-  s.kind = kind, s.hook = hook, s.table = table, s.chain = std::move(chain);
+  s.kind = kind, s.hook = at.hook, s.table = at.table, s.table_name = at.table_name;
+  s.chain = std::move(chain);
   return s;
+}
+
+// The entries at `hook`, by priority (the kernel's order; equal priorities keep theirs).
+std::vector<const TraceEntry*> entries_at(const TraceRules& rules, Hook hook) {
+  std::vector<const TraceEntry*> out;
+  for (const TraceEntry& e : rules.entries)
+    if (e.hook == hook) out.push_back(&e);
+  std::stable_sort(out.begin(), out.end(), [](const TraceEntry* a, const TraceEntry* b) {
+    return a->priority < b->priority;
+  });
+  return out;
 }
 
 // How one table's builtin chain ended for the packet.
@@ -44,35 +43,15 @@ enum class End { accept, drop, stopped };
 
 class Walker {
  public:
-  Walker(const std::vector<TableModel>& tables, TraceResult& r, size_t max_steps)
-      : tables_(tables), r_(r), max_steps_(max_steps) {}
+  Walker(const TraceRules& rules, TraceResult& r, size_t max_steps)
+      : rules_(rules), r_(r), max_steps_(max_steps) {}
 
-  // Runs the stages in order; false when the packet is dropped or the walk stopped.
-  bool run(const Stage* begin, const Stage* end, EvalContext& ctx, bool nat_bound) {
-    for (const Stage* s = begin; s != end; ++s) {
-      const TableModel* t = find_table(s->table);
-      const Chain* chain = t ? t->find(hook_name(s->hook)) : nullptr;
-      if (!chain) continue;
-      if (s->table == Table::nat && (ctx.packet.established || nat_bound)) {
-        note(*s, fmt::format("nat {} not traversed: {}", hook_name(s->hook),
-                             ctx.packet.established
-                                 ? "a later packet follows the NAT of its connection's first "
-                                   "packet (trace without --established to see it)"
-                                 : "the connection's NAT was bound at OUTPUT and POSTROUTING"));
-        continue;
-      }
-      ctx.hook = s->hook;
-      ctx.table = s->table;
-      ctx.family = t->family;
-      // Why: raw runs before conntrack, so a packet there has no connection state or mark yet.
-      ctx.conntrack = s->table != Table::raw;
-      TraceStep enter = make_step(TraceStep::Kind::enter, s->hook, s->table, chain->name);
-      enter.text =
-          fmt::format("{} {} (priority {})", table_name(s->table), hook_name(s->hook), s->priority);
-      r_.path.push_back(std::move(enter));
-      const End e = walk(*t, *chain, ctx);
-      if (e != End::accept) return false;
-    }
+  // Runs the hooks' entries in order; false when the packet is dropped or the walk stopped.
+  template <size_t N>
+  bool run(const Hook (&hooks)[N], EvalContext& ctx, bool nat_bound) {
+    for (Hook h : hooks)
+      for (const TraceEntry* s : entries_at(rules_, h))
+        if (!run_entry(*s, ctx, nat_bound)) return false;
     return true;
   }
 
@@ -82,21 +61,46 @@ class Walker {
     size_t next;
   };
 
+  // One base chain; false when the packet is dropped there or the walk stopped.
+  bool run_entry(const TraceEntry& s, EvalContext& ctx, bool nat_bound) {
+    const TableModel* t = find_table(s.table);
+    const Chain* chain = t ? t->find(s.chain) : nullptr;
+    if (!chain) return true;
+    if (s.table == Table::nat && (ctx.packet.established || nat_bound)) {
+      note(s, fmt::format("{} {} not traversed: {}", s.table_name, s.chain,
+                          ctx.packet.established
+                              ? "a later packet follows the NAT of its connection's first "
+                                "packet (trace without --established to see it)"
+                              : "the connection's NAT was bound at OUTPUT and POSTROUTING"));
+      return true;
+    }
+    ctx.hook = s.hook;
+    ctx.table = s.table;
+    ctx.family = t->family;
+    // Why: raw runs before conntrack, so a packet there has no connection state or mark yet.
+    ctx.conntrack = s.table != Table::raw;
+    at_ = &s;
+    TraceStep enter = make_step(TraceStep::Kind::enter, s, chain->name);
+    enter.text = s.label;
+    r_.path.push_back(std::move(enter));
+    return walk(*t, *chain, ctx) == End::accept;
+  }
+
   const TableModel* find_table(Table table) const {
-    for (const TableModel& t : tables_)
+    for (const TableModel& t : rules_.tables)
       if (t.table == table) return &t;
     return nullptr;
   }
 
-  void note(const Stage& s, std::string text) {
-    TraceStep n = make_step(TraceStep::Kind::note, s.hook, s.table);
+  void note(const TraceEntry& s, std::string text) {
+    TraceStep n = make_step(TraceStep::Kind::note, s);
     n.text = std::move(text);
     r_.path.push_back(std::move(n));
   }
 
   // "nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 9": the chain of rules the walk is in now.
-  std::string where(Table table, const std::vector<Frame>& stack) const {
-    std::string out = table_name(table);
+  std::string where(const std::vector<Frame>& stack) const {
+    std::string out = at_->table_name;
     for (size_t i = 0; i < stack.size(); ++i)
       fmt::format_to(std::back_inserter(out), "{}{} rule {}", i ? " -> " : " ",
                      stack[i].chain->name, stack[i].next);
@@ -125,17 +129,17 @@ class Walker {
     step.outcome = Outcome::unknown;
     step.why = why;
     r_.uncertain.push_back(
-        fmt::format("{} {} rule {}: {}", table_name(step.table), step.chain, step.position, why));
+        fmt::format("{} {} rule {}: {}", step.table_name, step.chain, step.position, why));
   }
 
-  End policy(const TableModel& t, const Chain& builtin, const EvalContext& ctx) {
+  End policy(const Chain& builtin) {
     const std::string pol = builtin.policy.empty() ? "ACCEPT" : builtin.policy;
-    TraceStep s = make_step(TraceStep::Kind::policy, ctx.hook, t.table, builtin.name);
+    TraceStep s = make_step(TraceStep::Kind::policy, *at_, builtin.name);
     s.text = "policy " + pol;
     r_.path.push_back(std::move(s));
     if (pol != "DROP") return End::accept;
     r_.dropped = true;
-    r_.by = fmt::format("{} {} policy DROP", table_name(t.table), builtin.name);
+    r_.by = fmt::format("{} {} policy DROP", at_->table_name, builtin.name);
     return End::drop;
   }
 
@@ -149,8 +153,7 @@ class Walker {
     }
     for (const Frame& f : stack)
       if (f.chain == c) {
-        r_.error =
-            fmt::format("loop between chains: {} jumps back to {}", where(t.table, stack), name);
+        r_.error = fmt::format("loop between chains: {} jumps back to {}", where(stack), name);
         return nullptr;
       }
     return c;
@@ -163,7 +166,8 @@ class Walker {
 
   End walk(const TableModel& t, const Chain& builtin, EvalContext& ctx);
 
-  const std::vector<TableModel>& tables_;
+  const TraceRules& rules_;
+  const TraceEntry* at_ = nullptr;  // the base chain being walked
   TraceResult& r_;
   size_t max_steps_;
   size_t steps_ = 0;
@@ -176,7 +180,7 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
   while (true) {
     Frame& f = stack.back();
     if (f.next >= f.chain->entries.size()) {
-      if (stack.size() == 1) return policy(t, builtin, ctx);
+      if (stack.size() == 1) return policy(builtin);
       pop(stack);  // the end of a user chain returns to the rule after the jump
       continue;
     }
@@ -185,10 +189,10 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
       r_.error = fmt::format("more than {} rules evaluated: the walk stopped", max_steps_);
       return End::stopped;
     }
-    TraceStep step = make_step(TraceStep::Kind::rule, ctx.hook, t.table, f.chain->name);
+    TraceStep step = make_step(TraceStep::Kind::rule, *at_, f.chain->name);
     step.position = static_cast<int>(f.next);
     step.depth = static_cast<int>(stack.size() - 1);
-    step.text = render_save_rule(*e.rule, t.family);
+    step.text = rules_.nft ? render_nft_statements(*e.rule) : render_save_rule(*e.rule, t.family);
     if (!e.unsupported.empty()) {
       uncertain(step, fmt::format("not modelled: {}", fmt::join(e.unsupported, ", ")));
       r_.path.push_back(std::move(step));
@@ -204,6 +208,8 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
       continue;
     }
     TargetResult tr = eval_target(e.rule->target, ctx);
+    // Why: a target names its chain as iptables does; nftables spells it istio-output.
+    if (tr.kind == TargetResult::Kind::jump && rules_.nft) tr.chain = nft_chain_name(tr.chain);
     step.why = tr.kind == TargetResult::Kind::jump ? "-> " + tr.chain : tr.note;
     if (tr.kind == TargetResult::Kind::unknown) uncertain(step, tr.note);
     r_.path.push_back(std::move(step));
@@ -219,18 +225,18 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
           return End::stopped;
         break;
       case TargetResult::Kind::ret:
-        r_.last_match = where(t.table, stack) + " (RETURN)";
-        if (stack.size() == 1) return policy(t, builtin, ctx);
+        r_.last_match = where(stack) + " (RETURN)";
+        if (stack.size() == 1) return policy(builtin);
         pop(stack);
         break;
       case TargetResult::Kind::accept:
         r_.accepted = true;
-        r_.last_match = where(t.table, stack);
+        r_.last_match = where(stack);
         if (ctx.capture && r_.by.empty()) r_.by = r_.last_match;
         return End::accept;
       case TargetResult::Kind::drop:
         r_.dropped = true;
-        r_.by = where(t.table, stack);
+        r_.by = where(stack);
         return End::drop;
     }
   }
@@ -242,24 +248,31 @@ bool TraceResult::captured() const { return capture && capture->kind != Capture:
 
 namespace {
 
-TraceResult walk_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
-                        size_t max_steps) {
+// A note outside any base chain.
+TraceStep note_step(Hook hook, std::string text) {
+  TraceEntry at;
+  at.hook = hook;
+  TraceStep n = make_step(TraceStep::Kind::note, at);
+  n.text = std::move(text);
+  return n;
+}
+
+TraceResult walk_packet(const TraceRules& rules, Direction dir, const Packet& p, size_t max_steps) {
   TraceResult r;
   EvalContext ctx;
   ctx.packet = p;
-  Walker w(tables, r, max_steps);
+  Walker w(rules, r, max_steps);
   if (dir == Direction::in) {
-    w.run(std::begin(kIn), std::end(kIn), ctx, false);
-  } else if (w.run(std::begin(kOut), std::end(kOut), ctx, false) && ctx.packet.oif == "lo") {
+    w.run(kIn, ctx, false);
+  } else if (w.run(kOut, ctx, false) && ctx.packet.oif == "lo") {
     // Why: a packet to a local address leaves on lo and arrives again at PREROUTING, without
     // its socket; its connection's NAT was bound at OUTPUT and POSTROUTING, so nat is skipped.
-    TraceStep n = make_step(TraceStep::Kind::note, Hook::prerouting, Table::raw);
-    n.text = "looped back on lo: the packet arrives again at PREROUTING";
-    r.path.push_back(std::move(n));
+    r.path.push_back(
+        note_step(Hook::prerouting, "looped back on lo: the packet arrives again at PREROUTING"));
     ctx.packet.iif = "lo";
     ctx.packet.oif.clear();
     ctx.packet.socket = false;
-    w.run(std::begin(kIn), std::end(kIn), ctx, true);
+    w.run(kIn, ctx, true);
   }
   r.packet = ctx.packet;
   r.capture = ctx.capture;
@@ -269,7 +282,35 @@ TraceResult walk_packet(const std::vector<TableModel>& tables, Direction dir, co
 
 }  // namespace
 
+TraceRules iptables_trace_rules(std::vector<TableModel> tables) {
+  // The builtin chains istio's tables use, at the priorities iptables registers them.
+  struct Builtin {
+    Table table;
+    Hook hook;
+    int priority;
+  };
+  static constexpr Builtin kBuiltins[] = {
+      {Table::raw, Hook::prerouting, -300},    {Table::raw, Hook::output, -300},
+      {Table::mangle, Hook::prerouting, -150}, {Table::mangle, Hook::input, -150},
+      {Table::mangle, Hook::output, -150},     {Table::mangle, Hook::postrouting, -150},
+      {Table::nat, Hook::prerouting, -100},    {Table::nat, Hook::output, -100},
+      {Table::nat, Hook::input, 100},          {Table::nat, Hook::postrouting, 100}};
+  TraceRules out;
+  out.tables = std::move(tables);
+  for (const Builtin& b : kBuiltins) {
+    const std::string table = table_name(b.table), hook = hook_name(b.hook);
+    out.entries.push_back(TraceEntry{b.hook, b.table, b.priority, table, hook,
+                                     fmt::format("{} {} (priority {})", table, hook, b.priority)});
+  }
+  return out;
+}
+
 TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
+                         size_t max_steps) {
+  return trace_packet(iptables_trace_rules(tables), dir, p, max_steps);
+}
+
+TraceResult trace_packet(const TraceRules& tables, Direction dir, const Packet& p,
                          size_t max_steps) {
   TraceResult r = walk_packet(tables, dir, p, max_steps);
   if (!p.established || r.capture || r.dropped || !r.error.empty()) return r;
@@ -281,9 +322,9 @@ TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, c
   if (!f.capture || !f.error.empty() || !f.uncertain.empty()) return r;
   r.capture = f.capture;
   r.by = "its connection's first packet: " + f.by;
-  TraceStep n = make_step(TraceStep::Kind::note, Hook::output, Table::nat);
-  n.text = "the connection's first packet (the same packet as NEW) was captured by " + f.by;
-  r.path.push_back(std::move(n));
+  r.path.push_back(
+      note_step(Hook::output,
+                "the connection's first packet (the same packet as NEW) was captured by " + f.by));
   return r;
 }
 

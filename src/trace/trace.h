@@ -21,10 +21,11 @@ struct TraceStep {
   enum class Kind : uint8_t { enter, rule, policy, note } kind = Kind::rule;
   Hook hook = Hook::output;
   Table table = Table::nat;
+  std::string table_name;  // "nat"; nftables: "istio-proxy-nat"
   std::string chain;
   int position = 0;  // rule: 1-based in its chain
   int depth = 0;     // 0 in the builtin chain, 1 in a chain it jumped to, ...
-  std::string text;  // the rule in iptables-save's form; the policy; the note
+  std::string text;  // the rule in iptables-save's (or nft's) form; the policy; the note
   MatchResult::Outcome outcome = MatchResult::Outcome::matched;
   std::string why;  // not matched: the failed test; matched: what the target did
 };
@@ -47,9 +48,38 @@ struct TraceResult {
 // local socket.
 enum class Direction : uint8_t { out, in };
 
+// A base chain the kernel enters at a hook: a table's builtin chain (iptables' nat OUTPUT) or an
+// nftables base chain (inet istio-proxy-nat output, type nat hook output priority -100).
+struct TraceEntry {
+  Hook hook = Hook::output;
+  Table table = Table::nat;  // the table model holding the chain (nftables: its table's kind)
+  int priority = 0;
+  std::string table_name;  // "nat"; "istio-proxy-nat"
+  std::string chain;       // "OUTPUT"; "output"
+  std::string label;       // the path's line on entering it
+};
+
+// A rule set to walk: its tables (one family's), where the kernel enters them, and the syntax
+// of the path's rule lines. The walk orders the entries by hook, then priority.
+struct TraceRules {
+  std::vector<TableModel> tables;
+  std::vector<TraceEntry> entries;
+  bool nft = false;  // rule lines in nft's syntax, else iptables-save's
+};
+
+// iptables: each table's builtin chains at the kernel's priorities (raw -300, mangle -150, nat
+// -100 where it maps destinations, 100 where it maps sources).
+TraceRules iptables_trace_rules(std::vector<TableModel> tables);
+
+// nftables (istio's native mode): the plan's inet tables (model/nft_layout.h), base chains at
+// their hooks and priorities, chain names and rule lines in nft's spelling.
+TraceRules nft_trace_rules(const Plan& plan, Family family);
+
 // Walks `p` (the first packet of a connection, or a later one with p.established) through
 // `tables` (one family's, any subset of raw, mangle and nat). Never loops: a jump into a chain
 // already on the walk's stack is reported in `error`, and so is a walk past `max_steps` rules.
+TraceResult trace_packet(const TraceRules& rules, Direction dir, const Packet& p,
+                         size_t max_steps = 250000);
 TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
                          size_t max_steps = 250000);
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # snare trace's command line, no root: a bad argument or a hostile --rules file is one line on
 # stderr naming the flag or the line, exit 2, never a crash; a good one answers in text and JSON,
-# the same from the rule flags and from their iptables-save form.
+# the same from the rule flags and from their iptables-save form; with --native-nftables, in
+# nftables' names and forms.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -36,7 +37,6 @@ refused '--bogus' "${P[@]}" --bogus -- "${RULES[@]}"
 refused 'needs DIRECTION PROTO SRC DST' out tcp -- "${RULES[@]}"
 refused 'give the rule set once' "${P[@]}"
 refused '-z' "${P[@]}" -- -z notaport
-refused '--native-nftables' "${P[@]}" -- "${RULES[@]}" --native-nftables
 refused '--rules /nonexistent' "${P[@]}" --rules /nonexistent
 refused 'give the rule set once' "${P[@]}" --rules /nonexistent --netns-pid 1
 refused '--netns-pid "0"' "${P[@]}" --netns-pid 0
@@ -67,4 +67,11 @@ b=$("$SNARE" trace "${P[@]}" --output json --rules "$tmp/v4.save")
 [ "$a" = "$b" ] || fail "flags and their save form answer differently: $a / $b"
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["captured"] and j["action"]=="redirect" and j["to_port"]==15001 and j["original_destination"]=="10.96.0.10:80", j' "$a" ||
   fail "json: $a"
+# The same rules as istio's nftables program: its inet table's base chain, its chain names, nft's
+# rule forms (where a real connection goes under them: tests/root/trace_kernel.sh).
+out=$("$SNARE" trace "${P[@]}" -- "${RULES[@]}" --native-nftables)
+[[ "$(head -n1 <<<"$out")" == "captured: REDIRECT to :15001, original destination 10.96.0.10:80, by istio-proxy-nat output rule 1 -> istio-output rule 9 -> istio-redirect rule 1" ]] ||
+  fail "nftables summary: $out"
+[[ "$(sed -n 2,3p <<<"$out")" == "inet istio-proxy-nat output (type nat hook output priority -100)
+  output 1: counter jump istio-output: matched (-> istio-output)" ]] || fail "nftables path: $out"
 echo ok

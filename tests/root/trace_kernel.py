@@ -4,6 +4,9 @@ answer (JSON) and the real connection's landing must agree.
 
   trace_kernel.py SNARE POD PEER POD_DEV IPV6(0|1) SAVE_DIR -- RULE FLAGS...
 
+SAVE_DIR "-": the rules are nftables (--native-nftables), no read-back to compare. With
+TRACE_SAMPLE=N only every Nth packet is sent.
+
 The rules are already applied in POD and the probe servers run: in POD as "pod" on every port a
 packet below targets and on 15001/15006, in PEER as "peer". A packet the trace says is captured
 must land on "pod" at the trace's port with the trace's original destination; one it says is
@@ -113,6 +116,8 @@ def expected(answer, desc_args, local):
 
 def main():
     snare, pod, peer, dev, ipv6, saves = sys.argv[1:7]
+    # Every SAMPLE-th packet (TRACE_SAMPLE, default every one): the CI budget's knob.
+    sample = int(os.environ.get("TRACE_SAMPLE", "1"))
     flags = sys.argv[sys.argv.index("--") + 1:]
     if flags and flags[0] == "ambient":
         # ztunnel marks its own sockets (0x539); setting a mark needs root, as ztunnel has.
@@ -126,7 +131,10 @@ def main():
     agree = disagree = 0
     actions = {}
     for fam in [4, 6] if ipv6 == "1" else [4]:
-        for desc, targs, owner, cargs, local in packets(fam, dev, owners, in_sources):
+        for n, (desc, targs, owner, cargs, local) in enumerate(
+                packets(fam, dev, owners, in_sources)):
+            if n % sample:
+                continue
             t = subprocess.run([snare, "trace"] + targs + ["--output", "json", "--"] + flags,
                                capture_output=True, text=True)
             if t.returncode != 0:
@@ -136,7 +144,10 @@ def main():
             answer = json.loads(t.stdout)
             fam_file = os.path.join(saves, f"v{fam}.save")
             other = None
-            for source in (["--rules", fam_file], ["--network-namespace", f"/var/run/netns/{pod}"]):
+            # nftables mode ("-"): no kernel read-back to compare (not built for nftables).
+            sources = [] if saves == "-" else [
+                ["--rules", fam_file], ["--network-namespace", f"/var/run/netns/{pod}"]]
+            for source in sources:
                 r = subprocess.run([snare, "trace"] + targs + ["--output", "json"] + source,
                                    capture_output=True, text=True)
                 why = r.stderr.strip() if r.returncode else same_answer(answer, json.loads(r.stdout))
