@@ -91,9 +91,17 @@ std::string trace_text(const TraceResult& r) {
       case TraceStep::Kind::policy:
         fmt::format_to(std::back_inserter(out), "  {} {}\n", s.chain, s.text);
         break;
-      case TraceStep::Kind::rule:
-        fmt::format_to(std::back_inserter(out), "{}{} {}: {}: {}{}\n", pad, s.chain, s.position,
-                       s.text, outcome_word(s.outcome), s.why.empty() ? "" : " (" + s.why + ")");
+      case TraceStep::Kind::rule:  // one per rule walked: appended, no format string to parse
+        out += pad;
+        out += s.chain;
+        out += ' ';
+        out += std::to_string(s.position);
+        out += ": ";
+        out += s.text;
+        out += ": ";
+        out += outcome_word(s.outcome);
+        if (!s.why.empty()) out += " (" + s.why + ")";
+        out += '\n';
         break;
     }
   }
@@ -115,29 +123,36 @@ void json_string(std::string& out, const std::string& s) {
       return;
     }
   out += '"';
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  size_t from = 0;
+  for (size_t at = s.find_first_of("\"\\"); at != std::string::npos;
+       from = at, at = s.find_first_of("\"\\", at + 1)) {
+    out.append(s, from, at - from);
+    out += '\\';
   }
+  out.append(s, from);
   out += '"';
 }
 
-// One path entry, its keys in nlohmann's (sorted) order.
+// One path entry, its keys in nlohmann's (sorted) order; appended piece by piece, no format
+// string to parse per rule.
 void json_step(std::string& out, const TraceStep& s) {
   out += "{\"chain\":";
   json_string(out, s.chain);
-  fmt::format_to(std::back_inserter(out), ",\"depth\":{},\"hook\":\"{}\",\"matched\":{}", s.depth,
-                 hook_name(s.hook),
-                 s.kind == TraceStep::Kind::policy || s.outcome == Outcome::matched ? "true"
-                 : s.outcome == Outcome::failed                                     ? "false"
-                                                                                    : "null");
-  if (s.kind == TraceStep::Kind::rule)
-    fmt::format_to(std::back_inserter(out), ",\"position\":{}", s.position);
-  else
-    out += ",\"position\":null";
+  out += ",\"depth\":";
+  out += std::to_string(s.depth);
+  out += ",\"hook\":\"";
+  out += hook_name(s.hook);
+  out += "\",\"matched\":";
+  out += s.kind == TraceStep::Kind::policy || s.outcome == Outcome::matched ? "true"
+         : s.outcome == Outcome::failed                                     ? "false"
+                                                                            : "null";
+  out += ",\"position\":";
+  out += s.kind == TraceStep::Kind::rule ? std::to_string(s.position) : "null";
   out += ",\"rule\":";
   json_string(out, s.text);
-  fmt::format_to(std::back_inserter(out), ",\"table\":\"{}\",\"why\":", table_name(s.table));
+  out += ",\"table\":\"";
+  out += table_name(s.table);
+  out += "\",\"why\":";
   json_string(out, s.why);
   out += '}';
 }
