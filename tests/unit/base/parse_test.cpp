@@ -156,3 +156,16 @@ TEST_CASE("IPv4 addresses are accepted exactly as glibc's inet_pton accepts them
   }
   CHECK(valid > 2000);  // the comparison covered accepted addresses, not only refusals
 }
+
+TEST_CASE("IPv4 addresses print exactly as glibc's inet_ntop prints them") {
+  // The text is written by hand (for speed); inet_ntop is the oracle.
+  std::mt19937 rnd(5);
+  for (int i = 0; i < 100000; ++i) {
+    IpAddr a;
+    for (size_t k = 0; k < 4; ++k)  // small bytes often: 0, 1 and 2 digits
+      a.bytes[k] = static_cast<unsigned char>(i % 3 == 0 ? rnd() % 10 : rnd() % 256);
+    char want[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, a.bytes.data(), want, sizeof want);
+    REQUIRE(a.text() == want);
+  }
+}

@@ -5,6 +5,7 @@
 #include "trace/trace.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "builder/builder.h"
 #include "ext/forms.h"
@@ -208,4 +209,24 @@ TEST_CASE("an entry snare cannot model makes the answer uncertain, not a guess")
   CHECK(r.uncertain[0] == "nat OUTPUT rule 1: not modelled: -m statistic (rev 0)");
   CHECK(trace_summary(r).rfind("uncertain (2 rules could not be evaluated): ", 0) == 0);
   CHECK(trace_json(r).find("\"matched\":null") != std::string::npos);
+}
+
+TEST_CASE("the JSON answer is what nlohmann writes, whatever bytes a rule holds") {
+  // The path is written by hand (for speed): parsing it and writing it again with nlohmann must
+  // give the same bytes (sorted keys, the same escapes), for quotes, backslashes, control and
+  // non-ASCII bytes in what a --rules file brought.
+  const TableModel t = hand_table([](TableModel& m) {
+    add_rule(m, "OUTPUT", JumpTarget{"RETURN"}, {"-m comment --comment \"a\\b\"\t\xc3\xa9"});
+    add_rule(m, "OUTPUT", JumpTarget{"RETURN"}, {"-m comment --comment \"a\\b\""});  // ASCII
+    add_rule(m, "OUTPUT", JumpTarget{"ACCEPT"});
+  });
+  const TraceResult r = trace_packet({t}, Direction::out, out_packet("10.96.0.10", 80));
+  REQUIRE(r.path.size() == 6);  // nat OUTPUT: three rules; nat POSTROUTING: its policy
+  const std::string out = trace_json(r);
+  CHECK(nlohmann::json::parse(out).dump() + "\n" == out);
+  CHECK(nlohmann::json::parse(out)["path"].size() == 4);
+  CHECK(nlohmann::json::parse(out)["path"][0]["why"].get<std::string>().find("\t\xc3\xa9") !=
+        std::string::npos);
+  CHECK(nlohmann::json::parse(out)["path"][1]["why"] ==
+        "not modelled: -m comment --comment \"a\\b\"");
 }
