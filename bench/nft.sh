@@ -17,14 +17,24 @@
 # a committed transaction closes, nf_tables flushes its destroy work, which can wait for an RCU
 # grace period; on this machine it rarely does).
 #
-# usage: sudo bench/nft.sh [RUNS]        (default 30; SNARE=/path/to/snare, default build/snare)
+# --ambient: the same for `snare ambient --native-nftables` with istio's default ambient flags
+# (helm's: DNS capture and IPv6 on), one case; `nft -f` runs istio's golden transaction of that
+# case (default_ipv6, with helm's IPv6 probe address for the test's own; snare's dry-run must equal
+# it). Every namespace of this mode, the baseline's too, starts with `ip link set lo up` (a pod's lo
+# is up, and snare's IPv6 route needs it), as in `bench/apply.sh --ambient`; snare's time includes
+# its 2 ip rules and 2 routes, which istio writes through netlink in its own process and `nft -f`
+# does not.
+#
+# usage: sudo bench/nft.sh [--ambient] [RUNS]   (default 30; SNARE=/path/to/snare, default build/snare)
 set -euo pipefail
+mode=sidecar
+if [ "${1:-}" = --ambient ]; then mode=ambient; shift; fi
 RUNS=${1:-30}
 here=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/nft.sh: run as root (it creates network namespaces)" >&2; exit 1; }
 SNARE=${SNARE:-$here/build/snare}
 [ -x "$SNARE" ] || { echo "bench/nft.sh: no snare binary at $SNARE (set SNARE=...)" >&2; exit 1; }
-for b in nft unshare python3 cc; do
+for b in nft unshare python3 cc ip; do
   command -v "$b" >/dev/null || { echo "bench/nft.sh: $b is missing" >&2; exit 1; }
 done
 
@@ -33,24 +43,48 @@ trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/floor" "$here/bench/tools/nft_floor.c" -ldl
 : >"$tmp/empty.nft"
 FLAGS=(--native-nftables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
-cidrs=$(python3 -c 'print(",".join(f"10.{i//256}.{i%256}.0/24" for i in range(2000)))')
-for name in default cidrs2000; do
-  exclude=""
-  [ $name = cidrs2000 ] && exclude=$cidrs
-  "$SNARE" "${FLAGS[@]}" -x "$exclude" --dry-run >"$tmp/$name.nft"
-  printf '%s\0' "$SNARE" "${FLAGS[@]}" -x "$exclude" >"$tmp/$name.argv"
+UP=""  # the shell command every namespace runs first (ambient: lo up)
+
+# prepare NAME ARGS...: writes NAME.nft (the transaction) and NAME.argv (snare's argv).
+prepare() {
+  local name=$1
+  shift
+  "$SNARE" "$@" --dry-run >"$tmp/$name.nft"
+  printf '%s\0' "$SNARE" "$@" >"$tmp/$name.argv"
+}
+if [ $mode = ambient ]; then
+  UP="ip link set lo up"
+  CASES=("ambient=ambient default (v4+v6)")
+  prepare ambient ambient --native-nftables
+  golden=$here/tests/golden/istio/ambient-nftables-capture/default_ipv6.golden
+  if ! sed 's/e9ac:1e77:90ca:399f:4d6d:ece2:2f9b:3164/fd16:9254:7127:1337:ffff:ffff:ffff:ffff/' "$golden" |
+    cmp -s - "$tmp/ambient.nft"; then
+    echo "bench/nft.sh: snare ambient --native-nftables --dry-run is not istio's $golden" >&2
+    exit 1
+  fi
+else
+  CASES=("default=sidecar default (v4+v6)" "cidrs2000=+ 2,000 -x CIDRs")
+  cidrs=$(python3 -c 'print(",".join(f"10.{i//256}.{i%256}.0/24" for i in range(2000)))')
+  prepare default "${FLAGS[@]}" -x ""
+  prepare cidrs2000 "${FLAGS[@]}" -x "$cidrs"
+fi
+
+# in_ns CMD: the shell command CMD in a fresh network namespace (after UP, if any).
+in_ns() { unshare -n sh -c "${UP:+$UP && }$1"; }
+for name in "${CASES[@]%%=*}"; do
   # Both leave the same ruleset.
-  a=$(unshare -n sh -c "nft -f '$tmp/$name.nft' && nft -j list ruleset")
-  b=$(unshare -n sh -c "xargs -0 -a '$tmp/$name.argv' sh -c '\"\$0\" \"\$@\" 2>/dev/null' && nft -j list ruleset")
+  a=$(in_ns "nft -f '$tmp/$name.nft' && nft -j list ruleset")
+  b=$(in_ns "xargs -0 -a '$tmp/$name.argv' sh -c '\"\$0\" \"\$@\" 2>/dev/null' && nft -j list ruleset")
   echo "$a" >"$tmp/a.json"
   echo "$b" >"$tmp/b.json"
   python3 "$here/tests/root/nft_same.py" "$tmp/a.json" "$tmp/b.json" >&2 ||
     { echo "bench/nft.sh: $name: snare and nft -f leave different rulesets" >&2; exit 1; }
 done
 
-python3 - "$tmp" "$RUNS" <<'PY'
+python3 - "$tmp" "$RUNS" "$UP" "${CASES[@]}" <<'PY'
 import os, statistics, subprocess, sys, time
-tmp, runs = sys.argv[1], int(sys.argv[2])
+tmp, runs, up = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+cases = [c.split("=", 1) for c in sys.argv[4:]]  # NAME=LABEL
 
 def argv_of(name):
     with open(f"{tmp}/{name}.argv", "rb") as f:
@@ -69,14 +103,20 @@ def run(cmd, key=None):
         SYS.setdefault(key, []).append(ru.ru_stime * 1000)
     return dt
 
+def ns(argv):
+    """argv in a fresh network namespace, after `up` when there is one (in every variant alike)."""
+    if not up:
+        return ["unshare", "-n"] + argv
+    return ["unshare", "-n", "sh", "-c", f'{up} && exec "$0" "$@"'] + argv
+
 rows = []
-for name, label in (("default", "sidecar default (v4+v6)"), ("cidrs2000", "+ 2,000 -x CIDRs")):
-    v = {"base": ["unshare", "-n", "true"],
-         "nft": ["unshare", "-n", "nft", "-f", f"{tmp}/{name}.nft"],
-         "snare": ["unshare", "-n"] + argv_of(name),
-         "floor": ["unshare", "-n", f"{tmp}/floor", f"{tmp}/{name}.nft"],
-         "floor-nowait": ["unshare", "-n", f"{tmp}/floor", f"{tmp}/{name}.nft", "linger"],
-         "floor-empty": ["unshare", "-n", f"{tmp}/floor", f"{tmp}/empty.nft"]}
+for name, label in cases:
+    v = {"base": ns(["true"]),
+         "nft": ns(["nft", "-f", f"{tmp}/{name}.nft"]),
+         "snare": ns(argv_of(name)),
+         "floor": ns([f"{tmp}/floor", f"{tmp}/{name}.nft"]),
+         "floor-nowait": ns([f"{tmp}/floor", f"{tmp}/{name}.nft", "linger"]),
+         "floor-empty": ns([f"{tmp}/floor", f"{tmp}/empty.nft"])}
     keys = list(v)
     for k in keys:
         run(v[k])
@@ -89,15 +129,16 @@ for name, label in (("default", "sidecar default (v4+v6)"), ("cidrs2000", "+ 2,0
     # The kernel's CPU time for the transaction alone: floor's system time minus that of the same
     # program running an empty file (loading libnftables, page faults, exit).
     net["kernel"] = statistics.median(x - y for x, y in zip(SYS["floor"], SYS["floor-empty"]))
-    rows.append((label, statistics.median(s["base"]), net))
+    rows.append((name, label, statistics.median(s["base"]), net))
 
-target = {"sidecar default (v4+v6)": 0.3, "+ 2,000 -x CIDRs": 0.5}
-print(f"runs per variant: {runs} (ms; median over repetitions of sample minus its `unshare -n true`)")
-print(f"{'case':26} {'unshare -n':>10} {'nft -f':>8} {'snare':>8} {'snare/nft':>10} {'target':>7} "
+target = {"default": "0.3", "cidrs2000": "0.5"}
+base = f"unshare -n sh -c '{up} && exec true'" if up else "unshare -n true"
+print(f"runs per variant: {runs} (ms; median over repetitions of sample minus its `{base}`)")
+print(f"{'case':26} {'baseline':>10} {'nft -f':>8} {'snare':>8} {'snare/nft':>10} {'target':>7} "
       f"{'floor':>8} {'floor/nft':>10} {'kernel':>8} {'kernel/nft':>11} {'floor-nowait':>13}")
-for label, base, n in rows:
-    print(f"{label:26} {base:10.2f} {n['nft']:8.2f} {n['snare']:8.2f} {n['snare'] / n['nft']:10.2f} "
-          f"{target[label]:7.1f} {n['floor']:8.2f} {n['floor'] / n['nft']:10.2f} {n['kernel']:8.2f} "
+for name, label, b, n in rows:
+    print(f"{label:26} {b:10.2f} {n['nft']:8.2f} {n['snare']:8.2f} {n['snare'] / n['nft']:10.2f} "
+          f"{target.get(name, '-'):>7} {n['floor']:8.2f} {n['floor'] / n['nft']:10.2f} {n['kernel']:8.2f} "
           f"{n['kernel'] / n['nft']:11.2f} {n['floor-nowait']:13.2f}")
 print("floor: dlopen libnftables, run the file, exit (the least an in-process libnftables apply "
       "does); kernel: the floor's system CPU time minus its own with an empty file (the kernel's work on the transaction); "
