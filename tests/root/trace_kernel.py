@@ -180,8 +180,10 @@ def main():
                 print(f"FAIL: {desc}: trace says '{want}' ({answer['summary']}), "
                       f"the kernel: '{got}'")
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(actions.items())))
-    # Why: a configuration whose packets all get one verdict proves little about the walk.
-    if len(actions) < 2:
+    # Why: a configuration whose packets all get one verdict proves little about the walk. At one
+    # packet in three or more each configuration still draws every verdict it has; the sanitized
+    # run's sparser sample can draw one, and there trace_kernel.sh checks the whole run instead.
+    if len(actions) < 2 and sample <= 3:
         print("FAIL: every packet got the same verdict")
         disagree += 1
     print(f"{agree} agree, {disagree} disagree")

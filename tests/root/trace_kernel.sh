@@ -23,6 +23,7 @@ POD_PORTS=(8080 9090 1111 3333 15008 15020 15021 15090 31000 32000 4000 6000 150
 PEER_PORTS=(8080 5555 15020 15008 53)
 dir=$(conformance_dir)
 configs=0
+verdicts=""  # every configuration's verdict kinds, for the whole run's check below
 i=0
 # Each configuration twice: as iptables rules (every packet, and the read-back traces), then
 # with --native-nftables in fresh namespaces (every NFT_SAMPLE-th packet, for the CI budget).
@@ -77,6 +78,7 @@ for run in "${CONFIGS[@]/#/ipt:}" "${CONFIGS[@]/#/nft:}"; do
   out=$(TRACE_SAMPLE=$sample /usr/bin/python3 "$SNARE_SOURCE_DIR/tests/root/trace_kernel.py" "$SNARE" "$POD" "$PEER" "$dev" "$v6" "$saves" -- "${flags[@]}") || true
   [ "$saves" = - ] || rm -rf "$saves"
   echo "$out"
+  verdicts+=" $(sed -n 's/^verdicts: //p' <<<"$out" | tr -d '0-9,')"
   if [[ "$(tail -n1 <<<"$out")" =~ ^([0-9]+)\ agree,\ ([0-9]+)\ disagree$ ]]; then
     pass=$((pass + BASH_REMATCH[1]))
     failed=$((failed + BASH_REMATCH[2]))
@@ -90,4 +92,7 @@ for run in "${CONFIGS[@]/#/ipt:}" "${CONFIGS[@]/#/nft:}"; do
   ip netns del "$PEER"
 done
 echo "$configs configurations"
+# A sparse sample (the sanitized run) checks verdicts over the whole run, not per configuration.
+kinds=$(tr ' ' '\n' <<<"$verdicts" | sed '/^$/d' | sort -u | wc -l)
+[ "$kinds" -ge 3 ] || fail "the whole run drew $kinds kinds of verdict ($verdicts), want 3 or more"
 report
