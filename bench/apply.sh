@@ -35,7 +35,8 @@ done
 
 tmp=$(mktemp -d /tmp/snare-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-FLAGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
+source "$here/bench/rule_sets.bash"
+FLAGS=("${SIDECAR_FLAGS[@]}")
 UP=""  # the shell command every namespace runs first (ambient: lo up)
 
 # prepare NAME ARGS...: writes NAME.v4 / NAME.v6 (restore input) and NAME.argv (snare's argv).
@@ -61,8 +62,7 @@ if [ $mode = ambient ]; then
   fi
 else
   CASES=("default=sidecar default (v4+v6)" "cidrs2000=+ 2,000 -x CIDRs")
-  # 2,000 distinct IPv4 CIDRs: 10.0.0.0/24, 10.0.1.0/24, ...
-  cidrs=$(python3 -c 'print(",".join(f"10.{i//256}.{i%256}.0/24" for i in range(2000)))')
+  cidrs=$CIDRS_2000
   prepare default "${FLAGS[@]}" -x ""
   prepare cidrs2000 "${FLAGS[@]}" -x "$cidrs"
 fi

@@ -42,7 +42,8 @@ tmp=$(mktemp -d /tmp/snare-nftbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/floor" "$here/bench/tools/nft_floor.c" -ldl
 : >"$tmp/empty.nft"
-FLAGS=(--native-nftables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
+source "$here/bench/rule_sets.bash"
+FLAGS=(--native-nftables "${SIDECAR_FLAGS[@]}")
 UP=""  # the shell command every namespace runs first (ambient: lo up)
 
 # prepare NAME ARGS...: writes NAME.nft (the transaction) and NAME.argv (snare's argv).
@@ -64,7 +65,7 @@ if [ $mode = ambient ]; then
   fi
 else
   CASES=("default=sidecar default (v4+v6)" "cidrs2000=+ 2,000 -x CIDRs")
-  cidrs=$(python3 -c 'print(",".join(f"10.{i//256}.{i%256}.0/24" for i in range(2000)))')
+  cidrs=$CIDRS_2000
   prepare default "${FLAGS[@]}" -x ""
   prepare cidrs2000 "${FLAGS[@]}" -x "$cidrs"
 fi

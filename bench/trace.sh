@@ -31,9 +31,10 @@ command -v python3 >/dev/null || { echo "bench/trace.sh: python3 is missing" >&2
 
 tmp=$(mktemp -d /tmp/snare-tracebench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-FLAGS=(-p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020 --enable-ipv6=true)
+source "$here/bench/rule_sets.bash"
+FLAGS=("${SIDECAR_FLAGS[@]}")
 # 2,000 distinct IPv4 CIDRs: 10.0.0.0/24, 10.0.1.0/24, ... (as bench/apply.sh)
-cidrs=$(python3 -c 'print(",".join(f"10.{i//256}.{i%256}.0/24" for i in range(2000)))')
+cidrs=$CIDRS_2000
 FLAGS+=(-x "$cidrs")
 
 if [ "$(id -u)" = 0 ] && command -v iptables-legacy-save >/dev/null && command -v unshare >/dev/null; then
