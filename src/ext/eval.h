@@ -74,8 +74,9 @@ inline MatchResult match_if(bool cond, std::string why) {
 // the NAT and TPROXY targets) or the packet (DROP). `unknown`: the target is not modelled.
 struct TargetResult {
   enum class Kind : uint8_t { next, jump, ret, accept, drop, unknown } kind = Kind::next;
-  std::string chain;  // jump
-  std::string note;   // what it did ("mark 0x539"), or what is not modelled
+  std::string chain;   // jump
+  std::string note;    // what it did ("mark 0x539"), or what is not modelled
+  bool go_to = false;  // jump: a goto (`-g`): the end of `chain` returns past the current chain
 };
 
 // Masked value test of the mark and connmark matches.

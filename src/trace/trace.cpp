@@ -59,6 +59,7 @@ class Walker {
   struct Frame {
     const Chain* chain;
     size_t next;
+    bool left = false;  // a goto left it: its end is reached when the chain gone to ends
   };
 
   // One base chain; false when the packet is dropped there or the walk stopped.
@@ -179,7 +180,7 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
   on_stack_.clear();  // a walk that ended inside user chains (ACCEPT, DROP) left them
   while (true) {
     Frame& f = stack.back();
-    if (f.next >= f.chain->entries.size()) {
+    if (f.left || f.next >= f.chain->entries.size()) {
       if (stack.size() == 1) return policy(builtin);
       pop(stack);  // the end of a user chain returns to the rule after the jump
       continue;
@@ -219,6 +220,9 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
         break;
       case TargetResult::Kind::jump:
         if (const Chain* c = enter_chain(t, tr.chain, stack, r_.path.back())) {
+          // Why keep the chain a goto leaves on the stack: where() still names the rule,
+          // and the loop check still sees it (the kernel refuses a goto loop as a jump loop).
+          stack.back().left = tr.go_to;
           stack.push_back({c, 0});
           on_stack_.insert(c);
         } else if (!r_.error.empty())
