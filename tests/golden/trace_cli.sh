@@ -68,7 +68,7 @@ b=$("$SNARE" trace "${P[@]}" --output json --rules "$tmp/v4.save")
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["captured"] and j["action"]=="redirect" and j["to_port"]==15001 and j["original_destination"]=="10.96.0.10:80", j' "$a" ||
   fail "json: $a"
 # The same rules as istio's nftables program: its inet table's base chain, its chain names, nft's
-# rule forms (where a real connection goes under them: tests/root/trace_kernel.sh).
+# rule forms (where a real connection goes under them: tests/root/trace_kernel_nft.sh).
 out=$("$SNARE" trace "${P[@]}" -- "${RULES[@]}" --native-nftables)
 [[ "$(head -n1 <<<"$out")" == "captured: REDIRECT to :15001, original destination 10.96.0.10:80, by istio-proxy-nat output rule 1 -> istio-output rule 9 -> istio-redirect rule 1" ]] ||
   fail "nftables summary: $out"
