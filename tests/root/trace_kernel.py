@@ -24,6 +24,7 @@ import concurrent.futures as cf
 import ctypes
 import grp
 import ipaddress
+import itertools
 import json
 import os
 import select
@@ -60,6 +61,7 @@ BASE = {
 OUT_PORTS, IN_PORTS = [8080, 15008, 15020], [8080, 15001, 15006, 15008, 15020, 15021, 15090]
 ALWAYS_LISTEN = [15001, 15006, 15053, 53]
 _libc = ctypes.CDLL(None, use_errno=True)
+PORTS = itertools.count()
 
 
 def setns(fd):
@@ -350,8 +352,11 @@ def send_all(net, plist):
         s.settimeout(TIMEOUT)
         if p.get("mark"):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, p["mark"])
-        if p["bind"]:
-            s.bind((p["bind"], 0))
+        # Why a port of its own: the configurations share one namespace, and a UDP socket that
+        # drew a port an earlier configuration's packet used would find its conntrack entry, NAT
+        # and all. Ports from 20000 on, below the ephemeral range, one per packet of the run.
+        port = 20000 + next(PORTS) % 10000
+        s.bind((p["bind"] or ("::" if p["fam"] == 6 else "0.0.0.0"), port))
         socks.append(s)
     with cf.ThreadPoolExecutor(max_workers=64) as pool:
         return list(pool.map(exchange, socks, plist))
