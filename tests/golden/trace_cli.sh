@@ -75,15 +75,13 @@ chained() {
 chained 20001 >"$tmp/many"
 refused "--rules $tmp/many: line 20002: more than 20000 chains" "${P[@]}" --rules "$tmp/many"
 # 10,000 chains deep: walked to the end (the walk keeps its own stack), the text path indented to
-# a bounded depth (not 2 spaces a level: that was 100 MB), every step in the JSON.
+# a bounded depth (not 2 spaces a level: that was 100 MB), one line per step.
 chained 10000 >"$tmp/deep"
 "$SNARE" trace "${P[@]}" --rules "$tmp/deep" >"$tmp/deep.out" || fail "deep chains: exit $?"
 [ "$(head -n1 "$tmp/deep.out")" = "not captured: no rule redirects it" ] ||
   fail "deep chains: $(head -n1 "$tmp/deep.out")"
-[ "$(wc -c <"$tmp/deep.out")" -lt 2000000 ] || fail "deep chains: $(wc -c <"$tmp/deep.out") bytes of text"
-steps=$("$SNARE" trace "${P[@]}" --rules "$tmp/deep" --output json |
-  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["path"]))')
-[ "$steps" -gt 10000 ] || fail "deep chains: $steps steps in the JSON path"
+[ "$(wc -l <"$tmp/deep.out")" -gt 10000 ] || fail "deep chains: $(wc -l <"$tmp/deep.out") lines"
+[ "$(wc -c <"$tmp/deep.out")" -lt 2000000 ] || fail "deep chains: $(wc -c <"$tmp/deep.out") bytes"
 # A loop through 10,000 chains: found and reported, not followed.
 chained 10000 loop >"$tmp/bigloop"
 "$SNARE" trace "${P[@]}" --rules "$tmp/bigloop" >"$tmp/bigloop.out" || fail "loop: exit $?"
