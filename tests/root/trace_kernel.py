@@ -6,19 +6,16 @@ group of istio's conformance table, one after the other in one pod namespace joi
       GROUP: sidecar (cases.tsv's iptables cases), nft (its nft- cases), ambient
       (ambient-cases.tsv). POD_DEV/PEER_DEV: the veth between them (10.251.0.1-3, fd51::1-3).
 
-For each configuration: its rules applied in POD; its packets generated from its flags (both
-directions; the app's, the proxy's and the flags' other UIDs and GIDs; marks; included and
-excluded ports and CIDRs, with peer addresses inside and outside each CIDR; DNS over UDP and TCP;
-loopback, the pod's own address, 127.0.0.6; arrivals on the interfaces the flags name, which this
-driver creates); for each packet the trace from every source of TRACE_SOURCES must give the same
-answer by the same path as the trace from the flags, and a real connection, made from this process
-(in POD's namespace, with the packet's owner and mark), must land where that answer says: which
-namespace's listener and which original destination (SO_ORIGINAL_DST, or the local address under
-TPROXY). The expected landing comes from the kernel, never from snare. Then the configuration's
-clean, which must leave no rule, table or ip rule behind for the next one.
+For each configuration: its rules applied in POD; its packets made from its flags (both
+directions; the app's, the proxy's and the flags' other owners; marks; included and excluded ports
+and CIDRs, with peer addresses in and out of each; DNS; loopback, the pod's own address,
+127.0.0.6; the interfaces the flags name, made here). Each packet's trace from every source in
+TRACE_SOURCES must equal the flags' trace (verdict and path), and a real connection made by this
+process (in its namespace, with its owner and mark) must land where that trace says: which
+listener, which original destination (SO_ORIGINAL_DST, or the local address under TPROXY): the
+kernel is the oracle. Then the clean, which must leave no rule, table or ip rule behind.
 IPT_SAMPLE / NFT_SAMPLE=N: every Nth packet of iptables / nftables configurations (default all);
-unsampled, a configuration with fewer than MIN_SENT packets sent fails.
-Prints one line per configuration with its counts, one per disagreement; exit 1 on any.
+unsampled, fewer than MIN_SENT packets sent fails the configuration. Exit 1 on any disagreement.
 """
 import concurrent.futures as cf
 import ctypes
@@ -439,7 +436,6 @@ def run_config(name, flags, ctx):
         sh(SNARE, *clean_args, "--log_output_level=warn", ns=ctx["pod"])
         left = leftovers(ctx["pod"])
         if left:
-            problems.append(f"clean left: {left[:5]}")
             raise RuntimeError(f"{name}: clean left {left[:5]}: the next configuration would "
                                "run over them")
 
@@ -473,8 +469,8 @@ def main():
     for _, f in cases:
         tcp |= set(ports_of(f, "-o") + ports_of(f, "-q") + ports_of(f, "-b") + ports_of(f, "-d"))
     net.serve(sorted(tcp), [53, 15053])
-    ctx = dict(pod=pod, dev=dev, ifaces=ifaces, net=net, sample=sample, jobs=4,
-               saves=tempfile.mkdtemp(prefix="snare-trace-"))
+    saves = tempfile.TemporaryDirectory(prefix="snare-trace-")
+    ctx = dict(pod=pod, dev=dev, ifaces=ifaces, net=net, sample=sample, jobs=4, saves=saves.name)
     failed, total, kinds = 0, 0, set()
     for name, flags in cases:
         try:
