@@ -3,10 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace snare {
 namespace {
+
+constexpr int kMaxIndentDepth = 32;  // nesting levels the text path indents
 
 using Outcome = MatchResult::Outcome;
 
@@ -80,7 +83,9 @@ std::string trace_summary(const TraceResult& r) {
 std::string trace_text(const TraceResult& r) {
   std::string out = trace_summary(r) + "\n";
   for (const TraceStep& s : r.path) {
-    const std::string pad(static_cast<size_t>(2 + 2 * s.depth), ' ');
+    // Why the cap: a hostile --rules file can nest 20,000 chains, and indenting each line by its
+    // depth made the text quadratic (100 MB for 10,000); past the cap the depth is in the JSON.
+    const std::string pad(static_cast<size_t>(2 + 2 * std::min(s.depth, kMaxIndentDepth)), ' ');
     switch (s.kind) {
       case TraceStep::Kind::enter:
         fmt::format_to(std::back_inserter(out), "{}\n", s.text);

@@ -57,6 +57,38 @@ out=$("$SNARE" trace "${P[@]}" --rules "$tmp/loop")
 [[ "$out" == "stopped: loop between chains: nat OUTPUT rule 1 -> A rule 1 -> B rule 1 jumps back to A"* ]] ||
   fail "loop: $out"
 
+# Bounded: an endless file and a 100 MB one are refused at the reader's bound (64 MiB), not read
+# whole; more chains than the bound (20,000) are refused by line.
+refused "--rules /dev/zero: larger than 67108864 bytes" "${P[@]}" --rules /dev/zero
+truncate -s 100M "$tmp/huge"
+refused "--rules $tmp/huge: larger than 67108864 bytes" "${P[@]}" --rules "$tmp/huge"
+# chained N [LOOP]: nat OUTPUT jumps to C0, each Ci to C(i+1); with LOOP the last back to C0.
+chained() {
+  awk -v n="$1" -v loop="${2:-}" 'BEGIN {
+    print "*nat"; print ":OUTPUT ACCEPT [0:0]"
+    for (i = 0; i < n; i++) print ":C" i " - [0:0]"
+    print "-A OUTPUT -j C0"
+    for (i = 0; i + 1 < n; i++) print "-A C" i " -j C" i + 1
+    if (loop) print "-A C" n - 1 " -j C0"
+    print "COMMIT" }'
+}
+chained 20001 >"$tmp/many"
+refused "--rules $tmp/many: line 20002: more than 20000 chains" "${P[@]}" --rules "$tmp/many"
+# 10,000 chains deep: walked to the end (the walk keeps its own stack), the text path indented to
+# a bounded depth (not 2 spaces a level: that was 100 MB), one line per step.
+chained 10000 >"$tmp/deep"
+"$SNARE" trace "${P[@]}" --rules "$tmp/deep" >"$tmp/deep.out" || fail "deep chains: exit $?"
+[ "$(head -n1 "$tmp/deep.out")" = "not captured: no rule redirects it" ] ||
+  fail "deep chains: $(head -n1 "$tmp/deep.out")"
+[ "$(wc -l <"$tmp/deep.out")" -gt 10000 ] || fail "deep chains: $(wc -l <"$tmp/deep.out") lines"
+[ "$(wc -c <"$tmp/deep.out")" -lt 2000000 ] || fail "deep chains: $(wc -c <"$tmp/deep.out") bytes"
+# A loop through 10,000 chains: found and reported, not followed.
+chained 10000 loop >"$tmp/bigloop"
+"$SNARE" trace "${P[@]}" --rules "$tmp/bigloop" >"$tmp/bigloop.out" || fail "loop: exit $?"
+out=$(head -n1 "$tmp/bigloop.out")
+[[ "$out" == "stopped: loop between chains: nat OUTPUT rule 1 -> C0 rule 1 -> "*"C9999 rule 1 jumps back to C0" ]] ||
+  fail "loop through 10,000 chains: ${out:0:200}"
+
 # The answer, from the flags and from their save form.
 out=$("$SNARE" trace "${P[@]}" -- "${RULES[@]}")
 [[ "$(head -n1 <<<"$out")" == "captured: REDIRECT to :15001, original destination 10.96.0.10:80, by nat OUTPUT rule 1 -> ISTIO_OUTPUT rule 9 -> ISTIO_REDIRECT rule 1" ]] ||
@@ -68,7 +100,7 @@ b=$("$SNARE" trace "${P[@]}" --output json --rules "$tmp/v4.save")
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["captured"] and j["action"]=="redirect" and j["to_port"]==15001 and j["original_destination"]=="10.96.0.10:80", j' "$a" ||
   fail "json: $a"
 # The same rules as istio's nftables program: its inet table's base chain, its chain names, nft's
-# rule forms (where a real connection goes under them: tests/root/trace_kernel.sh).
+# rule forms (where a real connection goes under them: tests/root/trace_kernel_nft.sh).
 out=$("$SNARE" trace "${P[@]}" -- "${RULES[@]}" --native-nftables)
 [[ "$(head -n1 <<<"$out")" == "captured: REDIRECT to :15001, original destination 10.96.0.10:80, by istio-proxy-nat output rule 1 -> istio-output rule 9 -> istio-redirect rule 1" ]] ||
   fail "nftables summary: $out"

@@ -1,6 +1,6 @@
 // The walk over the nftables rule program a plan writes (trace/nft_rules.cpp): istio's inet
 // tables entered at their base chains by priority, nft's chain names and rule forms. Where a
-// real connection goes under these rules is proven in tests/root/trace_kernel.sh.
+// real connection goes under these rules is proven in tests/root/trace_kernel_nft.sh.
 #include <catch2/catch.hpp>
 
 #include "builder/builder.h"

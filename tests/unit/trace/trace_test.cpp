@@ -1,7 +1,7 @@
 // The walk (trace/trace.h) over istio's sidecar rule sets as snare's plan replays them, and over
 // hand-made tables for what those never hold: loops, DROP policies, entries snare cannot model.
 // Where the rule sets send a real connection is proven against the kernel in
-// tests/root/trace_kernel.sh; these pin the walk's own rules.
+// tests/root/trace_kernel_*.sh; these pin the walk's own rules.
 #include "trace/trace.h"
 
 #include <catch2/catch.hpp>
