@@ -18,7 +18,7 @@ int print_live_trace(const TraceResult& sim, const LiveOptions& o, bool json,
     live = cmds.live_trace(o, signal);
   else
     live.error = "this build has no live trace";
-  if (live.error.empty()) compare_live(sim, live);
+  if (live.error.empty()) compare_live(sim, o.packet, live);
   if (json) {
     std::fputs(trace_json(sim, live_json(live)).c_str(), stdout);
   } else {

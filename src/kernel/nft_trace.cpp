@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -71,6 +72,8 @@ int trace_cb(const nlmsghdr* nlh, void* data) {
     e.policy = nftnl_trace_get_u32(p, NFTNL_TRACE_POLICY);
   if (nftnl_trace_is_set(p, NFTNL_TRACE_IIF)) e.iif = nftnl_trace_get_u32(p, NFTNL_TRACE_IIF);
   if (nftnl_trace_is_set(p, NFTNL_TRACE_OIF)) e.oif = nftnl_trace_get_u32(p, NFTNL_TRACE_OIF);
+  char name[IF_NAMESIZE];
+  if (e.oif && ::if_indextoname(e.oif, name)) e.oifname = name;
   if (nftnl_trace_is_set(p, NFTNL_TRACE_MARK)) e.mark = nftnl_trace_get_u32(p, NFTNL_TRACE_MARK);
   out.push_back(std::move(e));
   return MNL_CB_OK;

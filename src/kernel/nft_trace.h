@@ -31,6 +31,7 @@ struct NftTraceEvent {
   std::string jump_target;         // verdict jump or goto
   uint32_t policy = 1;             // policy: NF_ACCEPT (1) or NF_DROP (0)
   uint32_t iif = 0, oif = 0;       // interface indexes, 0 when the kernel has none
+  std::string oifname;             // oif's name in the namespace (empty: none, or gone)
   uint32_t mark = 0;
 };
 

@@ -133,9 +133,12 @@ LiveResult correlate(const std::vector<NftTraceEvent>& events, const LiveRules& 
   bool dropped = false, accepted = false;
   std::string capture;
   for (const NftTraceEvent& e : events) {
+    if (r.oif.empty() && e.oif) r.oif = e.oifname.empty() ? fmt::format("#{}", e.oif) : e.oifname;
     if (e.table == own_table) continue;
-    // A packet event opens a chain; a return event ends a user chain: neither is a step.
+    // A packet event opens a chain; a return event ends a user chain, and a rule event without
+    // a rule handle is the walk going on in the calling chain after one: none is a step.
     if (e.type == NftTraceEvent::Type::packet || e.type == NftTraceEvent::Type::ret) continue;
+    if (e.type == NftTraceEvent::Type::rule && !e.handle) continue;
     LiveStep s;
     s.table = e.table, s.chain = e.chain;
     s.simulated = std::find(simulated.begin(), simulated.end(), e.table) != simulated.end();
@@ -164,11 +167,14 @@ LiveResult correlate(const std::vector<NftTraceEvent>& events, const LiveRules& 
   return r;
 }
 
-void compare_live(const TraceResult& sim, LiveResult& live) {
+void compare_live(const TraceResult& sim, const Packet& asked, LiveResult& live) {
   auto differ = [&](const char* what, const std::string& s, const std::string& k) {
     if (s != k)
       live.disagreements.push_back(fmt::format("{}: simulation {}, kernel {}", what, s, k));
   };
+  // Why first: the route decides the output chains' oifname tests, and the simulation takes the
+  // device it is given (--oif) where the kernel asks its routing rules, which read the mark.
+  if (!asked.oif.empty() && !live.oif.empty()) differ("oif", asked.oif, live.oif);
   differ("captured", sim.captured() ? "true" : "false", live.captured ? "true" : "false");
   differ("action", trace_action(sim), live.action);
   const std::optional<uint16_t> sim_port =

@@ -52,6 +52,7 @@ struct LiveResult {
   bool captured = false;
   std::string action = "none";  // as trace_action: redirect, tproxy, dnat, snat, accept, drop
   std::optional<uint16_t> to_port;
+  std::string oif;  // the device the kernel routed the packet to (out), empty when none
   std::vector<LiveStep> path;
   std::vector<std::string> disagreements;  // empty: the kernel agrees with the simulation
 };
@@ -65,9 +66,10 @@ LiveResult correlate(const std::vector<NftTraceEvent>& events, const LiveRules& 
 // sent out on lo, the id it gets when it arrives again (its events carry iif lo: index 1).
 std::vector<NftTraceEvent> select_events(const std::vector<NftTraceEvent>& all, bool out_to_lo);
 
-// Fills live.disagreements: captured, action, to_port, then the paths (the simulation's matched
-// rules and policies of the tables both know, against the kernel's).
-void compare_live(const TraceResult& sim, LiveResult& live);
+// Fills live.disagreements: the output interface (`asked`'s, what the simulation assumed, against
+// the kernel's route: a mark can route a packet to lo), captured, action, to_port, then the paths
+// (the simulation's matched rules and policies of the tables both know, against the kernel's).
+void compare_live(const TraceResult& sim, const Packet& asked, LiveResult& live);
 
 // The temporary table's transaction: the table, its chain at the packet's first hook, the tuple
 // rule. Out: with the sending socket's owner (meta skuid/skgid); in: the input interface. TCP

@@ -30,7 +30,8 @@ std::string step_line(const LiveStep& s) {
 
 std::string live_text(const LiveResult& r, bool color) {
   if (!r.error.empty()) return "kernel (--live): no answer: " + r.error + "\n";
-  std::string out = "kernel (--live, nftables trace): " + verdict_line(r) + "\n";
+  std::string out = "kernel (--live, nftables trace): " + verdict_line(r) +
+                    (r.oif.empty() ? "" : ", routed out on " + r.oif) + "\n";
   for (const LiveStep& s : r.path) {
     out += step_line(s);
     out += '\n';
@@ -47,6 +48,7 @@ std::string live_json(const LiveResult& r) {
   j["captured"] = r.captured;
   j["action"] = r.action;
   j["to_port"] = r.to_port ? nlohmann::json(*r.to_port) : nullptr;
+  j["oif"] = r.oif.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.oif);
   j["agrees"] = r.error.empty() && r.disagreements.empty();
   j["disagreements"] = r.disagreements;
   j["path"] = nlohmann::json::array();

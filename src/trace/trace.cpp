@@ -266,8 +266,8 @@ TraceResult walk_packet(const TraceRules& rules, Direction dir, const Packet& p,
     // Why nat is skipped on lo: only a local socket sends on lo, so the packet's connection had
     // its NAT bound at OUTPUT and POSTROUTING before it arrives (as the kernel's trace shows).
     if (p.iif == "lo")
-      r.path.push_back(note_step(
-          Hook::prerouting, "arrived on lo: sent by a local socket, its NAT bound at OUTPUT"));
+      r.path.push_back(note_step(Hook::prerouting,
+                                 "arrived on lo: sent by a local socket, its NAT bound at OUTPUT"));
     w.run(kIn, ctx, p.iif == "lo");
   } else if (w.run(kOut, ctx, false) && ctx.packet.oif == "lo") {
     // Why: a packet to a local address leaves on lo and arrives again at PREROUTING, without

@@ -129,9 +129,17 @@ TEST_CASE("live: the kernel's redirect agrees with the simulation's, path includ
   CHECK(live.path[6].position == 1);
   const TraceResult sim = trace_packet(nft_trace_rules(tproxy_plan(), Family::v4), Direction::out,
                                        app_packet("9.9.0.5"));
-  compare_live(sim, live);
+  compare_live(sim, app_packet("9.9.0.5"), live);
   INFO(trace_text(sim));
   CHECK(live.disagreements.empty());
+  // The route the kernel chose for it, from the first event that names one.
+  std::vector<NftTraceEvent> routed = redirected_events(3);
+  routed[0].oif = 1, routed[0].oifname = "lo";
+  LiveResult to_lo = correlate(routed, rules, kIstioTables, "snare-trace-1");
+  CHECK(to_lo.oif == "lo");
+  compare_live(sim, app_packet("9.9.0.5"), to_lo);
+  REQUIRE(to_lo.disagreements.size() == 1);
+  CHECK(to_lo.disagreements[0] == "oif: simulation eth0, kernel lo");
   const std::string text = live_text(live, false);
   CHECK(text.find("captured: redirect to :15001") != std::string::npos);
   CHECK(text.find("inet istio-proxy-nat istio-redirect rule 1 (handle 11): accept") !=
@@ -152,7 +160,7 @@ TEST_CASE("live: a different verdict and path are each named once") {
   CHECK(!live.captured);
   const TraceResult sim = trace_packet(nft_trace_rules(tproxy_plan(), Family::v4), Direction::out,
                                        app_packet("9.9.0.5"));
-  compare_live(sim, live);
+  compare_live(sim, app_packet("9.9.0.5"), live);
   REQUIRE(live.disagreements.size() == 4);
   CHECK(live.disagreements[0] == "captured: simulation true, kernel false");
   CHECK(live.disagreements[1] == "action: simulation redirect, kernel none");
@@ -169,6 +177,10 @@ TEST_CASE("live: a drop, a table the simulation lacks, and JSON beside the simul
   NftTraceEvent ret = rule(1, "istio-proxy-nat", "istio-output", 0, kContinue);
   ret.type = NftTraceEvent::Type::ret;
   events.push_back(ret);
+  // What the kernel sends on going on in the caller after a return: no rule handle.
+  NftTraceEvent back = rule(1, "istio-proxy-nat", "output", 0, kContinue);
+  back.handle.reset();
+  events.push_back(back);
   LiveResult live = correlate(events, rules, kIstioTables, "snare-trace-1");
   CHECK(live.action == "drop");
   REQUIRE(live.path.size() == 2);  // the implicit return is no step
@@ -178,7 +190,7 @@ TEST_CASE("live: a drop, a table the simulation lacks, and JSON beside the simul
   CHECK(live.path[1].verdict == "drop");
   const TraceResult sim = trace_packet(nft_trace_rules(tproxy_plan(), Family::v4), Direction::out,
                                        app_packet("1.1.0.5"));
-  compare_live(sim, live);
+  compare_live(sim, app_packet("9.9.0.5"), live);
   const auto j = nlohmann::json::parse(trace_json(sim, live_json(live)));
   CHECK(j["live"]["action"] == "drop");
   CHECK(j["live"]["agrees"] == false);
