@@ -48,13 +48,14 @@ struct TraceDel {
   void operator()(nftnl_trace* t) const { nftnl_trace_free(t); }
 };
 
-int trace_cb(const nlmsghdr* nlh, void* data) {
-  auto& out = *static_cast<std::deque<NftTraceEvent>*>(data);
-  if ((nlh->nlmsg_type & 0xff) != NFT_MSG_TRACE) return MNL_CB_OK;
+}  // namespace
+
+bool parse_trace_message(const nlmsghdr* nlh, NftTraceEvent& e) {
+  if ((nlh->nlmsg_type & 0xff) != NFT_MSG_TRACE) return false;
   std::unique_ptr<nftnl_trace, TraceDel> t(nftnl_trace_alloc());
-  if (!t || nftnl_trace_nlmsg_parse(nlh, t.get()) < 0) return MNL_CB_OK;
+  if (!t || nftnl_trace_nlmsg_parse(nlh, t.get()) < 0) return false;
   nftnl_trace* p = t.get();
-  NftTraceEvent e;
+  e = NftTraceEvent{};
   e.type = event_type(nftnl_trace_get_u32(p, NFTNL_TRACE_TYPE));
   e.id = nftnl_trace_get_u32(p, NFTNL_TRACE_ID);
   const char* table = nftnl_trace_get_str(p, NFTNL_TRACE_TABLE);
@@ -75,7 +76,15 @@ int trace_cb(const nlmsghdr* nlh, void* data) {
   char name[IF_NAMESIZE];
   if (e.oif && ::if_indextoname(e.oif, name)) e.oifname = name;
   if (nftnl_trace_is_set(p, NFTNL_TRACE_MARK)) e.mark = nftnl_trace_get_u32(p, NFTNL_TRACE_MARK);
-  out.push_back(std::move(e));
+  return true;
+}
+
+namespace {
+
+int trace_cb(const nlmsghdr* nlh, void* data) {
+  NftTraceEvent e;
+  if (parse_trace_message(nlh, e))
+    static_cast<std::deque<NftTraceEvent>*>(data)->push_back(std::move(e));
   return MNL_CB_OK;
 }
 

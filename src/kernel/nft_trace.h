@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+struct nlmsghdr;
+
 #include "base/parse.h"
 #include "base/status.h"
 
@@ -62,5 +64,9 @@ class NftTraceOps {
 };
 
 std::unique_ptr<NftTraceOps> make_nft_trace_ops();
+
+// One NFT_MSG_TRACE message (after its netlink header, the nfgenmsg and NFTA_TRACE_*
+// attributes) parsed with libnftnl into `out`; false for another message or a malformed one.
+bool parse_trace_message(const nlmsghdr* nlh, NftTraceEvent& out);
 
 }  // namespace snare

@@ -81,6 +81,21 @@ std::vector<NftTraceEvent> redirected_events(uint32_t id) {
           rule(id, "istio-proxy-nat", "istio-redirect", 11, kAccept)};
 }
 
+// The same packet once redirected, arriving again on lo (a new trace id, iif 1): raw and mangle
+// prerouting, where istio-inbound returns (handle 25: its third rule); nat is not traversed.
+std::vector<NftTraceEvent> looped_events(uint32_t id) {
+  std::vector<NftTraceEvent> out = {
+      rule(id, "istio-proxy-raw", "prerouting", 10, kJump, "istio-inbound"),
+      policy(id, "istio-proxy-raw", "prerouting"),
+      rule(id, "istio-proxy-mangle", "prerouting", 12, kJump, "istio-inbound"),
+      rule(id, "istio-proxy-mangle", "istio-inbound", 25, kReturn),
+      rule(id, "istio-proxy-mangle", "prerouting", 0, kContinue),
+      policy(id, "istio-proxy-mangle", "prerouting")};
+  out[4].handle.reset();  // going on in the caller after the return: no rule
+  for (NftTraceEvent& e : out) e.iif = 1;
+  return out;
+}
+
 const std::vector<std::string> kIstioTables = {"istio-proxy-raw", "istio-proxy-mangle",
                                                "istio-proxy-nat"};
 
@@ -119,11 +134,13 @@ TEST_CASE("live: the packet's events are the first trace id's and its loop back 
 TEST_CASE("live: the kernel's redirect agrees with the simulation's, path included") {
   LiveRules rules;
   REQUIRE(parse_live_rules(kernel_form("tproxy"), rules).ok());
-  LiveResult live = correlate(redirected_events(3), rules, kIstioTables, "snare-trace-1");
+  std::vector<NftTraceEvent> all = redirected_events(3), looped = looped_events(4);
+  all.insert(all.end(), looped.begin(), looped.end());
+  LiveResult live = correlate(select_events(all, true), rules, kIstioTables, "snare-trace-1");
   CHECK(live.action == "redirect");
   CHECK(live.captured);
   CHECK(*live.to_port == 15001);
-  REQUIRE(live.path.size() == 7);  // snare's own table left out
+  REQUIRE(live.path.size() == 12);  // snare's own table and the return into the caller left out
   CHECK(live.path[0].table == "istio-proxy-raw");
   CHECK(live.path[6].chain == "istio-redirect");
   CHECK(live.path[6].position == 1);
@@ -133,9 +150,9 @@ TEST_CASE("live: the kernel's redirect agrees with the simulation's, path includ
   INFO(trace_text(sim));
   CHECK(live.disagreements.empty());
   // The route the kernel chose for it, from the first event that names one.
-  std::vector<NftTraceEvent> routed = redirected_events(3);
+  std::vector<NftTraceEvent> routed = all;
   routed[0].oif = 1, routed[0].oifname = "lo";
-  LiveResult to_lo = correlate(routed, rules, kIstioTables, "snare-trace-1");
+  LiveResult to_lo = correlate(select_events(routed, true), rules, kIstioTables, "snare-trace-1");
   CHECK(to_lo.oif == "lo");
   compare_live(sim, app_packet("9.9.0.5"), to_lo);
   REQUIRE(to_lo.disagreements.size() == 1);
