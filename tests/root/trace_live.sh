@@ -226,6 +226,7 @@ for name in "${CONFIGS[@]}"; do
   ip netns del "$POD"
   ip netns del "$PEER"
 done
+echo "kernel verdicts seen: $(tr ' ' '\n' <<<"$ACTIONS" | grep . | sort | uniq -c | xargs)"
 # The comparison means something only if the kernel's verdicts vary: redirect, tproxy and none
 # (not captured) at least.
 for a in redirect tproxy none; do
