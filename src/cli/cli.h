@@ -15,6 +15,7 @@
 #include "config/probe_flags.h"
 #include "model/rule.h"
 #include "model/table.h"
+#include "trace/live.h"
 
 namespace snare {
 
@@ -29,6 +30,9 @@ struct Commands {
   // The x_tables raw, mangle and nat tables of `family` in the current namespace, those the
   // kernel has (snare trace --network-namespace); refuses a namespace nf_tables holds rules in.
   std::function<Status(Family, std::vector<TableModel>&)> read_tables;
+  // snare trace --live: the kernel's answer in the current namespace (trace/live.h's run_live
+  // with the real nftables backend and trace events); `signal` as run_live's.
+  std::function<LiveResult(const LiveOptions&, int& signal)> live_trace;
 };
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.
@@ -47,6 +51,11 @@ int plan_from_flags(Command kind, const std::vector<std::string>& args, const st
 
 // `snare trace ...` (cli/trace_cli.cpp): its arguments after the subcommand.
 int run_trace(const std::vector<std::string>& args, const Commands& cmds);
+
+// `snare trace --live` once the simulation ran (cli/trace_live_cli.cpp): the kernel's answer for
+// `o`'s packet beside `sim`'s, printed; 0 they agree, 1 no kernel answer, 3 they disagree,
+// 128+N after signal N.
+int print_live_trace(const TraceResult& sim, const LiveOptions& o, bool json, const Commands& cmds);
 
 // The rule text a dry-run prints.
 std::string render_dry_run(const Config& cfg, const Plan& plan);

@@ -21,6 +21,7 @@
 #include "kernel/ipset.h"
 #include "kernel/nft_backend.h"
 #include "kernel/nft_detect.h"
+#include "kernel/nft_trace.h"
 #include "kernel/privileges.h"
 #include "kernel/routes.h"
 #include "kernel/tables.h"
@@ -196,6 +197,11 @@ snare::Commands snare::make_commands() {
       if (m.present) out.push_back(std::move(m));
     }
     return snare::Status::Ok();
+  };
+  cmds.live_trace = [](const snare::LiveOptions& o, int& signal) {
+    auto backend = snare::make_libnftables_backend();
+    auto ops = snare::make_nft_trace_ops();
+    return snare::run_live(*backend, *ops, o, signal);
   };
   cmds.version_details = [] {
     return fmt::format(

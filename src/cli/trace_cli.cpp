@@ -3,7 +3,9 @@
 // kernel would hold it) or from iptables-save text (render/save_parse.h), the walk
 // (trace/trace.h) and its answer (trace/report.h).
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -46,11 +48,21 @@ const char* kTraceHelp =
     "      --rules FILE       the rule set as iptables-save (or ip6tables-save) text; twice for\n"
     "                         both families' files\n"
     "      --network-namespace PATH  the rule set the kernel holds in that namespace (x_tables;\n"
-    "                         root, read only)\n"
+    "                         root, read only); with --live: where the kernel answers\n"
     "      --netns-pid PID    the same, for the namespace of that process\n"
     "      --output FORMAT    text (default) or json\n"
+    "      --live             also ask the kernel (nftables trace events; root; rule flags with\n"
+    "                         --native-nftables after --): a temporary table inet\n"
+    "                         snare-trace-PID traces the packet, which a child process\n"
+    "                         sends as --uid/--gid (--mark: SO_MARK); `in` not on lo waits for\n"
+    "                         someone else to send it. In the namespace of --network-namespace/\n"
+    "                         --netns-pid, or the current one. Printed after the simulation\n"
+    "                         (JSON: \"live\"), disagreements marked\n"
+    "      --live-timeout S   how long --live waits for the packet (default 5, 1 to 3600)\n"
     "  -h, --help             this help\n"
-    "Exit: 0 answered (also when uncertain), 1 the namespace could not be read, 2 bad arguments.\n";
+    "Exit: 0 answered (also when uncertain), 1 the namespace could not be read (--live: no\n"
+    "kernel answer), 2 bad arguments, 3 (--live) the kernel and the simulation disagree,\n"
+    "130/143 (--live) interrupted by SIGINT/SIGTERM (the temporary table is removed).\n";
 
 struct TraceArgs {
   Direction dir = Direction::out;
@@ -61,6 +73,8 @@ struct TraceArgs {
   std::vector<std::string> rules_files;  // --rules, once per family
   std::string netns_path;                // --network-namespace
   int netns_pid = 0;                     // --netns-pid
+  bool live = false, mark_set = false;   // --live; --mark given
+  int live_timeout = 5;                  // --live-timeout, seconds
 };
 
 Status parse_endpoint(const std::string& text, IpAddr& addr, uint16_t& port) {
@@ -114,6 +128,7 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
     auto m = parse_mark(v);
     if (!m.ok()) return Status::Fail(m.error);
     p.mark = m.value.value & m.value.mask;
+    t.mark_set = true;
     return Status::Ok();
   }
   if (name == "--iif" || name == "--oif") {
@@ -140,6 +155,13 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
     t.netns_pid = static_cast<int>(n.value);
     return Status::Ok();
   }
+  if (name == "--live-timeout") {
+    auto n = parse_u32(v);
+    if (!n.ok() || n.value == 0 || n.value > 3600)
+      return Status::Fail("expected seconds, 1 to 3600");
+    t.live_timeout = static_cast<int>(n.value);
+    return Status::Ok();
+  }
   if (name == "--output") {
     if (v != "json" && v != "text") return Status::Fail("expected json or text");
     t.json = v == "json";
@@ -150,7 +172,7 @@ Status set_flag(const std::string& name, const std::string& v, TraceArgs& t) {
 
 bool takes_value(const std::string& name) {
   for (const char* f : {"--uid", "--gid", "--ctmark", "--mark", "--iif", "--oif", "--output",
-                        "--rules", "--network-namespace", "--netns-pid"})
+                        "--rules", "--network-namespace", "--netns-pid", "--live-timeout"})
     if (name == f) return true;
   return false;
 }
@@ -168,6 +190,10 @@ Status parse_trace_args(const std::vector<std::string>& args, TraceArgs& t) {
     if (a == "--help" || a == "-h") {
       t.help = true;
       return Status::Ok();
+    }
+    if (a == "--live") {
+      t.live = true;
+      continue;
     }
     if (a == "--socket-exists" || a == "--established") {
       (a == "--established" ? t.packet.established : t.packet.socket) = true;
@@ -191,7 +217,12 @@ Status parse_trace_args(const std::vector<std::string>& args, TraceArgs& t) {
   if (positional < 4) return Status::Fail("needs DIRECTION PROTO SRC DST (see --help)");
   if (t.packet.src.v6 != t.packet.dst.v6)
     return Status::Fail("SRC and DST are of different address families");
-  const bool live = !t.netns_path.empty() || t.netns_pid > 0;
+  // With --live the namespace is where the kernel answers, the rules still come from the flags.
+  const bool live = (!t.netns_path.empty() || t.netns_pid > 0) && !t.live;
+  if (t.live && !t.have_rules)
+    return Status::Fail("--live: give the rule flags after -- (with --native-nftables)");
+  if (t.live && t.packet.established)
+    return Status::Fail("--live traces a connection's first packet: drop --established");
   if (int(t.have_rules) + int(!t.rules_files.empty()) + int(live) != 1)
     return Status::Fail(
         "give the rule set once: rule flags after --, --rules FILE, or --network-namespace / "
@@ -267,6 +298,68 @@ int print_trace(const TraceResult& r, bool json) {
   return 0;
 }
 
+// --live's options: the packet, the temporary table, the simulated tables to list.
+LiveOptions live_options(const TraceArgs& t, const TraceRules& rules) {
+  LiveOptions o;
+  o.dir = t.dir;
+  o.packet = t.packet;
+  if (t.mark_set) o.mark = t.packet.mark;
+  o.timeout_ms = t.live_timeout * 1000;
+  o.table = fmt::format("snare-trace-{}", ::getpid());
+  for (const TraceEntry& e : rules.entries)
+    if (std::find(o.traced_tables.begin(), o.traced_tables.end(), e.table_name) ==
+        o.traced_tables.end())
+      o.traced_tables.push_back(e.table_name);
+  // Why wait: a packet arriving on another interface can only come from elsewhere; one on lo
+  // can be made here.
+  o.wait_for_peer = t.dir == Direction::in && t.packet.iif != "lo";
+  if (o.wait_for_peer)
+    o.on_waiting = [&t] {
+      std::fprintf(stderr,
+                   "snare trace: waiting up to %d s for the packet (%s %s:%u -> %s:%u on %s), "
+                   "sent by someone else\n",
+                   t.live_timeout, t.packet.proto.c_str(), t.packet.src.text().c_str(),
+                   t.packet.sport, t.packet.dst.text().c_str(), t.packet.dport,
+                   t.packet.iif.c_str());
+    };
+  return o;
+}
+
+// The rule set from a rule command's flags after --; with --live, the kernel's answer too, in
+// the namespace given (entered first, so that the plan sees its addresses, as an apply there).
+int trace_from_flags(TraceArgs& t, Family family, const Commands& cmds) {
+  Command kind = Command::sidecar;
+  std::string command = "snare trace --";
+  if (!t.rule_args.empty() && (t.rule_args[0] == "ambient" || t.rule_args[0] == "ambient-host")) {
+    kind = t.rule_args[0] == "ambient" ? Command::ambient : Command::ambient_host;
+    command += " " + t.rule_args[0];
+    t.rule_args.erase(t.rule_args.begin());
+  }
+  if (t.live)
+    if (Status s = enter_netns(t.netns_path, t.netns_pid); !s.ok()) {
+      trace_error(s.error);
+      return 1;
+    }
+  Config cfg;
+  Plan plan;
+  if (int rc = plan_from_flags(kind, t.rule_args, command, cmds, cfg, plan); rc >= 0) return rc;
+  // Why two sources: --native-nftables writes the same rules as inet tables with their own
+  // base chains (nft_layout), iptables as each family's tables (the replay).
+  const TraceRules rules = plan.dialect == Dialect::nftables
+                               ? nft_trace_rules(plan, family)
+                               : iptables_trace_rules(replay_fresh(plan, entered_chain, family));
+  const TraceResult sim = trace_packet(rules, t.dir, t.packet);
+  if (!t.live) return print_trace(sim, t.json);
+  if (plan.dialect != Dialect::nftables) {
+    trace_error(
+        "--live: the kernel's trace events are nftables': add --native-nftables to the "
+        "rule flags");
+    return 2;
+  }
+  const LiveOptions o = live_options(t, rules);
+  return print_live_trace(sim, o, t.json, cmds);
+}
+
 }  // namespace
 
 int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
@@ -278,7 +371,7 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
   }
   default_devices(t);
   const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
-  if (!t.netns_path.empty() || t.netns_pid > 0) {
+  if ((!t.netns_path.empty() || t.netns_pid > 0) && !t.live) {
     // The kernel's tables of that namespace, read only (as verify reads them).
     std::vector<TableModel> tables;
     Status s = enter_netns(t.netns_path, t.netns_pid);
@@ -298,22 +391,7 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
     }
     return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
   }
-  Command kind = Command::sidecar;
-  std::string command = "snare trace --";
-  if (!t.rule_args.empty() && (t.rule_args[0] == "ambient" || t.rule_args[0] == "ambient-host")) {
-    kind = t.rule_args[0] == "ambient" ? Command::ambient : Command::ambient_host;
-    command += " " + t.rule_args[0];
-    t.rule_args.erase(t.rule_args.begin());
-  }
-  Config cfg;
-  Plan plan;
-  if (int rc = plan_from_flags(kind, t.rule_args, command, cmds, cfg, plan); rc >= 0) return rc;
-  // Why two sources: --native-nftables writes the same rules as inet tables with their own
-  // base chains (nft_layout), iptables as each family's tables (the replay).
-  const TraceRules rules = plan.dialect == Dialect::nftables
-                               ? nft_trace_rules(plan, family)
-                               : iptables_trace_rules(replay_fresh(plan, entered_chain, family));
-  return print_trace(trace_packet(rules, t.dir, t.packet), t.json);
+  return trace_from_flags(t, family, cmds);
 }
 
 }  // namespace snare

@@ -164,7 +164,7 @@ void json_step(std::string& out, const TraceStep& s) {
 
 }  // namespace
 
-std::string trace_json(const TraceResult& r) {
+std::string trace_json(const TraceResult& r, const std::string& live) {
   nlohmann::json j;
   j["summary"] = trace_summary(r);
   j["captured"] = r.captured();
@@ -177,10 +177,12 @@ std::string trace_json(const TraceResult& r) {
   j["by"] = r.by.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.by);
   j["uncertain"] = r.uncertain;
   j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+  if (!live.empty()) j["live"] = nlohmann::json::parse(live, nullptr, false);
   j["path"] = nlohmann::json::array();
   std::string out = j.dump();
   // The path goes in place of the empty array: an unescaped `"path":[]` can only be that key,
-  // since a quote inside a string value is written as \".
+  // since a quote inside a string value is written as \"; the last one, since "live" (whose own
+  // path may be empty) sorts before it.
   std::string path = "[";
   for (const TraceStep& s : r.path) {
     if (s.kind != TraceStep::Kind::rule && s.kind != TraceStep::Kind::policy) continue;
@@ -189,7 +191,7 @@ std::string trace_json(const TraceResult& r) {
   }
   path += ']';
   const std::string key = "\"path\":[]";
-  out.replace(out.find(key) + key.size() - 2, 2, path);
+  out.replace(out.rfind(key) + key.size() - 2, 2, path);
   return out + "\n";
 }
 

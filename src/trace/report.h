@@ -17,7 +17,8 @@ std::string trace_text(const TraceResult& r);
 
 // { "summary", "captured", "action", "to_port", "original_destination", "mark", "ctmark",
 //   "zone", "uncertain", "error", "path": [{hook, table, chain, position, rule, matched, why}] }
-std::string trace_json(const TraceResult& r);
+// With `live` (a JSON object: trace/live.h's live_json), also "live": the kernel's answer.
+std::string trace_json(const TraceResult& r, const std::string& live = {});
 
 // "redirect", "tproxy", "snat", "dnat", "drop", "accept" (an ACCEPT verdict, nothing mapped) or
 // "none" (the packet passed every chain to its policy).

@@ -267,7 +267,12 @@ TraceResult walk_packet(const TraceRules& rules, Direction dir, const Packet& p,
   ctx.packet = p;
   Walker w(rules, r, max_steps);
   if (dir == Direction::in) {
-    w.run(kIn, ctx, false);
+    // Why nat is skipped on lo: only a local socket sends on lo, so the packet's connection had
+    // its NAT bound at OUTPUT and POSTROUTING before it arrives (as the kernel's trace shows).
+    if (p.iif == "lo")
+      r.path.push_back(note_step(Hook::prerouting,
+                                 "arrived on lo: sent by a local socket, its NAT bound at OUTPUT"));
+    w.run(kIn, ctx, p.iif == "lo");
   } else if (w.run(kOut, ctx, false) && ctx.packet.oif == "lo") {
     // Why: a packet to a local address leaves on lo and arrives again at PREROUTING, without
     // its socket; its connection's NAT was bound at OUTPUT and POSTROUTING, so nat is skipped.

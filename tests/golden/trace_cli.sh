@@ -2,7 +2,7 @@
 # snare trace's command line, no root: a bad argument or a hostile --rules file is one line on
 # stderr naming the flag or the line, exit 2, never a crash; a good one answers in text and JSON,
 # the same from the rule flags and from their iptables-save form; with --native-nftables, in
-# nftables' names and forms.
+# nftables' names and forms; --live's arguments (its kernel answers: tests/root/trace_live.sh).
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -40,6 +40,12 @@ refused '-z' "${P[@]}" -- -z notaport
 refused '--rules /nonexistent' "${P[@]}" --rules /nonexistent
 refused 'give the rule set once' "${P[@]}" --rules /nonexistent --netns-pid 1
 refused '--netns-pid "0"' "${P[@]}" --netns-pid 0
+# --live: the rule flags (nftables') after --, a first packet, a bounded wait.
+refused '--live: give the rule flags after --' "${P[@]}" --live --rules /nonexistent
+refused "--live traces a connection's first packet" "${P[@]}" --live --established -- "${RULES[@]}"
+refused '--live-timeout "0"' "${P[@]}" --live --live-timeout 0 -- "${RULES[@]}"
+refused '--live-timeout "3601"' "${P[@]}" --live --live-timeout=3601 -- "${RULES[@]}"
+refused "--live: the kernel's trace events are nftables'" "${P[@]}" --live -- "${RULES[@]}"
 
 # Hostile --rules files: each one line naming the file and the line.
 printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j RETURN\n' >"$tmp/cut"

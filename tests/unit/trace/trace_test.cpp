@@ -88,6 +88,18 @@ TEST_CASE("inbound: captured to 15006, excluded ports pass") {
   CHECK(!trace_packet(tables, Direction::in, in_packet("10.0.0.5", 15090)).captured());
 }
 
+TEST_CASE("inbound on lo skips nat: a local socket sent it, its NAT was bound at OUTPUT") {
+  // The kernel's own trace (tests/root/trace_live.sh) shows no nat prerouting chain for it.
+  Packet p = in_packet("10.0.0.5", 9090);
+  p.iif = "lo";
+  const TraceResult in = trace_packet(cni_tables("REDIRECT"), Direction::in, p);
+  CHECK(!in.captured());
+  bool noted = false;
+  for (const TraceStep& s : in.path)
+    noted = noted || (s.kind == TraceStep::Kind::note && s.table == Table::nat);
+  CHECK(noted);
+}
+
 TEST_CASE("TPROXY mode: inbound is assigned to 15006 with mark 1337, outbound redirected") {
   auto tables = cni_tables("TPROXY");
   const TraceResult in = trace_packet(tables, Direction::in, in_packet("10.0.0.5", 9090));
