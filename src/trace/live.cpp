@@ -204,8 +204,10 @@ std::string live_table_commands(const std::string& table, Direction dir, const P
     tuple += fmt::format(" iifname \"{}\"", p.iif);
   // Why -350: after defragmentation (-400), before raw (-300) and conntrack (-200), so that every
   // chain istio's tables hook is traced.
+  // Why `flags owner`: the table belongs to the netlink socket that wrote it, so the kernel
+  // removes it when the process ends, even by SIGKILL; the same socket deletes it before then.
   return fmt::format(
-      "add table inet {0}\n"
+      "add table inet {0} {{ flags owner; }}\n"
       "add chain inet {0} trace {{ type filter hook {1} priority -350; policy accept; }}\n"
       "add rule inet {0} trace {2} meta nftrace set 1\n",
       table, dir == Direction::out ? "output" : "prerouting", tuple);

@@ -6,7 +6,8 @@
 // conntrack, with one rule matching the packet's tuple that sets its nftrace bit. The kernel then
 // reports every base chain the packet enters and every rule that matched; the rule handles are
 // mapped to the simulation's rule positions through the listing of the rule set's tables. The
-// temporary table is removed on every path, including SIGINT and SIGTERM.
+// temporary table is removed on every path, including SIGINT and SIGTERM, and it is an owned table
+// (`flags owner`): the kernel removes it itself when the process dies, SIGKILL included.
 #pragma once
 
 #include <cstdint>

@@ -44,7 +44,7 @@ NftTraceEvent event(const char* table, const char* chain, uint64_t handle, int32
 
 void check_added_then_deleted(const testing::FakeNft& nft) {
   REQUIRE(nft.runs.size() == 2);
-  CHECK(nft.runs[0].rfind("add table inet snare-trace-42\n", 0) == 0);
+  CHECK(nft.runs[0].rfind("add table inet snare-trace-42 { flags owner; }\n", 0) == 0);
   CHECK(nft.runs[1] == "delete table inet snare-trace-42\n");
 }
 

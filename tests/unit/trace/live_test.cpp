@@ -220,7 +220,7 @@ TEST_CASE("live: a drop, a table the simulation lacks, and JSON beside the simul
 TEST_CASE("live: the temporary table's rule matches the packet's tuple at its first hook") {
   Packet p = app_packet("9.9.0.5");
   CHECK(live_table_commands("snare-trace-7", Direction::out, p) ==
-        "add table inet snare-trace-7\n"
+        "add table inet snare-trace-7 { flags owner; }\n"
         "add chain inet snare-trace-7 trace { type filter hook output priority -350; policy "
         "accept; }\n"
         "add rule inet snare-trace-7 trace meta l4proto tcp ip saddr 10.0.0.5 ip daddr 9.9.0.5 "
