@@ -53,10 +53,15 @@ fresh_pod() {
   export CNI_CID="c-$1"
   cni_env basic ADD lo "$CNI_PLUGINS/loopback" <<<'{"cniVersion":"1.0.0","name":"lo","type":"loopback"}' >/dev/null
 }
-# add_pair KEY PLUGIN EXTRA: bridge then the plugin on a fresh pod, both timed.
+# add_pair KEY PLUGIN EXTRA [BRIDGE-WRAPPER]: bridge then the plugin on a fresh pod, both timed.
 add_pair() {
   fresh_pod "$1$i"
-  timed bridge "$CNI_PLUGINS/bridge" "$bridge_conf"
+  if [ -n "${4:-}" ]; then
+    timed "bridge_$1" "$CNI_WORK/$4" "$bridge_conf"
+    cp "$CNI_WORK/bridge_$1.out" "$CNI_WORK/bridge.out"
+  else
+    timed bridge "$CNI_PLUGINS/bridge" "$bridge_conf"
+  fi
   cp "$CNI_WORK/bridge.out" "$CNI_WORK/basic.prev"
   istio_conf basic "$3" >"$CNI_WORK/istio.conf"
   timed "$1" "$2" "$CNI_WORK/istio.conf"
@@ -74,26 +79,32 @@ for ((i = 0; i < RUNS; i++)); do
   CNI_COMMAND_OVERRIDE=VERSION timed start_true /bin/true /dev/null
 done
 
-# The in-ADD phases: strace of a few more iptables ADDs, each on a fresh pod.
-phases=""
-if command -v strace >/dev/null; then
-  cat >"$CNI_WORK/traced" <<EOF
-#!/bin/sh
-exec strace -f -ttt -e trace=execve,read,connect,openat,exit_group -o "$CNI_WORK/trace.\$\$" "$CNI_WORK/new/istio-cni" "\$@"
-EOF
-  chmod +x "$CNI_WORK/traced"
-  for ((i = 0; i < 7; i++)); do
-    fresh_pod "t$i"
-    timed bridge_t "$CNI_PLUGINS/bridge" "$bridge_conf"
-    cp "$CNI_WORK/bridge_t.out" "$CNI_WORK/basic.prev"
-    istio_conf basic "" >"$CNI_WORK/istio.conf"
-    timed traced "$CNI_WORK/traced" "$CNI_WORK/istio.conf"
-    ip netns del "$POD"
-  done
-  phases=$(cat "$CNI_WORK"/trace.* | base64 -w0)
+# CPU time of each plugin's ADD (perf stat's task-clock: what a loaded node's wall time is
+# made of, without the waits for the API server or the scheduler), then the in-ADD phases
+# (strace), on a few more fresh pods.
+phases="" cpu=""
+# wrapper NAME COMMAND...: $CNI_WORK/NAME runs COMMAND... then the plugin's arguments.
+wrapper() {
+  local name=$1
+  shift
+  printf '#!/bin/sh\nexec %s "$@"\n' "$*" >"$CNI_WORK/$name"
+  chmod +x "$CNI_WORK/$name"
+}
+if command -v perf >/dev/null; then
+  wrapper cpu_bridge perf stat -x, -e task-clock -o "$CNI_WORK/cpu_bridge.\$\$" "$CNI_PLUGINS/bridge"
+  wrapper cpu_snare perf stat -x, -e task-clock -o "$CNI_WORK/cpu_snare.\$\$" "$CNI_WORK/new/istio-cni"
 fi
+command -v strace >/dev/null && wrapper traced strace -f -ttt -e trace=execve,read,connect,openat,exit_group \
+  -o "$CNI_WORK/trace.\$\$" "$CNI_WORK/new/istio-cni"
+for ((i = 0; i < 11; i++)); do
+  [ -x "$CNI_WORK/cpu_snare" ] && add_pair cpu "$CNI_WORK/cpu_snare" "" cpu_bridge
+  [ -x "$CNI_WORK/traced" ] && add_pair traced "$CNI_WORK/traced" ""
+done
+cpu_ms() { cat "$CNI_WORK"/cpu_"$1".* 2>/dev/null | awk -F, '/task-clock/ { printf "%d ", $1 * 1e6 }'; }
+[ -x "$CNI_WORK/cpu_snare" ] && cpu="CPU: bridge ADD=$(cpu_ms bridge);CPU: snare-cni ADD, iptables=$(cpu_ms snare)"
+[ -x "$CNI_WORK/traced" ] && phases=$(cat "$CNI_WORK"/trace.* | base64 -w0)
 
-python3 - "$RUNS" "$phases" \
+python3 - "$RUNS" "$phases" "$cpu" \
   "bridge ADD (Go, reference)=${samples[bridge]}" \
   "snare-cni ADD, iptables=${samples[iptables]}" \
   "${OLD:+snare-cni ADD, iptables, SNARE_CNI_OLD=${samples[old_iptables]}}" \
@@ -103,7 +114,8 @@ python3 - "$RUNS" "$phases" \
   "${OLD:+start: SNARE_CNI_OLD VERSION=${samples[start_old]}}" \
   "start: /bin/true (the path alone)=${samples[start_true]}" <<'PY'
 import base64, re, statistics, sys
-runs, phases, rows = sys.argv[1], sys.argv[2], [a for a in sys.argv[3:] if a]
+runs, phases, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [a for a in sys.argv[4:] if a] + [c for c in cpu.split(";") if c]
 med = {}
 print(f"runs: {runs}, a fresh pod per ADD (ms, wall time of ip netns exec + env + the plugin)")
 print(f"{'':40} {'median':>8} {'p90':>8}")
@@ -115,7 +127,10 @@ for row in rows:
 bridge = med["bridge ADD (Go, reference)"]
 for name in med:
     if name.startswith("snare-cni ADD"):
-        print(f"ratio to bridge, {name[15:]:29} {med[name] / bridge:8.2f}x")
+        print(f"ratio to bridge, {name[15:]:24} {med[name] / bridge:8.2f}x")
+if cpu:
+    ratio = med["CPU: snare-cni ADD, iptables"] / med["CPU: bridge ADD"]
+    print(f"ratio to bridge, CPU time, iptables        {ratio:8.2f}x")
 if not phases:
     sys.exit(0)
 # Per traced process: exec, first read of stdin, first connect, the open of /run/netns/..., exit.

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -39,8 +40,13 @@ Status setup_tls(const KubeConfig& c, ssl::context& ctx) {
       if (ctx.add_certificate_authority(asio::buffer(c.ca_pem), ec); ec)
         return failed("certificate-authority-data is not a PEM certificate");
     } else if (!c.ca_file.empty()) {
+      // OpenSSL's error for a file it cannot open has no text: the file is tried first.
+      if (::access(c.ca_file.c_str(), R_OK) != 0)
+        return Status::Fail(
+            fmt::format("cannot read the CA file {}: {}", c.ca_file, errno_text(errno)));
       if (ctx.load_verify_file(c.ca_file, ec); ec)
-        return Status::Fail(fmt::format("cannot use the CA file {}: {}", c.ca_file, ec.message()));
+        return Status::Fail(
+            fmt::format("the CA file {} holds no PEM certificate: {}", c.ca_file, ec.message()));
     } else if (ctx.set_default_verify_paths(ec); ec) {
       return failed("cannot read the system's CA certificates");
     }
