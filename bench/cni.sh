@@ -11,7 +11,10 @@
 #   - inside the ADD (iptables mode, under strace -f -ttt, which inflates what makes system calls:
 #     read it as proportions): start (exec to reading stdin), the configuration and kubeconfig
 #     (to the connect), the API request (connect, TLS handshake, GET; to the pod's netns being
-#     opened), the apply (to exit).
+#     opened), the apply (to exit);
+#   - under perf stat, each plugin's process alone (exec to exit, without the runtime's path) and
+#     its CPU time (task-clock): on a loaded machine, where waiting for a CPU swamps the wall
+#     times above, these keep their proportions.
 #
 # usage: sudo bench/cni.sh [RUNS]        (default 30; SNARE_CNI=/path/to/snare-cni, default
 #                                          build/snare-cni; SNARE_CNI_OLD=/path/to/another
@@ -91,17 +94,21 @@ wrapper() {
   chmod +x "$CNI_WORK/$name"
 }
 if command -v perf >/dev/null; then
-  wrapper cpu_bridge perf stat -x, -e task-clock -o "$CNI_WORK/cpu_bridge.\$\$" "$CNI_PLUGINS/bridge"
-  wrapper cpu_snare perf stat -x, -e task-clock -o "$CNI_WORK/cpu_snare.\$\$" "$CNI_WORK/new/istio-cni"
+  wrapper cpu_bridge perf stat -x, -e task-clock,duration_time -o "$CNI_WORK/cpu_bridge.\$\$" "$CNI_PLUGINS/bridge"
+  wrapper cpu_snare perf stat -x, -e task-clock,duration_time -o "$CNI_WORK/cpu_snare.\$\$" "$CNI_WORK/new/istio-cni"
+  [ -z "$OLD" ] || wrapper cpu_old perf stat -x, -e task-clock,duration_time -o "$CNI_WORK/cpu_old.\$\$" "$CNI_WORK/old/istio-cni"
 fi
 command -v strace >/dev/null && wrapper traced strace -f -ttt -e trace=execve,read,connect,openat,exit_group \
   -o "$CNI_WORK/trace.\$\$" "$CNI_WORK/new/istio-cni"
-for ((i = 0; i < 11; i++)); do
+for ((i = 0; i < RUNS; i++)); do
   [ -x "$CNI_WORK/cpu_snare" ] && add_pair cpu "$CNI_WORK/cpu_snare" "" cpu_bridge
-  [ -x "$CNI_WORK/traced" ] && add_pair traced "$CNI_WORK/traced" ""
+  [ ! -x "$CNI_WORK/cpu_old" ] || add_pair cpuold "$CNI_WORK/cpu_old" ""
+  ((i >= 11)) || [ ! -x "$CNI_WORK/traced" ] || add_pair traced "$CNI_WORK/traced" ""
 done
-cpu_ms() { cat "$CNI_WORK"/cpu_"$1".* 2>/dev/null | awk -F, '/task-clock/ { printf "%d ", $1 * 1e6 }'; }
-[ -x "$CNI_WORK/cpu_snare" ] && cpu="CPU: bridge ADD=$(cpu_ms bridge);CPU: snare-cni ADD, iptables=$(cpu_ms snare)"
+# perf's task-clock is in ms, its duration_time (the plugin process alone, exec to exit) in ns.
+perf_ns() { cat "$CNI_WORK"/cpu_"$1".* 2>/dev/null | awk -F, -v e="$2" -v f="$3" '$3 == e { printf "%d ", $1 * f }'; }
+[ -x "$CNI_WORK/cpu_snare" ] && cpu="process alone: bridge ADD=$(perf_ns bridge duration_time 1);process alone: snare-cni ADD, iptables=$(perf_ns snare duration_time 1);CPU: bridge ADD=$(perf_ns bridge task-clock 1e6);CPU: snare-cni ADD, iptables=$(perf_ns snare task-clock 1e6)"
+[ ! -x "$CNI_WORK/cpu_old" ] || cpu+=";process alone: snare-cni ADD, iptables, SNARE_CNI_OLD=$(perf_ns old duration_time 1);CPU: snare-cni ADD, iptables, SNARE_CNI_OLD=$(perf_ns old task-clock 1e6)"
 [ -x "$CNI_WORK/traced" ] && phases=$(cat "$CNI_WORK"/trace.* | base64 -w0)
 
 python3 - "$RUNS" "$phases" "$cpu" \
@@ -118,19 +125,22 @@ runs, phases, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [a for a in sys.argv[4:] if a] + [c for c in cpu.split(";") if c]
 med = {}
 print(f"runs: {runs}, a fresh pod per ADD (ms, wall time of ip netns exec + env + the plugin)")
-print(f"{'':40} {'median':>8} {'p90':>8}")
+print(f"{'':54} {'median':>8} {'p90':>8}")
 for row in rows:
     name, text = row.split("=", 1)
     v = sorted(int(x) / 1e6 for x in text.split())
     med[name] = statistics.median(v)
-    print(f"{name:40} {med[name]:8.2f} {v[max(0, int(len(v) * 0.9) - 1)]:8.2f}")
+    print(f"{name:54} {med[name]:8.2f} {v[max(0, int(len(v) * 0.9) - 1)]:8.2f}")
 bridge = med["bridge ADD (Go, reference)"]
 for name in med:
     if name.startswith("snare-cni ADD"):
-        print(f"ratio to bridge, {name[15:]:24} {med[name] / bridge:8.2f}x")
+        print(f"ratio to bridge, {name[15:]:37} {med[name] / bridge:8.2f}x")
 if cpu:
-    ratio = med["CPU: snare-cni ADD, iptables"] / med["CPU: bridge ADD"]
-    print(f"ratio to bridge, CPU time, iptables        {ratio:8.2f}x")
+    for kind in ("process alone", "CPU"):
+        for which in ("", ", SNARE_CNI_OLD"):
+            if f"{kind}: snare-cni ADD, iptables{which}" in med:
+                ratio = med[f"{kind}: snare-cni ADD, iptables{which}"] / med[f"{kind}: bridge ADD"]
+                print(f"ratio to bridge, {kind + ', iptables' + which:37} {ratio:8.2f}x")
 if not phases:
     sys.exit(0)
 # Per traced process: exec, first read of stdin, first connect, the open of /run/netns/..., exit.

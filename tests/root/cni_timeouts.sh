@@ -4,7 +4,7 @@
 #   - an API server that accepts and never answers: with snare_add_timeout_seconds 3 the error
 #     object comes within 3 s and a little (before: 30 x (5 s + 1 s));
 #   - an unknown CA, a name not in the server's certificate, a missing CA file and a URL scheme
-#     curl cannot use fail at once, after one attempt;
+#     that is not http(s) fail at once, after one attempt;
 #   - an answer over the 4 MiB cap is an error object, not read to the end.
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
