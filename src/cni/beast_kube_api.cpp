@@ -9,7 +9,11 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <optional>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "cni/beast_http.h"
 #include "cni/kube_api.h"
@@ -71,28 +75,53 @@ void name_peer(SSL* ssl, const ServerUrl& u, bool verify) {
     SSL_set1_host(ssl, u.host.c_str());
 }
 
-// Connects `sock` to the server (its address, or each address its name resolves to, in turn),
-// then `next()`; a failure ends with `finish`.
-template <class Next, class Finish>
-void connect(tcp::resolver& resolver, tcp::socket& sock, const ServerUrl& u, Next next,
-             Finish finish) {
+// What a name lookup left: the addresses or the error, once `done`.
+struct Lookup {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  error_code ec;
+  std::vector<tcp::endpoint> found;
+};
+
+// The server's addresses: its IP address, or what its name resolves to. glibc's lookup cannot be
+// interrupted, so it runs in a thread of its own that is left behind when `timeout` passes (as
+// curl's threaded resolver is): the ADD's time limit holds when DNS does not answer. False when
+// the time ran out.
+bool resolve_within(const ServerUrl& u, milliseconds timeout, std::vector<tcp::endpoint>& found,
+                    error_code& ec) {
   if (u.host_is_ip) {
-    const tcp::endpoint ep(asio::ip::make_address(u.host),
-                           static_cast<unsigned short>(std::stoi(u.port)));
-    sock.async_connect(ep, [next, finish](error_code ec) {
-      if (ec) return finish(Ending{ec, "connect"});
-      next();
-    });
-    return;
+    found = {tcp::endpoint(asio::ip::make_address(u.host),
+                           static_cast<unsigned short>(std::stoi(u.port)))};
+    return true;
   }
-  resolver.async_resolve(
-      u.host, u.port, [&sock, next, finish](error_code ec, tcp::resolver::results_type found) {
-        if (ec) return finish(Ending{ec, "resolve the host"});
-        asio::async_connect(sock, found, [next, finish](error_code ec2, const tcp::endpoint&) {
-          if (ec2) return finish(Ending{ec2, "connect"});
-          next();
-        });
-      });
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, host = u.host, port = u.port] {
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    error_code failed;
+    const auto results = resolver.resolve(host, port, failed);
+    const std::lock_guard lock(lookup->m);
+    lookup->ec = failed;
+    for (const auto& r : results) lookup->found.push_back(r.endpoint());
+    lookup->done = true;
+    lookup->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(lookup->m);
+  if (!lookup->cv.wait_for(lock, timeout, [&] { return lookup->done; })) return false;
+  ec = lookup->ec;
+  found = lookup->found;
+  return true;
+}
+
+// Connects `sock` to each address in turn until one answers, then `next()`; a failure ends with
+// `finish`.
+template <class Next, class Finish>
+void connect(tcp::socket& sock, const std::vector<tcp::endpoint>& to, Next next, Finish finish) {
+  asio::async_connect(sock, to, [next, finish](error_code ec, const tcp::endpoint&) {
+    if (ec) return finish(Ending{ec, "connect"});
+    next();
+  });
 }
 
 // The answer, or why there is none: the cap, a certificate the CA does not sign or that names
@@ -147,43 +176,48 @@ class BeastKubeApi : public KubeApi {
 
  private:
   KubeResponse exchange(const std::string& path, const std::string& url, milliseconds timeout) {
+    Parser parser;
+    parser.body_limit(kMaxBodyBytes);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<tcp::endpoint> to;
+    error_code ec;
+    if (!resolve_within(url_, timeout, to, ec) || ec)
+      return answer(url, Ending{ec, "resolve the host"}, !!ec, X509_V_OK, parser, timeout);
+    const auto left = timeout - std::chrono::duration_cast<milliseconds>(
+                                    std::chrono::steady_clock::now() - start);
     asio::io_context io;
     Request req{http::verb::get, url_.prefix + path, 11};
     req.set(http::field::host, url_.authority);
     req.set(http::field::accept, "application/json");
     if (!config_.token.empty()) req.set(http::field::authorization, "Bearer " + config_.token);
-    Parser parser;
-    parser.body_limit(kMaxBodyBytes);
     boost::beast::flat_buffer buf;
     Ending end;
     auto finish = [&end](Ending e) { end = e; };
-    tcp::resolver resolver(io);
     long verify = X509_V_OK;
     bool in_time;
     if (url_.tls) {
       ssl::stream<tcp::socket> s(io, tls_);
       name_peer(s.native_handle(), url_, !config_.insecure_skip_tls_verify);
       auto handshake = [&] {
-        s.async_handshake(ssl::stream_base::client, [&](error_code ec) {
-          if (ec) return finish(Ending{ec, "TLS handshake"});
+        s.async_handshake(ssl::stream_base::client, [&](error_code e) {
+          if (e) return finish(Ending{e, "TLS handshake"});
           send_and_read(s, req, buf, parser, finish);
         });
       };
-      connect(resolver, s.next_layer(), url_, handshake, finish);
-      in_time = run_within(io, timeout, [&] { stop(resolver, s.next_layer()); });
+      connect(s.next_layer(), to, handshake, finish);
+      in_time = run_within(io, std::max(left, milliseconds(0)), [&] { stop(s.next_layer()); });
       if (!config_.insecure_skip_tls_verify) verify = SSL_get_verify_result(s.native_handle());
     } else {
       tcp::socket s(io);
       connect(
-          resolver, s, url_, [&] { send_and_read(s, req, buf, parser, finish); }, finish);
-      in_time = run_within(io, timeout, [&] { stop(resolver, s); });
+          s, to, [&] { send_and_read(s, req, buf, parser, finish); }, finish);
+      in_time = run_within(io, std::max(left, milliseconds(0)), [&] { stop(s); });
     }
     return answer(url, end, in_time, verify, parser, timeout);
   }
 
-  static void stop(tcp::resolver& resolver, tcp::socket& s) {
+  static void stop(tcp::socket& s) {
     error_code ignored;
-    resolver.cancel();
     s.close(ignored);
   }
 
