@@ -16,7 +16,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
       libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-      libfmt-dev catch2 libnftables-dev nlohmann-json3-dev libcurl4-openssl-dev libyaml-cpp-dev \
+      libfmt-dev catch2 libnftables-dev nlohmann-json3-dev libboost-dev libssl-dev libyaml-cpp-dev \
       python3 python3-yaml \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

@@ -14,7 +14,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   g++ cmake make pkg-config git ca-certificates \
   libiptc-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-  libfmt-dev catch2 libnftables-dev nlohmann-json3-dev libcurl4-openssl-dev libyaml-cpp-dev \
+  libfmt-dev catch2 libnftables-dev nlohmann-json3-dev libboost-dev libssl-dev libyaml-cpp-dev \
   iptables iproute2 nftables ipset util-linux procps python3 python3-yaml clang-format \
   haproxy iperf3 wrk dpkg-dev file containernetworking-plugins openssl \
   podman debootstrap fuse-overlayfs slirp4netns uidmap

@@ -1,7 +1,7 @@
 // istio-cni as `snare-cni install` puts it in a node's CNI bin directory: a static executable
 // that runs the bundled snare-cni through the bundled dynamic loader and libraries
 // (<bin dir>/snare-cni.d/), so the plugin needs nothing from the node: no iptables or nft
-// binaries, no libiptc, libnftables or libcurl, any glibc. If the bundle cannot run, it answers
+// binaries, no libiptc, libnftables or OpenSSL, any glibc. If the bundle cannot run, it answers
 // the runtime with a CNI error object, as the plugin would.
 #include <limits.h>
 #include <unistd.h>

@@ -165,8 +165,8 @@ int run_rules(Verb verb, const std::string& command, const std::vector<std::stri
   return run_verb(verb, cfg, plan, cmds);
 }
 
-// `snare cni ...` is snare-cni, the CNI plugin's own binary (it links libcurl and yaml-cpp, which
-// the init container's snare should not map at every start): run it from snare's directory.
+// `snare cni ...` is snare-cni, the CNI plugin's own binary (it carries OpenSSL and yaml-cpp, which
+// the init container's snare should not load at every start): run it from snare's directory.
 int run_snare_cni(int argc, char** argv) {
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

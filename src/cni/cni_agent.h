@@ -1,5 +1,5 @@
 // CniAgent: the seam between the plugin and istio-cni's node agent, which takes ambient pods over
-// an HTTP POST on a unix socket. The real one is libcurl; tests/unit has a fake that records.
+// an HTTP POST on a unix socket. The real one is Boost.Beast; tests/unit has a fake that records.
 #pragma once
 
 #include <chrono>
@@ -14,7 +14,7 @@ struct AgentResponse {
   std::string transport_error;  // why no answer came (no socket, refused, timed out)
 };
 
-// The most of the agent's answer that is kept (its error text), as istio's plugin reads.
+// The most of the agent's answer that is read (its error text); past it, only the status counts.
 constexpr size_t kMaxAgentBodyBytes = 1 << 20;
 
 class CniAgent {
@@ -26,6 +26,6 @@ class CniAgent {
                              const std::string& body, std::chrono::milliseconds timeout) = 0;
 };
 
-std::unique_ptr<CniAgent> make_curl_cni_agent();
+std::unique_ptr<CniAgent> make_cni_agent();
 
 }  // namespace snare::cni

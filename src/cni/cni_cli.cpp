@@ -87,8 +87,8 @@ int with_json_stderr(const std::function<int()>& apply) {
 PluginDeps real_deps() {
   PluginDeps d;
   d.load_kubeconfig = load_kubeconfig;
-  d.make_api = make_curl_kube_api;
-  d.make_agent = make_curl_cni_agent;
+  d.make_api = make_kube_api;
+  d.make_agent = make_cni_agent;
   d.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
   d.apply = [](const std::vector<std::string>& flags, std::string& error) {
     std::vector<std::string> args = flags;

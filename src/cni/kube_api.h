@@ -1,5 +1,6 @@
 // KubeApi: the seam between the plugin and the Kubernetes API server. The real one is an HTTPS
-// client (libcurl) configured from the kubeconfig; tests/unit has a fake with canned answers.
+// client (Boost.Beast on OpenSSL) configured from the kubeconfig; tests/unit has a fake with
+// canned answers.
 #pragma once
 
 #include <chrono>
@@ -15,7 +16,7 @@ struct KubeResponse {
   std::string body;
   std::string transport_error;  // why no answer came (connection refused, TLS, timeout)
   // The failure cannot get better by asking again (an unknown CA, a name not in the server's
-  // certificate, a missing CA file, a URL curl cannot use, an answer over the size cap).
+  // certificate, a missing CA file, a server URL that is not http(s), an answer over the cap).
   bool permanent = false;
 };
 
@@ -30,8 +31,9 @@ class KubeApi {
   virtual KubeResponse get(const std::string& path, std::chrono::milliseconds timeout) = 0;
 };
 
-// libcurl, with the kubeconfig's CA (or none with insecure-skip-tls-verify), bearer token or
-// client certificate; curl's errors are sorted into permanent and transient ones.
-std::unique_ptr<KubeApi> make_curl_kube_api(const KubeConfig& config);
+// HTTP/1.1 (Boost.Beast) over TLS (OpenSSL), with the kubeconfig's CA (or none with
+// insecure-skip-tls-verify), bearer token or client certificate; failures are sorted into
+// permanent and transient ones.
+std::unique_ptr<KubeApi> make_kube_api(const KubeConfig& config);
 
 }  // namespace snare::cni

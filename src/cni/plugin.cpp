@@ -76,7 +76,7 @@ milliseconds left(const PluginDeps& deps, Clock::time_point deadline) {
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - deps.now()));
 }
 
-// What can get better by asking again: no answer (unless curl says it cannot), 429, 5xx.
+// What can get better by asking again: no answer (unless the client says it cannot), 429, 5xx.
 bool transient(const KubeResponse& r) {
   return (!r.transport_error.empty() && !r.permanent) || r.status == 429 || r.status >= 500;
 }

@@ -91,7 +91,7 @@ int print_flags(const std::vector<std::string>& args) {
   KubeConfig kc;
   if (Status s = load_kubeconfig(o.kubeconfig, kc); !s.ok())
     return (log_error("snare-cni print-flags: {}", s.error), 1);
-  auto api = make_curl_kube_api(kc);
+  auto api = make_kube_api(kc);
   KubeResponse r =
       api->get(fmt::format("/api/v1/namespaces/{}/pods/{}", o.ns, o.pod), std::chrono::seconds(5));
   if (r.status != 200) {

@@ -4,15 +4,17 @@
 #   - an API server that accepts and never answers: with snare_add_timeout_seconds 3 the error
 #     object comes within 3 s and a little (before: 30 x (5 s + 1 s));
 #   - an unknown CA, a name not in the server's certificate, a missing CA file and a URL scheme
-#     curl cannot use fail at once, after one attempt;
-#   - an answer over the 4 MiB cap is an error object, not read to the end.
+#     that is not http(s) fail at once, after one attempt;
+#   - an answer over the 4 MiB cap is an error object, not read to the end;
+#   - a server name whose DNS server never answers: the error object still comes within the
+#     ADD's 2 s (glibc's lookup alone would wait 5 s per try).
 source "$SNARE_SOURCE_DIR/tests/lib.sh"
 source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 require_root
 source "$SNARE_SOURCE_DIR/tests/cni/cni_lib.sh"
 SNARE_CNI_LINK=$(dirname "$SNARE_CNI")/istio-cni
-SILENT_PID=""
-trap '[ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null; cni_cleanup' EXIT
+SILENT_PID="" DNS_PID=""
+trap '[ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null; [ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null; [ -n "$NODE" ] && rm -rf "/etc/netns/$NODE"; cni_cleanup' EXIT
 cni_setup
 
 # error_within NAME MAX-MS WANT [EXTRA]: the ADD fails with an error object whose msg has WANT,
@@ -68,4 +70,20 @@ cp "$CNI_WORK/basic.prev" "$CNI_WORK/huge.prev"
 POD_SAVED=$POD
 error_within huge 3000 "larger than 4 MiB" >/dev/null
 [ "$(ip netns exec "$POD_SAVED" iptables-legacy-save | grep -c ISTIO || true)" = 0 ] || fail "rules were written"
+
+# 4. A DNS server that never answers: `ip netns exec` gives the node namespace its own
+# resolv.conf (/etc/netns/NAME/), naming a UDP socket on its loopback that reads and drops.
+mkdir -p "/etc/netns/$NODE"
+echo "nameserver 127.0.0.1" >"/etc/netns/$NODE/resolv.conf"
+exec 4< <(ip netns exec "$NODE" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+while True: s.recv(512)')
+DNS_PID=$!
+read -r -t 10 _ <&4 || fail "the silent DNS server did not start"
+write_kubeconfig "$CNI_TOKEN" "https://api.snare.test:$API_PORT"
+cp "$CNI_WORK/basic.prev" "$CNI_WORK/dns.prev"
+ms=$(error_within dns 3500 "resolve the host: no answer" ',"snare_add_timeout_seconds":2')
+[ "$ms" -ge 1900 ] || fail "silent DNS: gave up after $ms ms, before its 2 s"
 echo "PASS cni_timeouts"
