@@ -106,27 +106,47 @@ struct Decoders<std::variant<Ts...>> {
   }
 };
 
-// The alternative that reads a `-m NAME` or `-j NAME` of save text: the one whose kXt lists the
-// kernel extension NAME; with `standard`, the one whose kXt lists the standard target ("").
+// The alternative that reads a `-m NAME` or `-j NAME` of save text: one whose kXt lists the
+// kernel extension NAME; with `standard`, one whose kXt lists the standard target (""). Where
+// several list it, the first that reads the options whole (each one used) takes them, so that an
+// option only one of them knows (a flag of the standard target's) picks that one; when none
+// does, the first one's reading stands, its unused options then unsupported.
 template <typename Variant>
 struct SaveReaders;
 template <typename... Ts>
 struct SaveReaders<std::variant<Ts...>> {
-  // Whether an alternative took it; `ok` false when it could not model the options.
-  static bool read(Family f, std::string_view name, bool standard, std::vector<SaveOpt>& opts,
-                   DecodedRule& d, bool& ok) {
-    bool found = false;
+  // The extensions that may read it, in the variant's order.
+  using Reader = bool (*)(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&);
+  static std::vector<Reader> readers(std::string_view name, bool standard) {
+    std::vector<Reader> out;
     auto one = [&]<typename T>() {
       if constexpr (kChecked<T> && HasDecoder<Ext<T>>) {
-        for (const XtDecoder& x : Ext<T>::kXt) {
-          if (found || (standard ? *x.name != 0 : (*x.name == 0 || name != x.name))) continue;
-          found = true;
-          ok = Ext<T>::from_save(f, name, opts, d);
-        }
+        for (const XtDecoder& x : Ext<T>::kXt)
+          if (standard ? *x.name == 0 : (*x.name != 0 && name == x.name)) {
+            out.push_back(&Ext<T>::from_save);
+            break;
+          }
       }
     };
     (one.template operator()<Ts>(), ...);
-    return found;
+    return out;
+  }
+  // Whether an alternative took it; `ok` false when it could not model the options.
+  static bool read(Family f, std::string_view name, bool standard, std::vector<SaveOpt>& opts,
+                   DecodedRule& d, bool& ok) {
+    const std::vector<Reader> rs = readers(name, standard);
+    if (rs.empty()) return false;
+    if (rs.size() == 1) return ok = rs[0](f, name, opts, d), true;
+    const std::vector<SaveOpt> given = opts;
+    const DecodedRule before = d;
+    for (size_t i = 0; i < rs.size(); ++i) {
+      ok = rs[i](f, name, opts, d);
+      auto used = [](const SaveOpt& o) { return o.used; };
+      if (ok && std::all_of(opts.begin(), opts.end(), used)) return true;
+      opts = given, d = before;
+    }
+    ok = rs[0](f, name, opts, d);
+    return true;
   }
   static bool header(Family f, std::vector<SaveOpt>& opts, DecodedRule& d) {
     bool ok = true;

@@ -60,8 +60,9 @@ bool header_option(std::string_view w, std::string_view& shortname) {
   return false;
 }
 
-// The words after `-A CHAIN` into header options, `-m` modules and the `-j` target; a goto
-// (`-g`), fragments (`-f`) and anything else the model has no place for go into `notes`.
+// The words after `-A CHAIN` into header options, `-m` modules and the `-j` or `-g` target (a
+// goto: its target with the option `-g`); fragments (`-f`) and anything else the model has no
+// place for go into `notes`.
 Status split_rule(const std::vector<std::string_view>& w, SaveRuleParts& parts,
                   std::vector<std::string>& notes) {
   std::vector<SaveOpt>* current = nullptr;  // the options of the last -m or the -j
@@ -87,15 +88,15 @@ Status split_rule(const std::vector<std::string_view>& w, SaveRuleParts& parts,
       auto v = value(word);
       if (!v.ok()) return Status::Fail(v.error);
       if (invert) return Status::Fail(fmt::format("! before {}", word));
-      if (word == "-g" || word == "--goto") {
-        notes.push_back(fmt::format("-g {}", v.value));
-        current = &parts.target_opts;
-      } else if (word == "-m" || word == "--match") {
+      if (word == "-m" || word == "--match") {
         current = &parts.matches.emplace_back(v.value, std::vector<SaveOpt>{}).second;
       } else {
         if (!parts.target.empty()) return Status::Fail("two targets");
         parts.target = v.value;
         current = &parts.target_opts;
+        // Why an option: the goto is the standard target with a flag, which the extension that
+        // models it takes (unused, the rule is unmodelled, like any option nobody reads).
+        if (word == "-g" || word == "--goto") current->push_back(SaveOpt{false, "-g", {}});
       }
     } else if (word.size() > 2 && word.substr(0, 2) == "--") {
       if (!current) return Status::Fail(fmt::format("option {} outside a -m or -j", word));
