@@ -59,6 +59,10 @@ OUT_PORTS, IN_PORTS = [8080, 15008, 15020], [8080, 15001, 15006, 15008, 15020, 1
 ALWAYS_LISTEN = [15001, 15006, 15053, 53]
 _libc = ctypes.CDLL(None, use_errno=True)
 PORTS = itertools.count()
+# nftables: the kernel's own trace (`--live`) of this many sent outbound packets per configuration
+# (1 under a sparse sample), each from a source port of its own.
+LIVE_PER_CONFIG = int(os.environ.get("LIVE_PER_CONFIG", "3"))
+LIVE_PORTS = itertools.count(50000)
 
 
 def setns(fd):
@@ -377,6 +381,31 @@ def rule_commands(flags):
     return flags, ["clean"] + flags
 
 
+def live_checks(cfg, sent, n):
+    """nftables: `snare trace --live` of up to n sent outbound packets (one of each verdict first)
+    in the pod: the kernel's trace of the same packet must agree with the simulation. The
+    problems, and how many packets were traced."""
+    outs = [(p, a) for p, a in sent if p["dir"] == "out"]
+    picked, seen = [], set()
+    for p, a in outs:
+        if a["action"] not in seen:
+            seen.add(a["action"])
+            picked.append(p)
+    picked += [p for p, _ in outs if p not in picked]
+    problems = []
+    for p in picked[:n]:
+        args = trace_args(p)
+        args[2] = ep(p["src"], next(LIVE_PORTS))  # a tuple no connection used
+        r = subprocess.run([SNARE, "trace", *args, "--live", "--output", "json",
+                            "--network-namespace", f"/var/run/netns/{cfg['pod']}", "--",
+                            *cfg["flags"]], capture_output=True, text=True)
+        live = json.loads(r.stdout).get("live", {}) if r.stdout.strip() else {}
+        if r.returncode not in (0, 3) or not live.get("agrees"):
+            problems.append(f"{p['desc']}: --live (exit {r.returncode}): "
+                            f"{live.get('disagreements') or live.get('error') or r.stderr.strip()}")
+    return problems, min(n, len(picked))
+
+
 def leftovers(pod):
     """What a clean left in the namespace: rules, nftables tables, ip rules beyond the defaults."""
     left = []
@@ -431,6 +460,11 @@ def run_config(name, flags, ctx):
             else:
                 problems.append(f"{p['desc']}: trace says '{want}' ({answer['summary']}), "
                                 f"the kernel: '{g}'")
+        if mode == "nft":
+            n = LIVE_PER_CONFIG if ctx["sample"][mode] == 1 else 1
+            live_problems, traced = live_checks(cfg, list(zip(send, [a for _, a in wants])), n)
+            problems += live_problems
+            ctx["live"] += traced
         return len(send), agree, skipped, problems, verdicts
     finally:
         sh(SNARE, *clean_args, "--log_output_level=warn", ns=ctx["pod"])
@@ -470,7 +504,8 @@ def main():
         tcp |= set(ports_of(f, "-o") + ports_of(f, "-q") + ports_of(f, "-b") + ports_of(f, "-d"))
     net.serve(sorted(tcp), [53, 15053])
     saves = tempfile.TemporaryDirectory(prefix="snare-trace-")
-    ctx = dict(pod=pod, dev=dev, ifaces=ifaces, net=net, sample=sample, jobs=4, saves=saves.name)
+    ctx = dict(pod=pod, dev=dev, ifaces=ifaces, net=net, sample=sample, jobs=4, saves=saves.name,
+               live=0)
     failed, total, kinds = 0, 0, set()
     for name, flags in cases:
         try:
@@ -491,7 +526,8 @@ def main():
         for p in problems:
             print(f"FAIL: [{name}] {p}", flush=True)
         failed += bool(problems)
-    print(f"{len(cases)} configurations, {total} packets sent, {failed} configurations failed")
+    print(f"{len(cases)} configurations, {total} packets sent ({ctx['live']} also traced by the "
+          f"kernel, --live), {failed} configurations failed")
     # A sparse sample (the sanitized run) checks the verdict kinds over the whole run.
     if len(kinds) < 3:
         print(f"FAIL: the whole run drew {len(kinds)} kinds of verdict ({kinds}), want 3 or more")
