@@ -30,7 +30,9 @@ for name in "${CONFIGS[@]}"; do
   v6=0
   [[ " ${flags[*]} " == *" --enable-ipv6=true "* ]] && v6=1
   POD=$(ns_new "tnr$i")
-  ip -n "$POD" link add eth0 type dummy
+  # A veth pair inside the namespace: an eth0 with the pod's addresses (no dummy module needed).
+  ip -n "$POD" link add eth0 type veth peer name eth0p
+  ip -n "$POD" link set eth0p up
   ip -n "$POD" link set eth0 up
   ip -n "$POD" addr add 10.251.0.1/24 dev eth0
   ip -n "$POD" addr add fd51::1/64 dev eth0 nodad

@@ -104,7 +104,7 @@ TEST_CASE("statements no extension reads leave the rule unmodelled: uncertain, n
   CHECK(r.uncertain[2].find("statement 2") != std::string::npos);  // after the verdict
 }
 
-TEST_CASE("tables of the other family and other hooks are left out; foreign tables walked") {
+TEST_CASE("tables of the other family and other hooks are left out, foreign tables walked") {
   const std::string text =
       R"({"nftables": [{"table": {"family": "ip6", "name": "six"}},)"
       R"({"chain": {"family": "ip6", "table": "six", "name": "o", "type": "filter",)"
