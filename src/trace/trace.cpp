@@ -48,6 +48,22 @@ std::string nft_why(const Match& m, const Rule& rule, const std::string& why) {
   return colon == std::string::npos ? out : out + why.substr(colon);
 }
 
+// Whether `c` is a NAT mapping of the kind `hook`'s nat chains make: the destination at
+// PREROUTING and OUTPUT, the source at INPUT and POSTROUTING.
+bool mapped_at(const Capture& c, Hook hook) {
+  const bool dst = hook == Hook::prerouting || hook == Hook::output;
+  switch (c.kind) {
+    case Capture::Kind::redirect:
+    case Capture::Kind::dnat:
+      return dst;
+    case Capture::Kind::snat:
+      return !dst;
+    case Capture::Kind::tproxy:
+      return false;
+  }
+  return false;
+}
+
 // How one table's builtin chain ended for the packet.
 enum class End { accept, drop, stopped };
 
@@ -85,6 +101,14 @@ class Walker {
                               ? "a later packet follows the NAT of its connection's first "
                                 "packet (trace without --established to see it)"
                               : "the connection's NAT was bound at OUTPUT and POSTROUTING"));
+      return true;
+    }
+    // Why: the kernel runs a hook's nat chains (x_tables' and nf_tables') only until one binds
+    // the connection's mapping of that kind; the later ones are not evaluated.
+    if (s.table == Table::nat && ctx.capture && mapped_at(*ctx.capture, s.hook)) {
+      note(s, fmt::format("{} {} not traversed: an earlier nat chain at this hook bound the "
+                          "connection's NAT",
+                          s.table_name, s.chain));
       return true;
     }
     ctx.hook = s.hook;

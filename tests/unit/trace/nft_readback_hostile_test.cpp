@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "render/save_parse.h"
 #include "trace/nft_readback.h"
 #include "trace/report.h"
 
@@ -188,4 +189,40 @@ TEST_CASE("mutated nft listings never crash the reader or the walk") {
   }
   INFO(read << " read, " << refused << " refused");
   CHECK(read + refused > 0);
+}
+
+TEST_CASE("a namespace's x_tables and nf_tables walked together, each entry in its own table") {
+  // An ip table of type nat at OUTPUT, priority -101, redirects; x_tables' nat OUTPUT would
+  // return: the walk enters the nft chain first (lower priority), and the kernel evaluates a
+  // hook's nat chains only until one binds the mapping, so x_tables' nat OUTPUT is skipped;
+  // neither table is taken for the other although both are nat.
+  std::vector<TableModel> xt;
+  REQUIRE(parse_save_text("*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -j RETURN\nCOMMIT\n",
+                          Family::v4, xt)
+              .ok());
+  TraceRules rules = iptables_trace_rules(std::move(xt));
+  TraceRules nft;
+  REQUIRE(
+      nft_rules_from_json(
+          R"({"nftables": [{"table": {"family": "ip", "name": "n"}},)"
+          R"({"chain": {"family": "ip", "table": "n", "name": "o", "type": "nat",)"
+          R"( "hook": "output", "prio": -101, "policy": "accept"}},)"
+          R"({"rule": {"family": "ip", "table": "n", "chain": "o", "expr": [)"
+          R"({"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},)"
+          R"( "right": 80}}, {"counter": null}, {"redirect": {"port": 15001}}]}}]})",
+          Family::v4, nft)
+          .ok());
+  merge_trace_rules(rules, std::move(nft));
+  const TraceResult r = trace_packet(rules, Direction::out, app_packet());
+  INFO(trace_text(r));
+  REQUIRE(r.captured());
+  CHECK(r.by == "ip n o rule 1");
+  std::vector<std::string> entered;
+  for (const TraceStep& s : r.path)
+    if (s.kind == TraceStep::Kind::enter) entered.push_back(s.table_name + " " + s.chain);
+  CHECK(entered == std::vector<std::string>{"ip n o", "nat POSTROUTING"});
+  CHECK(r.path[1].text == "tcp dport 80 counter redirect to :15001");
+  CHECK(r.path[2].text ==
+        "nat OUTPUT not traversed: an earlier nat chain at this hook bound the connection's NAT");
+  CHECK(r.path[4].text == "policy ACCEPT");  // x_tables' lines stay iptables'
 }
