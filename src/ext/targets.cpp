@@ -372,6 +372,7 @@ size_t Ext<TproxyTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
   const Json* family = t ? nft::member(*t, "family") : nullptr;
   const uint32_t p = port ? nft::u32(*port).value_or(0) : 0;
   if (p == 0 || p > 0xffff || t->size() != (family ? 2u : 1u)) return 0;
+  if (family && (!family->is_string() || (*family != "ip" && *family != "ip6"))) return 0;
   const Json* set = nft::statement(s[1], "mangle");
   const Json *key = set ? nft::member(*set, "key") : nullptr,
              *value = set ? nft::member(*set, "value") : nullptr;

@@ -228,7 +228,7 @@ Status JsonReader::rule(const Json& body) {
   if (at->index != SIZE_MAX && !c)
     return Status::Fail(fmt::format("{}: the chain was not listed before its rule", where));
   const Json* expr = nft::member(body, "expr");
-  where += fmt::format(" rule {}", c ? c->entries.size() + 1 : 0);
+  if (c) where += fmt::format(" rule {}", c->entries.size() + 1);
   if (!expr || !expr->is_array())
     return Status::Fail(fmt::format("{}: no \"expr\" list of statements", where));
   if (expr->size() > limits_.max_statements)

@@ -105,6 +105,25 @@ TEST_CASE("statements no extension reads leave the rule unmodelled: uncertain, n
   CHECK(r.uncertain[2].find("statement 2") != std::string::npos);  // after the verdict
 }
 
+TEST_CASE("a statement of an extension's shape with a value of another type is not taken") {
+  // The listing's printer reads what the extensions took: a tproxy family that is no string,
+  // a port that is no number, must leave the rule unmodelled, never reach it.
+  for (const char* expr :
+       {R"([{"tproxy": {"family": 7, "port": 15006}}, {"mangle": {"key": {"meta": {"key": )"
+        R"("mark"}}, "value": 1}}, {"accept": null}])",
+        R"([{"redirect": {"port": "x"}}])", R"([{"jump": {"target": 7}}])",
+        R"([{"match": {"op": 1, "left": {"meta": {"key": "l4proto"}}, "right": "tcp"}}, )"
+        R"({"accept": null}])",
+        R"([{"match": {"op": "==", "left": {"payload": {"protocol": 1, "field": "dport"}}, )"
+        R"("right": 80}}, {"accept": null}])"}) {
+    INFO(expr);
+    TraceRules tr;
+    REQUIRE(nft_rules_from_json(with_rules(rule("out", expr)), Family::v4, tr).ok());
+    const TraceResult r = trace_packet(tr, Direction::out, app_packet());
+    CHECK(r.uncertain.size() == 1);
+  }
+}
+
 TEST_CASE("tables of the other family and other hooks are left out, foreign tables walked") {
   const std::string text =
       R"({"nftables": [{"table": {"family": "ip6", "name": "six"}},)"
