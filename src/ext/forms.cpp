@@ -380,7 +380,12 @@ DecodedRule rule_from_nft(Family family, const Json& expr) {
       continue;
     }
     std::string text = all[i].dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (text.size() > 80) text = text.substr(0, 77) + "...";
+    if (text.size() > 80) {
+      // Cut before a UTF-8 continuation byte, never inside a character: the note goes into JSON.
+      size_t cut = 77;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+      text = text.substr(0, cut) + "...";
+    }
     d.unsupported.push_back(fmt::format("statement {} {}", i + 1, text));
     ++i;
   }

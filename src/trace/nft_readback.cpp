@@ -43,7 +43,11 @@ bool too_deep(std::string_view text, size_t max) {
 std::string one_line(std::string s) {
   for (char& c : s)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return s.size() > 160 ? s.substr(0, 157) + "..." : s;
+  if (s.size() <= 160) return s;
+  // Cut before a UTF-8 continuation byte, never inside a character: the text goes into JSON.
+  size_t cut = 157;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
 }
 
 // `item[key]` as a string of at most `max` bytes (a name), or nullopt.

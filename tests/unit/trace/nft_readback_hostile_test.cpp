@@ -124,6 +124,25 @@ TEST_CASE("a statement of an extension's shape with a value of another type is n
   }
 }
 
+TEST_CASE("long names and statements in any script are cut whole, and the JSON answer holds") {
+  std::string name;
+  for (int i = 0; i < 80; ++i) name += "\u00e9";  // 160 bytes of two-byte characters
+  std::string wide;
+  for (int i = 0; i < 100; ++i) wide += "\u20ac";  // three-byte characters
+  const std::string text = R"({"nftables": [{"table": {"family": "ip", "name": "x)" + name +
+                           R"("}},)" + R"({"chain": {"family": "ip", "table": "x)" + name +
+                           R"(", "name": "o", "type": "nat", "hook": "output", "prio": 0}},)" +
+                           R"({"rule": {"family": "ip", "table": "x)" + name +
+                           R"(", "chain": "o", "expr": [)" + R"({"log": {"prefix": ")" + wide +
+                           R"("}}, {"accept": null}]}}]})";
+  TraceRules tr;
+  REQUIRE(nft_rules_from_json(text, Family::v4, tr).ok());
+  const TraceResult r = trace_packet(tr, Direction::out, app_packet());
+  REQUIRE(r.uncertain.size() == 1);
+  const nlohmann::json j = nlohmann::json::parse(trace_json(r));  // throws on a cut character
+  CHECK(j["uncertain"].size() == 1);
+}
+
 TEST_CASE("tables of the other family and other hooks are left out, foreign tables walked") {
   const std::string text =
       R"({"nftables": [{"table": {"family": "ip6", "name": "six"}},)"
