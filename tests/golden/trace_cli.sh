@@ -65,6 +65,11 @@ out=$("$SNARE" trace "${P[@]}" --rules "$tmp/limit.json")
 [[ "$out" == "uncertain (1 rule could not be evaluated): "* && "$out" == *"ip x o rule 1: not modelled: statement 1 {\"limit\""* ]] ||
   fail "unmodelled nft statement: $out"
 
+# Bytes that are not UTF-8 (a module's name) still make a JSON answer.
+printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m fo\xffo -j RETURN\nCOMMIT\n' >"$tmp/bytes"
+"$SNARE" trace "${P[@]}" --output json --rules "$tmp/bytes" | python3 -c 'import json,sys; assert json.load(sys.stdin)["uncertain"]' ||
+  fail "a save text with bytes that are not UTF-8: no JSON answer"
+
 # A loop parses (iptables-save can print no such thing, but a file can hold it): the trace
 # reports it and stops.
 printf '*nat\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A OUTPUT -j A\n-A A -j B\n-A B -j A\nCOMMIT\n' >"$tmp/loop"
