@@ -54,6 +54,7 @@ class FaultInjectingNft : public NftBackend {
   Status list_ip_table(const std::string& table, std::string& json) override {
     return inner_.list_ip_table(table, json);
   }
+  Status list_ruleset(std::string& json) override { return inner_.list_ruleset(json); }
   Status open() override { return inner_.open(); }
 
  private:

@@ -28,11 +28,14 @@ struct Commands {
   std::function<int(const ProbeRequest&)> probe;  // snare ambient-host probe add|del
   std::function<std::string()> version_details;   // libiptc/libnl versions for `snare version`
   // The x_tables raw, mangle and nat tables of `family` in the current namespace, those the
-  // kernel has (snare trace --network-namespace); refuses a namespace nf_tables holds rules in.
+  // kernel has (snare trace --network-namespace).
   std::function<Status(Family, std::vector<TableModel>&)> read_tables;
   // snare trace --live: the kernel's answer in the current namespace (trace/live.h's run_live
   // with the real nftables backend and trace events); `signal` as run_live's.
   std::function<LiveResult(const LiveOptions&, int& signal)> live_trace;
+  // The current namespace's nf_tables rule set as libnftables' JSON listing (`list ruleset`),
+  // empty when it holds no nf_tables table (no libnftables needed then).
+  std::function<Status(std::string&)> nft_ruleset;
 };
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.

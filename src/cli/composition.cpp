@@ -181,15 +181,6 @@ snare::Commands snare::make_commands() {
   cmds.probe = probe;
   cmds.proxy = snare::proxy_main;
   cmds.read_tables = [](snare::Family family, std::vector<snare::TableModel>& out) {
-    // Why: x_tables and nf_tables both see every packet; a trace of the legacy tables alone
-    // would be wrong beside nf_tables rules, which the trace does not read yet.
-    std::vector<snare::NftTableInfo> nft;
-    if (snare::Status s = snare::list_nft_tables(nft); !s.ok()) return s;
-    if (!nft.empty())
-      return snare::Status::Fail(fmt::format(
-          "the namespace holds nf_tables tables ({} {}, ...): snare trace reads only x_tables "
-          "yet",
-          nft[0].family, nft[0].name));
     auto backend = snare::make_iptc_backend();
     for (snare::Table t : {snare::Table::raw, snare::Table::mangle, snare::Table::nat}) {
       snare::TableModel m;
@@ -202,6 +193,13 @@ snare::Commands snare::make_commands() {
     auto backend = snare::make_libnftables_backend();
     auto ops = snare::make_nft_trace_ops();
     return snare::run_live(*backend, *ops, o, signal);
+  };
+  cmds.nft_ruleset = [](std::string& out) {
+    // Why the netlink check first: a namespace without nf_tables tables needs no libnftables.
+    out.clear();
+    std::vector<snare::NftTableInfo> nft;
+    if (snare::Status s = snare::list_nft_tables(nft); !s.ok() || nft.empty()) return s;
+    return snare::make_libnftables_backend()->list_ruleset(out);
   };
   cmds.version_details = [] {
     return fmt::format(

@@ -13,10 +13,10 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "cli/cli.h"
+#include "cli/trace_sources.h"
 #include "ext/forms.h"
 #include "kernel/netns.h"
 #include "model/table.h"
-#include "render/save_parse.h"
 #include "trace/report.h"
 #include "trace/trace.h"
 
@@ -28,7 +28,7 @@ const char* kTraceHelp =
     "                   --network-namespace PATH | --netns-pid PID)\n"
     "Where one packet goes through the capture rules, and why: every table and chain it passes\n"
     "in the kernel's order, every rule matched or not (and which test failed), the verdict.\n"
-    "No root needed for the plan the rule flags make or iptables-save text; root for a namespace.\n"
+    "No root needed for the plan the rule flags make or a --rules file; root for a namespace.\n"
     "  DIRECTION  out (from a local process) or in (arriving on an interface)\n"
     "  PROTO      tcp or udp\n"
     "  SRC, DST   ADDR:PORT, IPv6 as [ADDR]:PORT\n"
@@ -45,12 +45,17 @@ const char* kTraceHelp =
     "      --ctmark N         its connection's mark (default 0)\n"
     "      --socket-exists    the packet belongs to a local socket (default: out only)\n"
     "      --established      a later packet of the connection (default: the first)\n"
-    "      --rules FILE       the rule set as iptables-save (or ip6tables-save) text; twice for\n"
-    "                         both families' files\n"
-    "      --network-namespace PATH  the rule set the kernel holds in that namespace (x_tables;\n"
-    "                         root, read only); with --live: where the kernel answers\n"
+    "      --rules FILE       the rule set as iptables-save (or ip6tables-save) text, twice\n"
+    "                         for both families' files; or as `nft -j list ruleset` JSON\n"
+    "                         (told by its content; alone: it holds both families), whose\n"
+    "                         tables of family ip, ip6 and inet are walked, any name\n"
+    "      --network-namespace PATH  the rule set the kernel holds in that namespace: its\n"
+    "                         x_tables and its nf_tables (ip, ip6, inet); root, read only;\n"
+    "                         with --live: where the kernel answers\n"
     "      --netns-pid PID    the same, for the namespace of that process\n"
-    "      --output FORMAT    text (default) or json\n"
+    "      --output FORMAT    text (default) or json; the path's \"hook\" is the kernel's hook\n"
+    "                         in iptables' spelling (PREROUTING, INPUT, OUTPUT, POSTROUTING)\n"
+    "                         in both modes, \"table\" and \"chain\" as the rule set names them\n"
     "      --live             also ask the kernel (nftables trace events; root; rule flags with\n"
     "                         --native-nftables after --): a temporary table inet\n"
     "                         snare-trace-PID traces the packet, which a child process\n"
@@ -60,9 +65,12 @@ const char* kTraceHelp =
     "                         (JSON: \"live\"), disagreements marked\n"
     "      --live-timeout S   how long --live waits for the packet (default 5, 1 to 3600)\n"
     "  -h, --help             this help\n"
+    "A rule the simulator cannot read (a statement or option no extension models) is named and\n"
+    "makes the answer \"uncertain\"; it is never guessed.\n"
     "Exit: 0 answered (also when uncertain), 1 the namespace could not be read (--live: no\n"
-    "kernel answer), 2 bad arguments, 3 (--live) the kernel and the simulation disagree,\n"
-    "130/143 (--live) interrupted by SIGINT/SIGTERM (the temporary table is removed).\n";
+    "kernel answer), 2 bad arguments or a bad --rules file (one line on stderr naming the flag,\n"
+    "the file and the item), 3 (--live) the kernel and the simulation disagree, 130/143\n"
+    "(--live) interrupted by SIGINT/SIGTERM (the temporary table is removed).\n";
 
 struct TraceArgs {
   Direction dir = Direction::out;
@@ -247,50 +255,10 @@ void default_devices(TraceArgs& t) {
   }
 }
 
-// A --rules file, read whole up to the parser's bound.
-Status read_rules_file(const std::string& path, size_t max, std::string& out) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return Status::Fail(fmt::format("cannot open: {}", errno_text(errno)));
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= max) out.append(buf, n);
-  const bool bad = std::ferror(f) != 0;
-  std::fclose(f);
-  if (bad) return Status::Fail("cannot read it");
-  if (out.size() > max) return Status::Fail(fmt::format("larger than {} bytes", max));
-  return Status::Ok();
-}
-
-// The tables of the packet's family from the --rules files: the one iptables-save's header (or
-// its addresses) says is of that family, else one that says nothing.
-Status tables_from_files(const std::vector<std::string>& files, Family family,
-                         std::vector<TableModel>& out) {
-  const SaveTextLimits limits;
-  std::string chosen, text, fallback, fallback_text;
-  for (const std::string& path : files) {
-    std::string t;
-    if (Status s = read_rules_file(path, limits.max_bytes, t); !s.ok())
-      return Status::Fail(fmt::format("--rules {}: {}", path, s.error));
-    const std::optional<Family> f = save_text_family(t);
-    if (!f && fallback.empty()) fallback = path, fallback_text = std::move(t);
-    if (!f || *f != family) continue;
-    if (!chosen.empty())
-      return Status::Fail(
-          fmt::format("--rules {} and {}: both hold {} rules", chosen, path, family_name(family)));
-    chosen = path, text = std::move(t);
-  }
-  if (chosen.empty()) chosen = fallback, text = std::move(fallback_text);
-  if (chosen.empty())
-    return Status::Fail(
-        fmt::format("--rules: no file holds {} rules, the packet's family", family_name(family)));
-  if (Status s = parse_save_text(text, family, out, limits); !s.ok())
-    return Status::Fail(fmt::format("--rules {}: {}", chosen, s.error));
-  return Status::Ok();
-}
-
+// One prefix, as every other command's errors: the message names the flag or the input.
 void trace_error(const std::string& msg) {
   log_record_error(msg);
-  std::fprintf(stderr, "snare: error: snare trace: %s\n", msg.c_str());
+  std::fprintf(stderr, "snare: error: trace: %s\n", msg.c_str());
 }
 
 int print_trace(const TraceResult& r, bool json) {
@@ -372,24 +340,23 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
   default_devices(t);
   const Family family = t.packet.dst.v6 ? Family::v6 : Family::v4;
   if ((!t.netns_path.empty() || t.netns_pid > 0) && !t.live) {
-    // The kernel's tables of that namespace, read only (as verify reads them).
-    std::vector<TableModel> tables;
+    // The kernel's x_tables and nf_tables of that namespace, read only (as verify reads them).
+    TraceRules rules;
     Status s = enter_netns(t.netns_path, t.netns_pid);
-    if (s.ok() && !cmds.read_tables) s = Status::Fail("this build reads no kernel tables");
-    if (s.ok()) s = cmds.read_tables(family, tables);
+    if (s.ok()) s = trace_rules_from_kernel(cmds, family, rules);
     if (!s.ok()) {
       trace_error(s.error);
       return 1;
     }
-    return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
+    return print_trace(trace_packet(rules, t.dir, t.packet), t.json);
   }
   if (!t.rules_files.empty()) {
-    std::vector<TableModel> tables;
-    if (Status s = tables_from_files(t.rules_files, family, tables); !s.ok()) {
+    TraceRules rules;
+    if (Status s = trace_rules_from_files(t.rules_files, family, rules); !s.ok()) {
       trace_error(s.error);
       return 2;
     }
-    return print_trace(trace_packet(tables, t.dir, t.packet), t.json);
+    return print_trace(trace_packet(rules, t.dir, t.packet), t.json);
   }
   return trace_from_flags(t, family, cmds);
 }

@@ -191,4 +191,51 @@ bool Ext<ConnmarkTarget>::from_save(Family, std::string_view, std::vector<SaveOp
   return true;
 }
 
+namespace {
+bool ct_mark(const Json& e) { return nft::is_ct(e, "mark"); }
+}  // namespace
+
+// nftables read back: `ct mark 1337`, `ct mark & 0xfff == 0x111`.
+size_t Ext<ConnmarkMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || m.op != "==") return 0;
+  const std::optional<uint32_t> mask = nft::masked_key(*m.left, ct_mark);
+  const std::optional<uint32_t> value = nft::u32(*m.right);
+  if (!mask || !value) return 0;
+  d.rule.matches.push_back(ConnmarkMatch{format_mark(*value, *mask)});
+  return 1;
+}
+
+// `counter ct mark set meta mark` (save), `counter meta mark set ct mark` (restore), `counter ct
+// mark set ct mark & KEEP | V` (--set-xmark V/M, the kernel's KEEP = ~M | V), `ct mark set V`.
+size_t Ext<ConnmarkTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  const size_t c = nft::counter_at(s);
+  const Json* set = c < s.size() ? nft::statement(s[c], "mangle") : nullptr;
+  const Json *key = set ? nft::member(*set, "key") : nullptr,
+             *value = set ? nft::member(*set, "value") : nullptr;
+  if (!key || !value || set->size() != 2) return 0;
+  if (nft::is_meta(*key, "mark") && ct_mark(*value)) {
+    d.rule.target = ConnmarkTarget{true};
+    return c + 1;
+  }
+  if (!ct_mark(*key)) return 0;
+  if (nft::is_meta(*value, "mark")) {
+    d.rule.target = ConnmarkTarget{false};
+    return c + 1;
+  }
+  if (auto v = nft::u32(*value)) {
+    d.rule.target = ConnmarkTarget{false, format_mark(*v, 0xffffffffu)};
+    return c + 1;
+  }
+  const Json* o = nft::statement(*value, "|");
+  if (!o || !o->is_array() || o->size() != 2) return 0;
+  const Json* a = nft::statement((*o)[0], "&");
+  const std::optional<uint32_t> v = nft::u32((*o)[1]);
+  if (!a || !a->is_array() || a->size() != 2 || !ct_mark((*a)[0]) || !v) return 0;
+  const std::optional<uint32_t> keep = nft::u32((*a)[1]);
+  if (!keep) return 0;
+  d.rule.target = ConnmarkTarget{false, format_mark(*v, ~*keep | *v)};
+  return c + 1;
+}
+
 }  // namespace snare

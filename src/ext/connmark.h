@@ -19,6 +19,7 @@ struct Ext<ConnmarkMatch> {
   static Status encode(const ConnmarkMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"connmark", 1, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -34,6 +35,7 @@ struct Ext<ConnmarkTarget> {
   static Status encode(const ConnmarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"CONNMARK", 2, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 }  // namespace snare

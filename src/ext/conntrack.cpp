@@ -101,4 +101,26 @@ bool Ext<ConntrackMatch>::from_save(Family, std::string_view, std::vector<SaveOp
   return true;
 }
 
+// nftables read back: `ct state established,related` ("in", the states as a list or one).
+size_t Ext<ConntrackMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "in" && m.op != "==") || !nft::is_ct(*m.left, "state"))
+    return 0;
+  const Json one = Json::array({*m.right});
+  const Json& list = m.right->is_array() ? *m.right : one;
+  ConntrackMatch out;
+  for (const Json& e : list) {
+    if (!e.is_string()) return 0;
+    std::string state = e.get<std::string>();
+    for (char& ch : state) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (state != "NEW" && state != "ESTABLISHED" && state != "RELATED" && state != "INVALID" &&
+        state != "UNTRACKED")
+      return 0;
+    out.states.push_back(std::move(state));
+  }
+  if (out.states.empty()) return 0;
+  d.rule.matches.push_back(std::move(out));
+  return 1;
+}
+
 }  // namespace snare

@@ -12,6 +12,9 @@
 //   from_save(Family, std::string_view name, std::vector<SaveOpt>&, DecodedRule&) -> bool
 //         the options iptables-save prints for it, read back (`snare trace --rules`); an
 //         alternative with kernel extensions of its own (kXt) or read from the header has it
+//   from_nft(Family, NftStmts, DecodedRule&) -> size_t
+//         the statements its nft_expr form writes, as `nft -j list` prints them, read back
+//         (`snare trace` of an nftables rule set): how many at the front it took, 0 for none
 //   eval: a match's  eval(const T&, const EvalContext&) -> MatchResult   whether a packet matches
 //         a target's eval(const T&, EvalContext&) -> TargetResult       what it does to one
 //   matches:  slot(const T&) -> SaveSlot        where it sits in an entry; a match read from the
@@ -34,6 +37,7 @@
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -78,6 +82,10 @@ struct KernelIds {
   std::function<std::optional<uint16_t>(const std::string& set)> set_index;
   std::function<std::optional<std::string>(uint16_t index)> set_name;
 };
+
+// A rule's statements from the one at hand on (`nft -j list`'s "expr" array, ext/nft_json.h),
+// never empty when an extension's from_nft form sees it.
+using NftStmts = std::span<const Json>;
 
 // What decoding one kernel entry produced.
 struct DecodedRule {
@@ -161,6 +169,15 @@ concept HasSaveParse = requires(Family f, std::string_view name, std::vector<Sav
   { E::from_save(f, name, opts, out) } -> std::same_as<bool>;
 };
 
+// Its nftables statements read back: the statements at the front of `stmts` that its nft_expr
+// form writes (a target's counter with it), turned into the alternative; returns how many it
+// took, 0 when they are not its own or hold a value the model cannot (`out` then unchanged).
+// A statement no alternative takes makes the rule unmodelled (ext/forms.h's rule_from_nft).
+template <typename E, typename T>
+concept HasNftParse = requires(Family f, NftStmts stmts, DecodedRule& out) {
+  { E::from_nft(f, stmts, out) } -> std::same_as<size_t>;
+};
+
 // What the match says of a packet (ext/eval.h), for `snare trace`.
 template <typename E, typename T>
 concept HasMatchEval = requires(const T& x, const EvalContext& ctx) {
@@ -207,6 +224,7 @@ template <typename T>
 concept MatchExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
     HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> && HasMatchEval<Ext<T>, T> &&
+    HasNftParse<Ext<T>, T> &&
     (HasSharedDecoder<Ext<T>> || HasSaveParse<Ext<T>, T>)&&(HasDecoder<Ext<T>> ||
                                                             HasHeaderDecoder<Ext<T>> ||
                                                             HasSharedDecoder<Ext<T>>);
@@ -215,6 +233,6 @@ template <typename T>
 concept TargetExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
     HasNftExpr<Ext<T>, T> && HasEnteredChain<Ext<T>, T> && HasTargetEval<Ext<T>, T> &&
-    HasSaveParse<Ext<T>, T> && HasDecoder<Ext<T>>;
+    HasSaveParse<Ext<T>, T> && HasNftParse<Ext<T>, T> && HasDecoder<Ext<T>>;
 
 }  // namespace snare

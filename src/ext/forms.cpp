@@ -58,6 +58,8 @@ struct FormsOf {
   static_assert(!Specialized<E> || HasSharedDecoder<E> || HasSaveParse<E, T>,
                 "Ext<T> lacks from_save(Family, std::string_view, std::vector<SaveOpt>&, "
                 "DecodedRule&) -> bool");
+  static_assert(!Specialized<E> || HasNftParse<E, T>,
+                "Ext<T> lacks from_nft(Family, NftStmts, DecodedRule&) -> size_t");
   static_assert(!Specialized<E> || !kMatch || HasMatchEval<E, T>,
                 "the match's Ext<T> lacks eval(const T&, const EvalContext&) -> MatchResult");
   static_assert(!Specialized<E> || kMatch || HasTargetEval<E, T>,
@@ -156,6 +158,23 @@ struct SaveReaders<std::variant<Ts...>> {
     };
     (one.template operator()<Ts>(), ...);
     return ok;
+  }
+};
+
+// The alternative whose from_nft form takes the statements at the front of `stmts`: how many it
+// took, 0 when none does.
+template <typename Variant>
+struct NftReaders;
+template <typename... Ts>
+struct NftReaders<std::variant<Ts...>> {
+  static size_t read(Family f, NftStmts stmts, DecodedRule& d) {
+    size_t took = 0;
+    auto one = [&]<typename T>() {
+      if constexpr (kChecked<T>)
+        if (took == 0) took = std::min(Ext<T>::from_nft(f, stmts, d), stmts.size());
+    };
+    (one.template operator()<Ts>(), ...);
+    return took;
   }
 };
 
@@ -355,6 +374,42 @@ DecodedRule rule_from_save(Family family, SaveRuleParts& parts) {
   }
   if (!ok) d.unsupported.push_back(fmt::format("-j {} (its values)", parts.target));
   unused_options(fmt::format("-j {} ", parts.target), parts.target_opts, d);
+  return d;
+}
+
+DecodedRule rule_from_nft(Family family, const Json& expr) {
+  DecodedRule d;
+  if (!expr.is_array()) {
+    d.unsupported.push_back("its statements are not a list");
+    return d;
+  }
+  const auto& list = expr.get_ref<const Json::array_t&>();
+  const NftStmts all(list.data(), list.size());
+  bool target = false;
+  for (size_t i = 0; i < all.size();) {
+    // Why nothing after the target is read: the model applies a rule's matches before its
+    // target, and a statement after one (`meta mark set 1 tcp dport 80 accept`) is not that.
+    size_t took = 0;
+    if (!target) took = NftReaders<Match>::read(family, all.subspan(i), d);
+    if (!target && took == 0) {
+      took = NftReaders<Target>::read(family, all.subspan(i), d);
+      target = took > 0;
+    }
+    if (took > 0) {
+      i += took;
+      continue;
+    }
+    std::string text = all[i].dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (text.size() > 80) {
+      // Cut before a UTF-8 continuation byte, never inside a character: the note goes into JSON.
+      size_t cut = 77;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+      text = text.substr(0, cut) + "...";
+    }
+    d.unsupported.push_back(fmt::format("statement {} {}", i + 1, text));
+    ++i;
+  }
+  if (!target) d.unsupported.push_back("no verdict or action snare models");
   return d;
 }
 

@@ -60,6 +60,11 @@ struct SaveRuleParts {
 // `unsupported`, as decode_entry does for kernel entries.
 DecodedRule rule_from_save(Family family, SaveRuleParts& parts);
 
+// One rule of an nftables listing (its "expr" array, `nft -j list`) back into a rule, each
+// statement read by the extension whose nft_expr form writes it (its from_nft form), in order;
+// whatever no extension reads, or anything after the target, is listed in `unsupported`.
+DecodedRule rule_from_nft(Family family, const Json& expr);
+
 // A kernel entry (as iptc_first_rule returns it) back into a rule. `target_label` is
 // iptc_get_target()'s answer for it (verdict name, chain name, "" for fall-through, or the
 // extension's name). Whatever the model cannot say is listed in `unsupported`, so such an entry

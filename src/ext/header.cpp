@@ -247,4 +247,73 @@ bool Ext<ProtoMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& 
   return true;
 }
 
+// nftables read back: `ip saddr 10.0.0.0/8`, `ip6 daddr != ::1` (a full-length prefix bare).
+size_t Ext<AddrMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "==" && m.op != "!=")) return 0;
+  for (const char* field : {"saddr", "daddr"}) {
+    const std::string proto = nft::payload_protocol(*m.left, field);
+    if (proto != "ip" && proto != "ip6") continue;
+    std::string cidr;
+    if (m.right->is_string()) {
+      cidr = m.right->get<std::string>();
+    } else if (const Json* p = nft::statement(*m.right, "prefix")) {
+      const Json *addr = nft::member(*p, "addr"), *len = nft::member(*p, "len");
+      if (!addr || !addr->is_string() || !len || !nft::u32(*len)) return 0;
+      cidr = addr->get<std::string>() + "/" + std::to_string(*nft::u32(*len));
+    }
+    // Why v6 from the payload: the address must be of the header's family, as nft demands.
+    const bool v6 = proto == "ip6";
+    auto parsed =
+        parse_prefix(cidr.find('/') == std::string::npos ? cidr + (v6 ? "/128" : "/32") : cidr);
+    if (cidr.empty() || cidr[0] == '@' || !parsed.ok() || parsed.value.addr.v6 != v6) return 0;
+    d.rule.matches.push_back(AddrMatch{field[0] == 's', m.op == "!=", cidr});
+    return 1;
+  }
+  return 0;
+}
+
+// `iifname "eth0"`, `oifname != "lo"`; nft's wildcard `eth*` is iptables' `eth+`, and an escaped
+// `\*` a literal star. A name the model would read otherwise (a literal trailing '+', another
+// escape) is not taken.
+size_t Ext<IfaceMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "==" && m.op != "!=") || !m.right->is_string())
+    return 0;
+  const bool out = nft::is_meta(*m.left, "oifname");
+  if (!out && !nft::is_meta(*m.left, "iifname")) return 0;
+  const std::string& v = m.right->get_ref<const std::string&>();
+  std::string name;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\') {
+      if (i + 1 >= v.size() || v[i + 1] != '*') return 0;
+      name += v[++i];
+    } else if (v[i] == '*') {
+      if (i + 1 != v.size()) return 0;
+      name += '+';
+    } else if (v[i] == '+' && i + 1 == v.size()) {
+      return 0;
+    } else {
+      name += v[i];
+    }
+  }
+  if (!parse_interface(name).ok()) return 0;
+  d.rule.matches.push_back(IfaceMatch{out, m.op == "!=", name});
+  return 1;
+}
+
+// `meta l4proto tcp` (a number where the lister had no /etc/protocols).
+size_t Ext<ProtoMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || m.op != "==" || !nft::is_meta(*m.left, "l4proto")) return 0;
+  std::string name;
+  if (m.right->is_string())
+    name = m.right->get<std::string>();
+  else if (auto n = nft::u32(*m.right); n && *n > 0 && *n < 256)
+    name = proto_name(*n);
+  if (name.empty() || name.size() > 32) return 0;
+  d.rule.matches.push_back(ProtoMatch{std::move(name)});
+  return 1;
+}
+
 }  // namespace snare

@@ -21,6 +21,7 @@ struct Ext<AddrMatch> {
   static Status encode(const AddrMatch& m, EntryWriter& w);
   static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
   static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -38,6 +39,7 @@ struct Ext<IfaceMatch> {
   static Status encode(const IfaceMatch& m, EntryWriter& w);
   static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
   static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -53,6 +55,7 @@ struct Ext<ProtoMatch> {
   static Status encode(const ProtoMatch& m, EntryWriter& w);
   static constexpr std::array<XtDecoder, 0> kXt{};  // read from the header instead:
   static void from_header(Family family, const EntryHeader& h, DecodedRule& out);
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 // Canonical address text: "10.0.0.1/8" -> "10.0.0.0/8", "2001:DB8::/32" -> "2001:db8::/32".

@@ -143,4 +143,30 @@ bool Ext<MarkTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>& 
   return parse_mark(o->values[0]).ok();
 }
 
+namespace {
+bool meta_mark(const Json& e) { return nft::is_meta(e, "mark"); }
+}  // namespace
+
+// nftables read back: `meta mark 1337`, `meta mark & 0xfff != 0x539`.
+size_t Ext<MarkMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "==" && m.op != "!=")) return 0;
+  const std::optional<uint32_t> mask = nft::masked_key(*m.left, meta_mark);
+  const std::optional<uint32_t> value = nft::u32(*m.right);
+  if (!mask || !value) return 0;
+  d.rule.matches.push_back(MarkMatch{m.op == "!=", format_mark(*value, *mask)});
+  return 1;
+}
+
+// `counter meta mark set 1337`: the counter is the target's (istio counts every rule).
+size_t Ext<MarkTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  const size_t c = nft::counter_at(s);
+  const Json* set = c < s.size() ? nft::statement(s[c], "mangle") : nullptr;
+  const Json *key = set ? nft::member(*set, "key") : nullptr,
+             *value = set ? nft::member(*set, "value") : nullptr;
+  if (!key || !value || !nft::is_meta(*key, "mark") || !nft::u32(*value)) return 0;
+  d.rule.target = MarkTarget{std::to_string(*nft::u32(*value))};
+  return c + 1;
+}
+
 }  // namespace snare

@@ -21,6 +21,7 @@ struct Ext<MarkMatch> {
   static Status encode(const MarkMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"mark", 1, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -36,6 +37,7 @@ struct Ext<MarkTarget> {
   static Status encode(const MarkTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"MARK", 2, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 // "0x539", or "0x539/0xfff" when the mask is not all ones: iptables-save's spelling.

@@ -117,4 +117,23 @@ bool Ext<MultiportMatch>::from_save(Family, std::string_view, std::vector<SaveOp
   return ok;
 }
 
+// nftables read back: `tcp dport != { 15008, 15020 }` (elements ports or ranges).
+size_t Ext<MultiportMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "==" && m.op != "!=")) return 0;
+  const std::string proto = nft::payload_protocol(*m.left, "dport");
+  const Json* set = nft::statement(*m.right, "set");
+  if ((proto != "tcp" && proto != "udp") || !set || !set->is_array() || set->empty() ||
+      set->size() > 1024)
+    return 0;
+  MultiportMatch out{proto, m.op == "!=", {}};
+  for (const Json& e : *set) {
+    std::optional<std::string> p = nft::port_of(e);
+    if (!p) return 0;
+    out.ports.push_back(std::move(*p));
+  }
+  d.rule.matches.push_back(std::move(out));
+  return 1;
+}
+
 }  // namespace snare

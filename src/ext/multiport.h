@@ -18,6 +18,7 @@ struct Ext<MultiportMatch> {
   static Status encode(const MultiportMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"multiport", 1, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 }  // namespace snare

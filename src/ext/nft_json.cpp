@@ -82,4 +82,76 @@ bool iface_expressible(const std::string& name) {
   return name.find_first_of("\"\\") == std::string::npos;
 }
 
+const Json* member(const Json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  const auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+const Json* statement(const Json& stmt, const char* kind) {
+  return stmt.is_object() && stmt.size() == 1 ? member(stmt, kind) : nullptr;
+}
+
+bool read_match(const Json& stmt, MatchParts& out) {
+  const Json* m = statement(stmt, "match");
+  const Json* op = m ? member(*m, "op") : nullptr;
+  if (!op || !op->is_string() || m->size() != 3) return false;
+  out.op = op->get<std::string>();
+  out.left = member(*m, "left");
+  out.right = member(*m, "right");
+  return out.left && out.right;
+}
+
+namespace {
+
+bool keyed(const Json& expr, const char* kind, const char* key) {
+  const Json* body = statement(expr, kind);
+  const Json* k = body && body->size() == 1 ? member(*body, "key") : nullptr;
+  return k && k->is_string() && k->get_ref<const std::string&>() == key;
+}
+
+}  // namespace
+
+bool is_meta(const Json& expr, const char* key) { return keyed(expr, "meta", key); }
+bool is_ct(const Json& expr, const char* key) { return keyed(expr, "ct", key); }
+
+std::string payload_protocol(const Json& expr, const char* field) {
+  const Json* p = statement(expr, "payload");
+  const Json* proto = p && p->size() == 2 ? member(*p, "protocol") : nullptr;
+  const Json* f = p ? member(*p, "field") : nullptr;
+  if (!proto || !proto->is_string() || !f || !f->is_string() ||
+      f->get_ref<const std::string&>() != field)
+    return "";
+  return proto->get<std::string>();
+}
+
+std::optional<uint32_t> u32(const Json& v) {
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > 0xffffffffu) return std::nullopt;
+  return static_cast<uint32_t>(v.get<uint64_t>());
+}
+
+std::optional<std::string> port_of(const Json& v) {
+  auto one = [](const Json& p) -> std::optional<uint32_t> {
+    auto n = u32(p);
+    return n && *n <= 0xffff ? n : std::nullopt;
+  };
+  if (auto n = one(v)) return std::to_string(*n);
+  const Json* r = statement(v, "range");
+  if (!r || !r->is_array() || r->size() != 2) return std::nullopt;
+  auto lo = one((*r)[0]), hi = one((*r)[1]);
+  if (!lo || !hi || *lo > *hi) return std::nullopt;
+  return std::to_string(*lo) + ":" + std::to_string(*hi);
+}
+
+std::optional<uint32_t> masked_key(const Json& expr, bool (*is_key)(const Json&)) {
+  if (is_key(expr)) return 0xffffffffu;
+  const Json* a = statement(expr, "&");
+  if (!a || !a->is_array() || a->size() != 2 || !is_key((*a)[0])) return std::nullopt;
+  return u32((*a)[1]);
+}
+
+size_t counter_at(std::span<const Json> stmts) {
+  return !stmts.empty() && statement(stmts[0], "counter") ? 1 : 0;
+}
+
 }  // namespace snare::nft

@@ -3,7 +3,9 @@
 // counter, mangle...). Values that nft prints as numbers (ports, marks, ids) are numbers here.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "ext/ext.h"
@@ -42,5 +44,34 @@ std::string iface_literal(const std::string& value);
 // Whether nft's language can hold the name: no '"' (a quoted string cannot contain one) and no
 // '\' (an escape character inside one).
 bool iface_expressible(const std::string& name);
+
+// --- reading them back (the from_nft forms): every accessor takes any JSON value, of any type,
+// and answers "not this" rather than throw, since a listing read back is untrusted input.
+
+// The member `key` of an object; nullptr when `j` is no object or lacks it.
+const Json* member(const Json& j, const char* key);
+// The value of `stmt` when it is the one-member object {kind: value}, else nullptr.
+const Json* statement(const Json& stmt, const char* kind);
+// A `match` statement's operator and operands; false when `stmt` is not one.
+struct MatchParts {
+  std::string op;
+  const Json* left = nullptr;
+  const Json* right = nullptr;
+};
+bool read_match(const Json& stmt, MatchParts& out);
+// `expr` is {"meta": {"key": key}}, {"ct": {"key": key}}.
+bool is_meta(const Json& expr, const char* key);
+bool is_ct(const Json& expr, const char* key);
+// `expr` is {"payload": {"protocol": P, "field": field}}: P; else empty.
+std::string payload_protocol(const Json& expr, const char* field);
+// An unsigned number that fits 32 bits.
+std::optional<uint32_t> u32(const Json& v);
+// A port ("15001") or a range ({"range": [1000, 2000]}: "1000:2000", iptables' spelling).
+std::optional<std::string> port_of(const Json& v);
+// `key` alone (mask all ones) or {"&": [key, MASK]}, where `is_key` says what the key is: the
+// mask, or nullopt when `expr` is neither.
+std::optional<uint32_t> masked_key(const Json& expr, bool (*is_key)(const Json&));
+// 1 when `stmts` begins with a counter statement, else 0.
+size_t counter_at(std::span<const Json> stmts);
 
 }  // namespace snare::nft

@@ -153,4 +153,27 @@ bool Ext<OwnerMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& 
   return ok;
 }
 
+// nftables read back: `meta skuid 1337`, `meta skgid != 1337` (the kernel keeps numbers).
+size_t Ext<OwnerMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "==" && m.op != "!=")) return 0;
+  const bool gid = nft::is_meta(*m.left, "skgid");
+  const std::optional<uint32_t> n = nft::u32(*m.right);
+  if ((!gid && !nft::is_meta(*m.left, "skuid")) || !n) return 0;
+  d.rule.matches.push_back(OwnerMatch{gid, m.op == "!=", std::to_string(*n), *n});
+  return 1;
+}
+
+// `meta skuid 0-4294967295`: any owning socket, what the nft form of --socket-exists writes.
+size_t Ext<SocketOwnerMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || m.op != "==" || !nft::is_meta(*m.left, "skuid")) return 0;
+  const Json* r = nft::statement(*m.right, "range");
+  if (!r || !r->is_array() || r->size() != 2 || nft::u32((*r)[0]) != 0u ||
+      nft::u32((*r)[1]) != 0xffffffffu)
+    return 0;
+  d.rule.matches.push_back(SocketOwnerMatch{});
+  return 1;
+}
+
 }  // namespace snare

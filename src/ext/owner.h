@@ -19,6 +19,7 @@ struct Ext<OwnerMatch> {
   static Status encode(const OwnerMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"owner", 1, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 // `-m owner --socket-exists`: the same kernel match, so OwnerMatch's decoder reads it back.
@@ -34,6 +35,7 @@ struct Ext<SocketOwnerMatch> {
   // A flag of the owner match: read back by Ext<OwnerMatch>::decode, from the same extension.
   using DecodedBy = OwnerMatch;
   static constexpr std::array<XtDecoder, 0> kXt{};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 }  // namespace snare

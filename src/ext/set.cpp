@@ -87,4 +87,19 @@ bool Ext<SetMatch>::from_save(Family, std::string_view, std::vector<SaveOpt>& op
   return true;
 }
 
+// nftables read back: `ip daddr @istio-inpod-probes-v4`, a set of the table.
+size_t Ext<SetMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || m.op != "==" || !m.right->is_string()) return 0;
+  const std::string& name = m.right->get_ref<const std::string&>();
+  if (name.size() < 2 || name[0] != '@' || name.size() > 257) return 0;
+  for (const char* field : {"saddr", "daddr"}) {
+    const std::string proto = nft::payload_protocol(*m.left, field);
+    if (proto != "ip" && proto != "ip6") continue;
+    d.rule.matches.push_back(SetMatch{name.substr(1), field[0] == 's'});
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace snare

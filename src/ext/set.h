@@ -25,6 +25,7 @@ struct Ext<SetMatch> {
   // Fills in the index of a name (a set that does not exist gets one no set has, so that the
   // rule equals no kernel entry) and the name of an index read back.
   static void resolve(SetMatch& m, const KernelIds& ids);
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 }  // namespace snare

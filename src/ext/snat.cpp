@@ -104,4 +104,19 @@ bool Ext<SnatTarget>::from_save(Family f, std::string_view, std::vector<SaveOpt>
   return true;
 }
 
+// nftables read back: `counter snat ip to 169.254.7.127` (one address, nothing else).
+size_t Ext<SnatTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  const size_t c = nft::counter_at(s);
+  const Json* snat = c < s.size() ? nft::statement(s[c], "snat") : nullptr;
+  const Json* addr = snat ? nft::member(*snat, "addr") : nullptr;
+  const Json* family = snat ? nft::member(*snat, "family") : nullptr;
+  if (!addr || !addr->is_string() || snat->size() != (family ? 2u : 1u)) return 0;
+  auto a = parse_ip(addr->get<std::string>());
+  if (!a.ok()) return 0;
+  if (family && (!family->is_string() || family->get<std::string>() != (a.value.v6 ? "ip6" : "ip")))
+    return 0;
+  d.rule.target = SnatTarget{addr->get<std::string>()};
+  return c + 1;
+}
+
 }  // namespace snare

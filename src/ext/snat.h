@@ -19,6 +19,7 @@ struct Ext<SnatTarget> {
   static bool from_save(Family family, std::string_view name, std::vector<SaveOpt>& opts,
                         DecodedRule& out);
   static constexpr std::array<XtDecoder, 2> kXt{{{"SNAT", 0, &decode}, {"SNAT", 1, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 }  // namespace snare

@@ -330,4 +330,70 @@ bool Ext<CtZoneTarget>::from_save(Family, std::string_view, std::vector<SaveOpt>
   return true;
 }
 
+// nftables read back: `counter jump istio-output` (ambient's jumps without the counter),
+// `counter return`, `accept`, `drop`. The chain keeps nft's name: a walk of a listing looks it
+// up as listed. A goto is not modelled.
+size_t Ext<JumpTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  const size_t c = nft::counter_at(s);
+  if (c >= s.size()) return 0;
+  for (const auto& [kind, verdict] :
+       {std::pair{"return", "RETURN"}, std::pair{"accept", "ACCEPT"}, std::pair{"drop", "DROP"}}) {
+    if (const Json* v = nft::statement(s[c], kind); v && v->is_null()) {
+      d.rule.target = JumpTarget{verdict, c == 1};
+      return c + 1;
+    }
+  }
+  const Json* jump = nft::statement(s[c], "jump");
+  const Json* target = jump && jump->size() == 1 ? nft::member(*jump, "target") : nullptr;
+  if (!target || !target->is_string() || target->get_ref<const std::string&>().empty() ||
+      is_verdict(target->get<std::string>()))
+    return 0;
+  d.rule.target = JumpTarget{target->get<std::string>(), c == 1};
+  return c + 1;
+}
+
+// `counter redirect to :15001`.
+size_t Ext<RedirectTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  const size_t c = nft::counter_at(s);
+  const Json* r = c < s.size() ? nft::statement(s[c], "redirect") : nullptr;
+  const Json* port = r && r->size() == 1 ? nft::member(*r, "port") : nullptr;
+  const uint32_t p = port ? nft::u32(*port).value_or(0) : 0;
+  if (p == 0 || p > 0xffff) return 0;
+  d.rule.target = RedirectTarget{std::to_string(p)};
+  return c + 1;
+}
+
+// `tproxy ip to :15006 meta mark set 1337 counter accept`: the four statements are iptables'
+// TPROXY (which marks and accepts); the tproxy statement alone is not.
+size_t Ext<TproxyTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  if (s.size() < 3) return 0;
+  const Json* t = nft::statement(s[0], "tproxy");
+  const Json* port = t ? nft::member(*t, "port") : nullptr;
+  const Json* family = t ? nft::member(*t, "family") : nullptr;
+  const uint32_t p = port ? nft::u32(*port).value_or(0) : 0;
+  if (p == 0 || p > 0xffff || t->size() != (family ? 2u : 1u)) return 0;
+  if (family && (!family->is_string() || (*family != "ip" && *family != "ip6"))) return 0;
+  const Json* set = nft::statement(s[1], "mangle");
+  const Json *key = set ? nft::member(*set, "key") : nullptr,
+             *value = set ? nft::member(*set, "value") : nullptr;
+  if (!key || !value || !nft::is_meta(*key, "mark") || !nft::u32(*value)) return 0;
+  const size_t c = nft::counter_at(s.subspan(2));
+  const Json* accept = 2 + c < s.size() ? nft::statement(s[2 + c], "accept") : nullptr;
+  if (!accept || !accept->is_null()) return 0;
+  d.rule.target = TproxyTarget{std::to_string(*nft::u32(*value)), std::to_string(p)};
+  return 3 + c;
+}
+
+// `counter ct zone set 1`.
+size_t Ext<CtZoneTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  const size_t c = nft::counter_at(s);
+  const Json* set = c < s.size() ? nft::statement(s[c], "mangle") : nullptr;
+  const Json *key = set ? nft::member(*set, "key") : nullptr,
+             *value = set ? nft::member(*set, "value") : nullptr;
+  const uint32_t zone = value ? nft::u32(*value).value_or(0x10000) : 0x10000;
+  if (!key || !nft::is_ct(*key, "zone") || zone > 0xffff) return 0;
+  d.rule.target = CtZoneTarget{static_cast<int>(zone)};
+  return c + 1;
+}
+
 }  // namespace snare

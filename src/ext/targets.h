@@ -19,6 +19,7 @@ struct Ext<JumpTarget> {
   static Status encode(const JumpTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode}}};  // the standard target
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -34,6 +35,7 @@ struct Ext<RedirectTarget> {
   static Status encode(const RedirectTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"REDIRECT", 0, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -49,6 +51,7 @@ struct Ext<TproxyTarget> {
   static Status encode(const TproxyTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"TPROXY", 1, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 template <>
@@ -64,6 +67,7 @@ struct Ext<CtZoneTarget> {
   static Status encode(const CtZoneTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 1> kXt{{{"CT", 2, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 }  // namespace snare

@@ -188,4 +188,23 @@ bool Ext<PortMatch>::from_save(Family, std::string_view name, std::vector<SaveOp
   return ok;
 }
 
+// nftables read back: `tcp dport 15008`, `udp sport != 53`, `tcp dport 1000-2000`. nft lists
+// no `meta l4proto tcp` before it (the port's header implies it); the match checks it itself.
+size_t Ext<PortMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
+  nft::MatchParts m;
+  if (!nft::read_match(s[0], m) || (m.op != "==" && m.op != "!=")) return 0;
+  for (const char* field : {"sport", "dport"}) {
+    const std::string proto = nft::payload_protocol(*m.left, field);
+    if (proto != "tcp" && proto != "udp") continue;
+    const std::optional<std::string> port = nft::port_of(*m.right);
+    if (!port) return 0;
+    d.rule.matches.push_back(PortMatch{proto, field[0] == 's', m.op == "!=", *port});
+    return 1;
+  }
+  return 0;
+}
+
+// Its nftables statement, `meta l4proto tcp`, is the protocol match's: ProtoMatch reads it.
+size_t Ext<L4Match>::from_nft(Family, NftStmts, DecodedRule&) { return 0; }
+
 }  // namespace snare

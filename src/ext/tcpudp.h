@@ -18,6 +18,7 @@ struct Ext<PortMatch> {
   static Status encode(const PortMatch& m, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);
   static constexpr std::array<XtDecoder, 2> kXt{{{"tcp", 0, &decode}, {"udp", 0, &decode}}};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 // A bare `-m tcp` / `-m udp`. The kernel holds it as the same tcp/udp match a port option makes
@@ -34,6 +35,7 @@ struct Ext<L4Match> {
   // A tcp/udp match without a port option: read back by Ext<PortMatch>::decode.
   using DecodedBy = PortMatch;
   static constexpr std::array<XtDecoder, 0> kXt{};
+  static size_t from_nft(Family family, NftStmts stmts, DecodedRule& out);
 };
 
 // A port or range as iptables-save prints it: "080" -> "80", "1000:2000" stays.

@@ -142,6 +142,8 @@ class LibNftables : public NftBackend {
     return Status::Ok();
   }
 
+  Status list_ruleset(std::string& out) override { return list("list ruleset", true, out); }
+
   Status run(const std::string& commands, bool& committed) override {
     committed = false;
     if (Status s = open(); !s.ok()) return s;

@@ -43,6 +43,9 @@ class NftBackend {
   virtual Status ip_tables(std::vector<std::string>& names) = 0;
   // `list table ip nat` (a name as ip_tables gives it): libnftables' JSON listing.
   virtual Status list_ip_table(const std::string& table, std::string& json) = 0;
+  // `list ruleset`: libnftables' JSON listing of every table of every family (snare trace
+  // --network-namespace reads it, read only).
+  virtual Status list_ruleset(std::string& json) = 0;
   // Loads libnftables (once): listing and run() need it, the table names do not. Its failure
   // means an image without libnftables, which iptables mode may be (it needs none of its own).
   virtual Status open() = 0;

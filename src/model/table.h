@@ -27,7 +27,8 @@ struct Entry {
                       // rule); planned: empty, encoded when compared or written
   std::vector<std::string> unsupported;  // decoder's notes; non-empty: foreign beyond doubt
   bool planned = false;                  // placed by the plan (not read back)
-  uint64_t packets = 0, octets = 0;      // the kernel's counters, written back with the rule
+  std::string text{};  // read back from a listing: the rule as it prints it; empty: rendered
+  uint64_t packets = 0, octets = 0;  // the kernel's counters, written back with the rule
 };
 
 struct Chain {

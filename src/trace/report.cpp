@@ -124,7 +124,7 @@ namespace {
 void json_string(std::string& out, const std::string& s) {
   for (const char c : s)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      out += nlohmann::json(s).dump();
+      out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       return;
     }
   out += '"';
@@ -179,7 +179,8 @@ std::string trace_json(const TraceResult& r, const std::string& live) {
   j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
   if (!live.empty()) j["live"] = nlohmann::json::parse(live, nullptr, false);
   j["path"] = nlohmann::json::array();
-  std::string out = j.dump();
+  // Why replace: a --rules file's bytes (a module's name, a listing's) need not be UTF-8.
+  std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // The path goes in place of the empty array: an unescaped `"path":[]` can only be that key,
   // since a quote inside a string value is written as \"; the last one, since "live" (whose own
   // path may be empty) sorts before it.

@@ -38,6 +38,32 @@ std::vector<const TraceEntry*> entries_at(const TraceRules& rules, Hook hook) {
   return out;
 }
 
+// A failed test in nft's spelling: the match's nft form, then the packet's value the evaluation
+// gave after its own (iptables') spelling of the test ("-d 10.0.0.0/8: destination 1.2.3.4" ->
+// "ip daddr 10.0.0.0/8: destination 1.2.3.4").
+std::string nft_why(const Match& m, const Rule& rule, const std::string& why) {
+  std::string out;
+  nft_text(m, NftContext{rule.scope}, out);
+  const size_t colon = why.find(": ");
+  return colon == std::string::npos ? out : out + why.substr(colon);
+}
+
+// Whether `c` is a NAT mapping of the kind `hook`'s nat chains make: the destination at
+// PREROUTING and OUTPUT, the source at INPUT and POSTROUTING.
+bool mapped_at(const Capture& c, Hook hook) {
+  const bool dst = hook == Hook::prerouting || hook == Hook::output;
+  switch (c.kind) {
+    case Capture::Kind::redirect:
+    case Capture::Kind::dnat:
+      return dst;
+    case Capture::Kind::snat:
+      return !dst;
+    case Capture::Kind::tproxy:
+      return false;
+  }
+  return false;
+}
+
 // How one table's builtin chain ended for the packet.
 enum class End { accept, drop, stopped };
 
@@ -64,7 +90,10 @@ class Walker {
 
   // One base chain; false when the packet is dropped there or the walk stopped.
   bool run_entry(const TraceEntry& s, EvalContext& ctx, bool nat_bound) {
-    const TableModel* t = find_table(s.table);
+    const TableModel* t = s.table_index < 0 ? find_table(s.table)
+                          : static_cast<size_t>(s.table_index) < rules_.tables.size()
+                              ? &rules_.tables[static_cast<size_t>(s.table_index)]
+                              : nullptr;
     const Chain* chain = t ? t->find(s.chain) : nullptr;
     if (!chain) return true;
     if (s.table == Table::nat && (ctx.packet.established || nat_bound)) {
@@ -73,6 +102,14 @@ class Walker {
                               ? "a later packet follows the NAT of its connection's first "
                                 "packet (trace without --established to see it)"
                               : "the connection's NAT was bound at OUTPUT and POSTROUTING"));
+      return true;
+    }
+    // Why: the kernel runs a hook's nat chains (x_tables' and nf_tables') only until one binds
+    // the connection's mapping of that kind; the later ones are not evaluated.
+    if (s.table == Table::nat && ctx.capture && mapped_at(*ctx.capture, s.hook)) {
+      note(s, fmt::format("{} {} not traversed: an earlier nat chain at this hook bound the "
+                          "connection's NAT",
+                          s.table_name, s.chain));
       return true;
     }
     ctx.hook = s.hook;
@@ -111,14 +148,17 @@ class Walker {
   // The matches in the kernel's order, as iptables-save prints them (the entry header's -s -d
   // -i -o -p, then the xt matches in order), so that the failed test named is the same for a
   // plan and for its save form; a definite failure wins over a match that cannot be evaluated.
-  static MatchResult eval_matches(const Rule& rule, const EvalContext& ctx) {
+  static MatchResult eval_matches(const Rule& rule, const EvalContext& ctx, const Match*& failed) {
     MatchResult unknown;
     for (SaveSlot slot : {SaveSlot::source, SaveSlot::destination, SaveSlot::in_iface,
                           SaveSlot::out_iface, SaveSlot::proto, SaveSlot::xt_match}) {
       for (const Match& m : rule.matches) {
         if (save_slot(m) != slot) continue;
         MatchResult res = eval_match(m, ctx);
-        if (res.outcome == Outcome::failed) return res;
+        if (res.outcome == Outcome::failed) {
+          failed = &m;
+          return res;
+        }
         if (res.outcome == Outcome::unknown && unknown.outcome == Outcome::matched)
           unknown = std::move(res);
       }
@@ -136,11 +176,12 @@ class Walker {
   End policy(const Chain& builtin) {
     const std::string pol = builtin.policy.empty() ? "ACCEPT" : builtin.policy;
     TraceStep s = make_step(TraceStep::Kind::policy, *at_, builtin.name);
-    s.text = "policy " + pol;
+    // nftables spells its policies in lower case (`policy accept`).
+    s.text = "policy " + (rules_.nft ? (pol == "DROP" ? "drop" : "accept") : pol);
     r_.path.push_back(std::move(s));
     if (pol != "DROP") return End::accept;
     r_.dropped = true;
-    r_.by = fmt::format("{} {} policy DROP", at_->table_name, builtin.name);
+    r_.by = fmt::format("{} {} {}", at_->table_name, builtin.name, r_.path.back().text);
     return End::drop;
   }
 
@@ -193,24 +234,29 @@ End Walker::walk(const TableModel& t, const Chain& builtin, EvalContext& ctx) {
     TraceStep step = make_step(TraceStep::Kind::rule, *at_, f.chain->name);
     step.position = static_cast<int>(f.next);
     step.depth = static_cast<int>(stack.size() - 1);
-    step.text = rules_.nft ? render_nft_statements(*e.rule) : render_save_rule(*e.rule, t.family);
+    step.text = !e.text.empty() ? e.text
+                : rules_.nft    ? render_nft_statements(*e.rule)
+                                : render_save_rule(*e.rule, t.family);
     if (!e.unsupported.empty()) {
       uncertain(step, fmt::format("not modelled: {}", fmt::join(e.unsupported, ", ")));
       r_.path.push_back(std::move(step));
       continue;
     }
-    MatchResult m = eval_matches(*e.rule, ctx);
+    const Match* failed = nullptr;
+    MatchResult m = eval_matches(*e.rule, ctx, failed);
     if (m.outcome != Outcome::matched) {
       if (m.outcome == Outcome::unknown)
         uncertain(step, std::move(m.why));
       else
-        step.outcome = Outcome::failed, step.why = std::move(m.why);
+        step.outcome = Outcome::failed,
+        step.why = rules_.nft && failed ? nft_why(*failed, *e.rule, m.why) : std::move(m.why);
       r_.path.push_back(std::move(step));
       continue;
     }
     TargetResult tr = eval_target(e.rule->target, ctx);
     // Why: a target names its chain as iptables does; nftables spells it istio-output.
-    if (tr.kind == TargetResult::Kind::jump && rules_.nft) tr.chain = nft_chain_name(tr.chain);
+    if (tr.kind == TargetResult::Kind::jump && rules_.nft && !rules_.native_names)
+      tr.chain = nft_chain_name(tr.chain);
     step.why = tr.kind == TargetResult::Kind::jump ? "-> " + tr.chain : tr.note;
     if (tr.kind == TargetResult::Kind::unknown) uncertain(step, tr.note);
     r_.path.push_back(std::move(step));

@@ -57,6 +57,7 @@ struct TraceEntry {
   std::string table_name;  // "nat"; "istio-proxy-nat"
   std::string chain;       // "OUTPUT"; "output"
   std::string label;       // the path's line on entering it
+  int table_index = -1;    // its table in TraceRules::tables; -1: the one of kind `table`
 };
 
 // A rule set to walk: its tables (one family's), where the kernel enters them, and the syntax
@@ -65,6 +66,9 @@ struct TraceRules {
   std::vector<TableModel> tables;
   std::vector<TraceEntry> entries;
   bool nft = false;  // rule lines in nft's syntax, else iptables-save's
+  // Jumps name the chains as the tables hold them (read back); else, with `nft`, a plan's
+  // iptables names in nftables spelling (ISTIO_OUTPUT -> istio-output).
+  bool native_names = false;
 };
 
 // iptables: each table's builtin chains at the kernel's priorities (raw -300, mangle -150, nat

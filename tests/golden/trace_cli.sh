@@ -56,6 +56,26 @@ refused "--rules $tmp/garbage: line" "${P[@]}" --rules "$tmp/garbage"
 refused "--rules $tmp/long: line 3: longer than" "${P[@]}" --rules "$tmp/long"
 printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j MISSING -m\nCOMMIT\n' >"$tmp/trunc"
 refused "line 3: -m has no value" "${P[@]}" --rules "$tmp/trunc"
+# Hostile nft JSON listings (told from save text by their content): one line naming the file and
+# the item, table, chain or rule.
+printf '{"nftables": [' >"$tmp/cut.json"
+refused "--rules $tmp/cut.json: not JSON: " "${P[@]}" --rules "$tmp/cut.json"
+printf '{"nftables": [{"table": {"family": "inet", "name": "t"}}, {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": []}}]}' >"$tmp/orphan.json"
+refused "--rules $tmp/orphan.json: item 2 (rule): table inet t chain c: the chain was not listed" "${P[@]}" --rules "$tmp/orphan.json"
+refused "an nft JSON listing holds both families" "${P[@]}" --rules "$tmp/orphan.json" --rules "$tmp/cut"
+{ printf '{"nftables": '; head -c 5000 /dev/zero | tr '\0' '['; } >"$tmp/deep.json"
+refused "--rules $tmp/deep.json: nested deeper than 32 levels" "${P[@]}" --rules "$tmp/deep.json"
+# A listing's walk: an unmodelled statement is named, the answer uncertain, never a guess.
+printf '%s' '{"nftables": [{"table": {"family": "ip", "name": "x"}}, {"chain": {"family": "ip", "table": "x", "name": "o", "type": "nat", "hook": "output", "prio": -100, "policy": "accept"}}, {"rule": {"family": "ip", "table": "x", "chain": "o", "expr": [{"limit": {"rate": 1}}, {"redirect": {"port": 15001}}]}}]}' >"$tmp/limit.json"
+out=$("$SNARE" trace "${P[@]}" --rules "$tmp/limit.json")
+[[ "$out" == "uncertain (1 rule could not be evaluated): "* && "$out" == *"ip x o rule 1: not modelled: statement 1 {\"limit\""* ]] ||
+  fail "unmodelled nft statement: $out"
+
+# Bytes that are not UTF-8 (a module's name) still make a JSON answer.
+printf '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m fo\xffo -j RETURN\nCOMMIT\n' >"$tmp/bytes"
+"$SNARE" trace "${P[@]}" --output json --rules "$tmp/bytes" | python3 -c 'import json,sys; assert json.load(sys.stdin)["uncertain"]' ||
+  fail "a save text with bytes that are not UTF-8: no JSON answer"
+
 # A loop parses (iptables-save can print no such thing, but a file can hold it): the trace
 # reports it and stops.
 printf '*nat\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A OUTPUT -j A\n-A A -j B\n-A B -j A\nCOMMIT\n' >"$tmp/loop"

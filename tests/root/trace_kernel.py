@@ -10,7 +10,7 @@ For each configuration: its rules applied in POD; its packets made from its flag
 directions; the app's, the proxy's and the flags' other owners; marks; included and excluded ports
 and CIDRs, with peer addresses in and out of each; DNS; loopback, the pod's own address,
 127.0.0.6; the interfaces the flags name, made here). Each packet's trace from every source in
-TRACE_SOURCES must equal the flags' trace (verdict and path), and a real connection made by this
+TRACE_SOURCES (the kernel's own listing as --rules, and the namespace) must equal the flags' trace (verdict and path), and a real connection made by this
 process (in its namespace, with its owner and mark) must land where that trace says: which
 listener, which original destination (SO_ORIGINAL_DST, or the local address under TPROXY): the
 kernel is the oracle. Then the clean, which must leave no rule, table or ip rule behind.
@@ -47,7 +47,10 @@ TRACE_SOURCES = {
         lambda c, fam: ["--rules", os.path.join(c["saves"], f"v{fam}.save")],
         lambda c, fam: ["--network-namespace", f"/var/run/netns/{c['pod']}"],
     ],
-    "nft": [],
+    "nft": [
+        lambda c, fam: ["--rules", os.path.join(c["saves"], "ruleset.json")],
+        lambda c, fam: ["--network-namespace", f"/var/run/netns/{c['pod']}"],
+    ],
 }
 BASE = {
     4: dict(pod="10.251.0.1", peer="10.251.0.2", other="10.251.0.3", far=["9.9.0.2", "1.1.0.2"],
@@ -430,6 +433,9 @@ def run_config(name, flags, ctx):
             for fam, save in ((4, "iptables-legacy-save"), (6, "ip6tables-legacy-save")):
                 with open(os.path.join(ctx["saves"], f"v{fam}.save"), "w") as f:
                     f.write(sh(save, ns=ctx["pod"]))
+        else:  # the kernel's own listing, both families in one
+            with open(os.path.join(ctx["saves"], "ruleset.json"), "w") as f:
+                f.write(sh("nft", "-j", "list", "ruleset", ns=ctx["pod"]))
         v6 = "--enable-ipv6=true" in flags
         plist = [p for fam in ([4, 6] if v6 else [4]) for p in packets(cfg, fam, ctx["ifaces"])]
         plist = plist[::ctx["sample"][mode]]

@@ -34,6 +34,7 @@ struct AllTargetForms {
   static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
     return true;
   }
+  static size_t from_nft(Family, NftStmts, DecodedRule&) { return 0; }
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
 
@@ -81,8 +82,26 @@ struct Ext<TestHeaderMatch> {
   static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
     return true;
   }
+  static size_t from_nft(Family, NftStmts, DecodedRule&) { return 0; }
   static constexpr std::array<XtDecoder, 0> kXt{};
   static void from_header(Family, const EntryHeader&, DecodedRule&) {}
+};
+
+// Every form but from_nft (its nftables statements read back).
+struct TestNoNftParse {};
+template <>
+struct Ext<TestNoNftParse> {
+  static void restore(const TestNoNftParse&, std::string&) {}
+  static void save(const TestNoNftParse&, SaveContext&, std::string&) {}
+  static Status encode(const TestNoNftParse&, EntryWriter&) { return Status::Ok(); }
+  static void nft(const TestNoNftParse&, const NftContext&, std::string&) {}
+  static void nft_expr(const TestNoNftParse&, const NftContext&, Json&) {}
+  static const std::string* entered_chain(const TestNoNftParse&) { return nullptr; }
+  static TargetResult eval(const TestNoNftParse&, EvalContext&) { return {}; }
+  static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
+    return true;
+  }
+  static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
 
 template <>
@@ -116,6 +135,8 @@ TEST_CASE("an extension is complete only with every form of its kind") {
   STATIC_REQUIRE(!Specialized<Ext<NoExtension>>);
   // A target always reads back from a kernel extension; only a header match has kXt{}.
   STATIC_REQUIRE(!TargetExtension<TestNoXt>);
+  STATIC_REQUIRE(!TargetExtension<TestNoNftParse>);
+  STATIC_REQUIRE(!HasNftParse<Ext<TestNoNftParse>, TestNoNftParse>);
   STATIC_REQUIRE(MatchExtension<TestHeaderMatch>);
   STATIC_REQUIRE(!MatchExtension<TestHeaderMatchNoReader>);
   // A target is not a match (no slot) and a match not a target (no entered chain).

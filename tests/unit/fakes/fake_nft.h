@@ -102,6 +102,17 @@ class FakeNft : public NftBackend {
     return Status::Ok();
   }
 
+  // The inet tables' JSON listings as one `list ruleset` (their items, one metainfo).
+  Status list_ruleset(std::string& out) override {
+    if (!open_result.ok()) return open_result;
+    nlohmann::json doc = {{"nftables", nlohmann::json::array()}};
+    for (const auto& [name, listing] : tables)
+      for (const auto& item : nlohmann::json::parse(listing.json)["nftables"])
+        if (!item.contains("metainfo")) doc["nftables"].push_back(item);
+    out = doc.dump();
+    return Status::Ok();
+  }
+
   Status open() override { return open_result; }
 
   // Splits a whole-ruleset listing into per-table listings (each its own JSON document, as
