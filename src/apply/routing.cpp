@@ -192,4 +192,12 @@ Status routes_drift(const Config& cfg, const Plan& plan, RouteOps& routes, std::
   return Status::Ok();
 }
 
+Status istio_policy_routes(Family f, RouteOps& routes, std::vector<TproxyRoute>& out) {
+  if (Status s = routes.list_tproxy_routes(f, out); !s.ok()) return s;
+  RouteOps::Added present;
+  if (Status s = routes.query_tproxy_routes(f, kAmbientRoute, present); !s.ok()) return s;
+  if (present.rule && present.route) out.push_back(kAmbientRoute);
+  return Status::Ok();
+}
+
 }  // namespace snare

@@ -25,6 +25,11 @@ struct RouteChanges {
   bool any() const;
 };
 
+// istio's policy routes in `f` of the namespace `routes` reads: the sidecar TPROXY mode's (by
+// their shape) and ambient's (its fixed rule and table), where both rule and route are there
+// (snare trace --network-namespace).
+Status istio_policy_routes(Family f, RouteOps& routes, std::vector<TproxyRoute>& out);
+
 // The TPROXY routes the flags need (mark and table), in each family of the plan.
 std::vector<std::pair<Family, TproxyRoute>> needed_routes(const Config& cfg, const Plan& plan);
 

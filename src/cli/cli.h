@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "config/flags.h"
 #include "config/probe_flags.h"
+#include "kernel/routes.h"
 #include "model/rule.h"
 #include "model/table.h"
 #include "trace/live.h"
@@ -36,6 +37,9 @@ struct Commands {
   // The current namespace's nf_tables rule set as libnftables' JSON listing (`list ruleset`),
   // empty when it holds no nf_tables table (no libnftables needed then).
   std::function<Status(std::string&)> nft_ruleset;
+  // istio's policy routes of `family` in the current namespace (TPROXY's, ambient's), for the
+  // routing step of snare trace --network-namespace.
+  std::function<Status(Family, std::vector<RouteOps::TproxyRoute>&)> policy_routes;
 };
 
 // Exit codes: 0 ok; 1 failure; 2 bad flags or values; verify: 0/1/2; validation failure 126.

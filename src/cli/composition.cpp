@@ -11,6 +11,7 @@
 
 #include "apply/fault.h"
 #include "apply/probe.h"
+#include "apply/routing.h"
 #include "apply/run.h"
 #include "base/log.h"
 #include "base/parse.h"
@@ -180,6 +181,10 @@ snare::Commands snare::make_commands() {
   cmds.validate = validate;
   cmds.probe = probe;
   cmds.proxy = snare::proxy_main;
+  cmds.policy_routes = [](snare::Family family, std::vector<snare::RouteOps::TproxyRoute>& out) {
+    auto routes = snare::make_netlink_route_ops();
+    return snare::istio_policy_routes(family, *routes, out);
+  };
   cmds.read_tables = [](snare::Family family, std::vector<snare::TableModel>& out) {
     auto backend = snare::make_iptc_backend();
     for (snare::Table t : {snare::Table::raw, snare::Table::mangle, snare::Table::nat}) {

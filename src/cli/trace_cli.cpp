@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "apply/routing.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "cli/cli.h"
@@ -316,7 +317,11 @@ int trace_from_flags(TraceArgs& t, Family family, const Commands& cmds) {
   const TraceRules rules = plan.dialect == Dialect::nftables
                                ? nft_trace_rules(plan, family)
                                : iptables_trace_rules(replay_fresh(plan, entered_chain, family));
-  const TraceResult sim = trace_packet(rules, t.dir, t.packet);
+  TraceResult sim = trace_packet(rules, t.dir, t.packet);
+  std::vector<RouteOps::TproxyRoute> routes;
+  for (const auto& [f, route] : needed_routes(cfg, plan))
+    if (f == family) routes.push_back(route);
+  route_packet(sim, routes);
   if (!t.live) return print_trace(sim, t.json);
   if (plan.dialect != Dialect::nftables) {
     trace_error(
@@ -344,11 +349,15 @@ int run_trace(const std::vector<std::string>& args, const Commands& cmds) {
     TraceRules rules;
     Status s = enter_netns(t.netns_path, t.netns_pid);
     if (s.ok()) s = trace_rules_from_kernel(cmds, family, rules);
+    std::vector<RouteOps::TproxyRoute> routes;
+    if (s.ok() && cmds.policy_routes) s = cmds.policy_routes(family, routes);
     if (!s.ok()) {
       trace_error(s.error);
       return 1;
     }
-    return print_trace(trace_packet(rules, t.dir, t.packet), t.json);
+    TraceResult r = trace_packet(rules, t.dir, t.packet);
+    route_packet(r, routes);
+    return print_trace(r, t.json);
   }
   if (!t.rules_files.empty()) {
     TraceRules rules;

@@ -110,6 +110,7 @@ std::string trace_text(const TraceResult& r) {
         break;
     }
   }
+  if (r.routing) fmt::format_to(std::back_inserter(out), "{}\n", r.routing->note);
   for (const std::string& u : r.uncertain)
     fmt::format_to(std::back_inserter(out), "cannot evaluate: {}\n", u);
   return out;
@@ -178,6 +179,11 @@ std::string trace_json(const TraceResult& r, const std::string& live) {
   j["uncertain"] = r.uncertain;
   j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
   if (!live.empty()) j["live"] = nlohmann::json::parse(live, nullptr, false);
+  j["routing"] = nullptr;
+  if (r.routing)
+    j["routing"] = {{"rule", r.routing->matched ? nlohmann::json(r.routing->rule) : nullptr},
+                    {"local", r.routing->matched},
+                    {"note", r.routing->note}};
   j["path"] = nlohmann::json::array();
   // Why replace: a --rules file's bytes (a module's name, a listing's) need not be UTF-8.
   std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -384,3 +384,41 @@ TraceResult trace_packet(const TraceRules& tables, Direction dir, const Packet& 
 }
 
 }  // namespace snare
+
+namespace snare {
+
+void route_packet(TraceResult& r, const std::vector<RouteOps::TproxyRoute>& routes) {
+  const bool tproxied = r.capture && r.capture->kind == Capture::Kind::tproxy;
+  if (routes.empty() && !tproxied) return;
+  std::vector<RouteOps::TproxyRoute> ordered = routes;
+  // Why 32765: a rule added without a priority is numbered just before the main table's.
+  const auto prio = [](const RouteOps::TproxyRoute& x) { return x.priority ? x.priority : 32765u; };
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [&](const auto& a, const auto& b) { return prio(a) < prio(b); });
+  TraceRouting out;
+  const uint32_t mark = r.packet.mark;
+  for (const RouteOps::TproxyRoute& x : ordered) {
+    if ((mark & x.mask) != x.mark) continue;
+    out.matched = true;
+    out.rule = fmt::format("fwmark {:#x}/{:#x} lookup {}", x.mark, x.mask, x.table);
+    out.note = fmt::format(
+        "routing: mark {:#x} selects `{}` (priority {}), whose table holds `local default dev "
+        "lo`: delivered to a local socket",
+        mark, out.rule, prio(x));
+    r.routing = std::move(out);
+    return;
+  }
+  std::vector<std::string> rules;
+  for (const RouteOps::TproxyRoute& x : ordered)
+    rules.push_back(fmt::format("fwmark {:#x}/{:#x} lookup {}", x.mark, x.mask, x.table));
+  out.note = rules.empty()
+                 ? fmt::format(
+                       "routing: no fwmark rule for mark {:#x}: the main table routes it "
+                       "(TPROXY needs one to deliver locally)",
+                       mark)
+                 : fmt::format("routing: mark {:#x} selects none of {}: the main table routes it",
+                               mark, fmt::join(rules, ", "));
+  r.routing = std::move(out);
+}
+
+}  // namespace snare

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ext/eval.h"
+#include "kernel/routes.h"
 #include "model/table.h"
 
 namespace snare {
@@ -30,18 +31,27 @@ struct TraceStep {
   std::string why;  // not matched: the failed test; matched: what the target did
 };
 
+// The policy routing the packet meets after the walk: istio's fwmark rules (TPROXY's, ambient's),
+// each `fwmark M/MASK lookup T` with `local default dev lo` in T, and which one its mark selects.
+struct TraceRouting {
+  std::string rule;      // "fwmark 0x539/0xffffffff lookup 133": the rule the mark selects
+  bool matched = false;  // a rule selects it: the packet is delivered locally
+  std::string note;      // the answer's line
+};
+
 struct TraceResult {
   Packet packet;                   // as it leaves the last hook
   std::optional<Capture> capture;  // REDIRECT / TPROXY / SNAT / DNAT
   bool dropped = false;
   bool accepted = false;  // an ACCEPT verdict ended a chain somewhere
   std::optional<int> zone;
-  std::string by;                      // the rules that decided: "nat OUTPUT rule 1 -> ..."
-  std::string last_match;              // nothing decided: the last rule that matched
-  std::vector<TraceStep> path;         //
-  std::vector<std::string> uncertain;  // rules (and why) the simulator could not evaluate
-  std::string error;                   // the walk stopped: a loop between chains, ...
-  bool captured() const;               // redirected or TPROXY'd to a local port
+  std::string by;                       // the rules that decided: "nat OUTPUT rule 1 -> ..."
+  std::string last_match;               // nothing decided: the last rule that matched
+  std::vector<TraceStep> path;          //
+  std::vector<std::string> uncertain;   // rules (and why) the simulator could not evaluate
+  std::string error;                    // the walk stopped: a loop between chains, ...
+  std::optional<TraceRouting> routing;  // set by route_packet
+  bool captured() const;                // redirected or TPROXY'd to a local port
 };
 
 // Which way the packet goes: `out` from a local process, `in` arriving on an interface for a
@@ -86,5 +96,11 @@ TraceResult trace_packet(const TraceRules& rules, Direction dir, const Packet& p
                          size_t max_steps = 250000);
 TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, const Packet& p,
                          size_t max_steps = 250000);
+
+// The routing after the walk, from istio's policy routes the rule set comes with (the flags',
+// or the namespace's): the first rule by priority whose mark and mask select the packet's mark
+// (a rule the kernel numbered comes at 32765, before the main table's 32766). Nothing is said
+// when there are no such routes and nothing was TPROXY'd.
+void route_packet(TraceResult& r, const std::vector<RouteOps::TproxyRoute>& routes);
 
 }  // namespace snare

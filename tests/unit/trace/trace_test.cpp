@@ -242,3 +242,32 @@ TEST_CASE("the JSON answer is what nlohmann writes, whatever bytes a rule holds"
   CHECK(nlohmann::json::parse(out)["path"][1]["why"] ==
         "not modelled: -m comment --comment \"a\\b\"");
 }
+
+// istio's policy routes: TPROXY's `ip rule add fwmark 0x539 lookup 133` (numbered by the kernel,
+// 32765) and ambient's `fwmark 0x111/0xfff pref 32764 lookup 100`.
+TEST_CASE("routing after the walk: the mark selects istio's fwmark rule, or the main table") {
+  const RouteOps::TproxyRoute sidecar{0x539, 133, 0xffffffff, 0};
+  const RouteOps::TproxyRoute ambient{0x111, 100, 0xfff, 32764};
+  TraceResult r;
+  r.packet.mark = 0x539;
+  route_packet(r, {ambient, sidecar});
+  REQUIRE(r.routing);
+  CHECK(r.routing->matched);
+  CHECK(r.routing->rule == "fwmark 0x539/0xffffffff lookup 133");
+  r = TraceResult{};
+  r.packet.mark = 0x4111;  // the mask keeps 0x111: ambient's rule, first by priority
+  route_packet(r, {sidecar, ambient});
+  REQUIRE(r.routing);
+  CHECK(r.routing->rule == "fwmark 0x111/0xfff lookup 100");
+  r = TraceResult{};
+  route_packet(r, {sidecar});  // mark 0: no rule, the main table
+  REQUIRE(r.routing);
+  CHECK_FALSE(r.routing->matched);
+  r = TraceResult{};
+  route_packet(r, {});  // no routes, nothing TPROXY'd: nothing to say
+  CHECK_FALSE(r.routing);
+  r.capture = Capture{Capture::Kind::tproxy, 15006, {}, {}, 0};
+  route_packet(r, {});  // TPROXY'd without a route: said
+  REQUIRE(r.routing);
+  CHECK(r.routing->note.find("TPROXY needs one") != std::string::npos);
+}
