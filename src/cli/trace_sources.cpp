@@ -32,7 +32,7 @@ Status read_rules_file(const std::string& path, size_t max, std::string& out) {
 // The save text's tables of the packet's family (see trace_rules_from_files).
 Status tables_from_save_texts(const std::vector<std::string>& files,
                               std::vector<std::string>& texts, Family family,
-                              std::vector<TableModel>& out) {
+                              std::vector<TableModel>& out, std::vector<std::string>& left_out) {
   const SaveTextLimits limits;
   std::string chosen, text, fallback, fallback_text;
   for (size_t i = 0; i < files.size(); ++i) {
@@ -50,7 +50,7 @@ Status tables_from_save_texts(const std::vector<std::string>& files,
   if (chosen.empty())
     return Status::Fail(
         fmt::format("--rules: no file holds {} rules, the packet's family", family_name(family)));
-  if (Status s = parse_save_text(text, family, out, limits); !s.ok())
+  if (Status s = parse_save_text(text, family, out, limits, &left_out); !s.ok())
     return Status::Fail(fmt::format("--rules {}: {}", chosen, s.error));
   return Status::Ok();
 }
@@ -73,8 +73,10 @@ Status trace_rules_from_files(const std::vector<std::string>& files, Family fami
     return Status::Ok();
   }
   std::vector<TableModel> tables;
-  if (Status s = tables_from_save_texts(files, texts, family, tables); !s.ok()) return s;
+  std::vector<std::string> left_out;
+  if (Status s = tables_from_save_texts(files, texts, family, tables, left_out); !s.ok()) return s;
   out = iptables_trace_rules(std::move(tables));
+  out.not_walked = std::move(left_out);
   return Status::Ok();
 }
 

@@ -169,6 +169,10 @@ class SaveReader {
   Status commit() {
     in_table_ = false;
     if (keep_) out_.push_back(std::move(current_));
+    if (left_out_)
+      skipped_.push_back(
+          fmt::format("*{}: {} rule{}", name_, left_out_, left_out_ == 1 ? "" : "s"));
+    left_out_ = 0;
     return Status::Ok();
   }
 
@@ -207,7 +211,7 @@ class SaveReader {
     std::vector<std::string_view> words;
     if (Status s = tokenize(t, limits_.max_tokens, store, words); !s.ok()) return s;
     if (words.size() < 2) return Status::Fail("-A without a chain");
-    if (!keep_) return Status::Ok();
+    if (!keep_) return ++left_out_, Status::Ok();
     Chain* c = current_.find(std::string(words[1]));
     if (!c) return Status::Fail(fmt::format("-A {}: the chain was not declared", words[1]));
     SaveRuleParts parts;
@@ -236,12 +240,16 @@ class SaveReader {
   std::string name_;
   TableModel current_;
   size_t chains_ = 0, rules_ = 0;
+  size_t left_out_ = 0;  // rules of the table being read that is left out
+
+ public:
+  std::vector<std::string> skipped_;  // "*filter: 3 rules": the tables left out that had rules
 };
 
 }  // namespace
 
 Status parse_save_text(std::string_view text, Family family, std::vector<TableModel>& out,
-                       const SaveTextLimits& limits) {
+                       const SaveTextLimits& limits, std::vector<std::string>* left_out) {
   out.clear();
   if (text.size() > limits.max_bytes)
     return Status::Fail(fmt::format("more than {} bytes", limits.max_bytes));
@@ -261,6 +269,7 @@ Status parse_save_text(std::string_view text, Family family, std::vector<TableMo
   }
   if (Status s = reader.finish(); !s.ok())
     return Status::Fail(fmt::format("line {}: {}", l.number, s.error));
+  if (left_out) *left_out = std::move(reader.skipped_);
   return Status::Ok();
 }
 

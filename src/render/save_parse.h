@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,8 +27,10 @@ struct SaveTextLimits {
   size_t max_rules = 200000;
 };
 
+// `left_out`, when given: the tables left out that hold rules ("*filter: 3 rules").
 Status parse_save_text(std::string_view text, Family family, std::vector<TableModel>& out,
-                       const SaveTextLimits& limits = {});
+                       const SaveTextLimits& limits = {},
+                       std::vector<std::string>* left_out = nullptr);
 
 // The family a save text is for: iptables-save's header comment says it, else its addresses;
 // nullopt when nothing does (no comment, no address: either family's rules).

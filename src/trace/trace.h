@@ -79,6 +79,9 @@ struct TraceRules {
   // Jumps name the chains as the tables hold them (read back); else, with `nft`, a plan's
   // iptables names in nftables spelling (ISTIO_OUTPUT -> istio-output).
   bool native_names = false;
+  // Rules the rule set holds that the walk does not (iptables' filter table): each makes the
+  // answer uncertain, since a DROP there would stop the packet.
+  std::vector<std::string> not_walked;
 };
 
 // iptables: each table's builtin chains at the kernel's priorities (raw -300, mangle -150, nat

@@ -198,3 +198,15 @@ TEST_CASE("mutated save texts never crash the reader or the walk") {
   INFO(parsed << " parsed, " << refused << " refused");
   CHECK(parsed + refused > 0);
 }
+
+TEST_CASE("the tables left out are named with their rule counts") {
+  const std::string text =
+      "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j DROP\n"
+      "-A INPUT -j ACCEPT\nCOMMIT\n*security\n:INPUT ACCEPT [0:0]\nCOMMIT\n"
+      "*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+  std::vector<TableModel> tables;
+  std::vector<std::string> left_out;
+  REQUIRE(parse_save_text(text, Family::v4, tables, {}, &left_out).ok());
+  CHECK(tables.size() == 1);
+  CHECK(left_out == std::vector<std::string>{"*filter: 2 rules"});  // security holds none
+}
