@@ -98,7 +98,10 @@ class JsonReader {
   Status item(size_t index, const Json& item) {
     if (!item.is_object() || item.size() != 1)
       return Status::Fail(fmt::format("item {}: not an object of one kind", index + 1));
-    const auto& [kind, body] = *item.items().begin();
+    // Why the iterator by name: `*item.items().begin()` is a proxy that dies with the statement.
+    const auto it = item.begin();
+    const std::string& kind = it.key();
+    const Json& body = it.value();
     if (!body.is_object())
       return Status::Fail(fmt::format("item {} ({}): not an object", index + 1, kind));
     Status s = Status::Ok();
