@@ -25,8 +25,9 @@ cmake --build build-asan -j"$jobs"
 # Every test again on the sanitized binary, root tests included, except root.bare_root: that root
 # has no /proc before the test mounts it, which LeakSanitizer needs, and the image it stands for
 # is never a sanitized build.
-# root.trace_kernel_* send every 10th of their packets here (IPT_SAMPLE, NFT_SAMPLE): the sanitizers
-# look for memory errors on the same code paths, and the first ctest above ran all of them.
+# root.trace_kernel_* and root.trace_nft_readback send every 10th of their packets here
+# (IPT_SAMPLE, NFT_SAMPLE): the sanitizers look for memory errors on the same code paths, and the
+# first ctest above ran all of them.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   IPT_SAMPLE=10 NFT_SAMPLE=10 ctest --output-on-failure -j1 -E '^root\.bare_root$')
 

@@ -40,7 +40,7 @@ for name in "${CONFIGS[@]}"; do
   ip netns exec "$POD" nft -j list ruleset >"$tmp/$name.json"
   echo "[$name] ${flags[*]}"
   n=$(/usr/bin/python3 - "$SNARE" "/var/run/netns/$POD" "$tmp/$name.json" "$v6" "${flags[@]}" <<'EOF'
-import json, subprocess, sys
+import json, os, subprocess, sys
 
 snare, netns, listing, v6 = sys.argv[1:5]
 flags = sys.argv[5:]
@@ -93,6 +93,8 @@ def key(t):
 
 
 kinds = set()
+# NFT_SAMPLE=N (the sanitized run): every Nth packet.
+packets = packets[::int(os.environ.get("NFT_SAMPLE", "1"))]
 for p in packets:
     want = trace(p, ["--"] + flags)
     kinds.add(want["action"] + ("?" if want["uncertain"] else ""))
@@ -107,5 +109,7 @@ EOF
   total=$((total + ${n%% *}))
   ip netns del "$POD"
 done
-[ "$total" -ge 80 ] || fail "only $total packets compared"
+min=80
+[ "${NFT_SAMPLE:-1}" = 1 ] || min=8
+[ "$total" -ge "$min" ] || fail "only $total packets compared"
 echo "$total packets, 3 traces each, agree"
