@@ -368,7 +368,8 @@ TraceResult trace_packet(const std::vector<TableModel>& tables, Direction dir, c
 TraceResult trace_packet(const TraceRules& tables, Direction dir, const Packet& p,
                          size_t max_steps) {
   TraceResult r = walk_packet(tables, dir, p, max_steps);
-  for (const std::string& n : tables.not_walked) r.uncertain.push_back(n + " not walked (the walk covers raw, mangle and nat)");
+  for (const std::string& n : tables.not_walked)
+    r.uncertain.push_back(n + " not walked (the walk covers raw, mangle and nat)");
   if (!p.established || r.capture || r.dropped || !r.error.empty()) return r;
   // A later packet goes where its connection went: the NAT mapping (or TPROXY's socket) its
   // first packet set up. That first packet is this one as NEW; its walk is not printed.
