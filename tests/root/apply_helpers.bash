@@ -11,6 +11,23 @@ conformance_dir() {
   fail "no conformance data (cases.tsv) found"
 }
 
+# nft_conformance_flags NAME: the flags of NAME in istio's conformance table (cases.tsv,
+# ambient-cases.tsv) with --native-nftables, as the array `flags`; an ambient configuration's probe
+# SNAT source is the peer's .3 / ::3 (10.251.0.3, fd51::3), so that a probe can come from it.
+# Sets v6=1 when the flags turn IPv6 on, else 0.
+nft_conformance_flags() {
+  local dir args
+  dir=$(conformance_dir)
+  args=$(awk -F'\t' -v n="$1" '$1 == n { print $3 }' "$dir/cases.tsv" "$dir/ambient-cases.tsv")
+  [ -n "$args" ] || fail "$1: not in the conformance table"
+  eval "flags=($args)"
+  flags+=(--native-nftables)
+  [ "${flags[0]}" = ambient ] && flags+=(--probe-snat-ipv4 10.251.0.3 --probe-snat-ipv6 fd51::3)
+  v6=0
+  [[ " ${flags[*]} " == *" --enable-ipv6=true "* ]] && v6=1
+  return 0
+}
+
 # normalize_save: iptables-save text on stdin -> comparable text on stdout. Drops comments and
 # counters, drops tables that hold nothing (no rule, no user chain), and orders tables by name.
 normalize_save() {

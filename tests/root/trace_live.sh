@@ -14,7 +14,6 @@ source "$SNARE_SOURCE_DIR/tests/root/apply_helpers.bash"
 source "$SNARE_SOURCE_DIR/tests/root/traffic_helpers.bash"
 
 CONFIGS=(cni-include-exclude-ports cni-dns tproxy ambient-default)
-dir=$(conformance_dir)
 ACTIONS=""   # every kernel verdict seen, for the variety check at the end
 SPORT=41000  # each packet its own source port: no conntrack entry of an earlier one is reused
 
@@ -194,13 +193,7 @@ in_packets() {
 i=0
 for name in "${CONFIGS[@]}"; do
   i=$((i + 1))
-  args=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$dir/cases.tsv" "$dir/ambient-cases.tsv")
-  [ -n "$args" ] || fail "$name: not in the conformance table"
-  eval "flags=($args)"
-  flags+=(--native-nftables)
-  [ "${flags[0]}" = ambient ] && flags+=(--probe-snat-ipv4 10.251.0.3 --probe-snat-ipv6 fd51::3)
-  v6=0
-  [[ " ${flags[*]} " == *" --enable-ipv6=true "* ]] && v6=1
+  nft_conformance_flags "$name"
   POD=$(ns_new "tlp$i")
   PEER=$(ns_new "tlq$i")
   DEV="tla$i-$$"

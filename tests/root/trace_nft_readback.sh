@@ -15,20 +15,13 @@ command -v nft >/dev/null || {
 }
 
 CONFIGS=(cni-basic tproxy ambient-default ambient-default_ipv6)
-dir=$(conformance_dir)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; ns_cleanup' EXIT
 total=0
 i=0
 for name in "${CONFIGS[@]}"; do
   i=$((i + 1))
-  args=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$dir/cases.tsv" "$dir/ambient-cases.tsv")
-  [ -n "$args" ] || fail "$name: not in cases.tsv"
-  eval "flags=($args)"
-  flags+=(--native-nftables)
-  [ "${flags[0]}" = ambient ] && flags+=(--probe-snat-ipv4 10.251.0.3 --probe-snat-ipv6 fd51::3)
-  v6=0
-  [[ " ${flags[*]} " == *" --enable-ipv6=true "* ]] && v6=1
+  nft_conformance_flags "$name"
   POD=$(ns_new "tnr$i")
   # A veth pair inside the namespace: an eth0 with the pod's addresses (no dummy module needed).
   ip -n "$POD" link add eth0 type veth peer name eth0p
