@@ -22,7 +22,9 @@ Status FaultInjectingTables::write(const TableModel& desired, bool& committed) {
   return s;
 }
 
-Status FaultInjectingNft::run(const std::string& commands, bool& committed) {
+// Both kinds of transaction count: the apply's netlink batch and a rollback's text.
+template <typename Write>
+Status FaultInjectingNft::counted(Write write, bool& committed) {
   committed = false;
   auto fault = [&] {
     fired_ = true;
@@ -31,10 +33,18 @@ Status FaultInjectingNft::run(const std::string& commands, bool& committed) {
         fail_after_, commits_));
   };
   if (!fired_ && fail_after_ == 0) return fault();
-  Status s = inner_.run(commands, committed);
+  Status s = write();
   if (!s.ok() || fired_) return s;
   if (++commits_ == fail_after_) return fault();
   return s;
+}
+
+Status FaultInjectingNft::run(const std::string& commands, bool& committed) {
+  return counted([&] { return inner_.run(commands, committed); }, committed);
+}
+
+Status FaultInjectingNft::write_netlink(const NlBatch& batch, bool& committed) {
+  return counted([&] { return inner_.write_netlink(batch, committed); }, committed);
 }
 
 std::optional<int> fault_after_commits(const char* value) {

@@ -50,6 +50,11 @@ class FaultInjectingNft : public NftBackend {
     return inner_.list_chain(table, chain, out);
   }
   Status run(const std::string& commands, bool& committed) override;
+  Status read_netlink(uint32_t family, const std::vector<std::string>& names,
+                      NlForm& out) override {
+    return inner_.read_netlink(family, names, out);
+  }
+  Status write_netlink(const NlBatch& batch, bool& committed) override;
   Status ip_tables(std::vector<std::string>& names) override { return inner_.ip_tables(names); }
   Status list_ip_table(const std::string& table, std::string& json) override {
     return inner_.list_ip_table(table, json);
@@ -58,6 +63,8 @@ class FaultInjectingNft : public NftBackend {
   Status open() override { return inner_.open(); }
 
  private:
+  template <typename Write>
+  Status counted(Write write, bool& committed);
   std::unique_ptr<NftBackend> owned_;  // null when the caller owns the inner backend
   NftBackend& inner_;
   int fail_after_;

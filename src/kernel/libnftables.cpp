@@ -162,6 +162,13 @@ class LibNftables : public NftBackend {
     return Status::Ok();
   }
 
+  Status read_netlink(uint32_t, const std::vector<std::string>&, NlForm&) override {
+    return Status::Fail("read_netlink: not built yet");  // kernel/nft_netlink.cpp replaces this
+  }
+  Status write_netlink(const NlBatch&, bool& committed) override {
+    committed = false;
+    return Status::Fail("write_netlink: not built yet");
+  }
   Status open() override {
     if (ctx_) return Status::Ok();
     if (Status s = load(api_); !s.ok()) return s;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/netlink_form.h"
 
 namespace snare {
 
@@ -39,6 +40,14 @@ class NftBackend {
   // failure nothing changed (the error quotes nft's message with the line of the transaction);
   // an injected fault (apply/fault.h) fails after the commit.
   virtual Status run(const std::string& commands, bool& committed) = 0;
+  // The tables `names` of `family` as nf_tables holds them, dumped over netlink (libnftnl and
+  // libmnl, no libnftables): flags, chains in the kernel's order with their rules, named sets
+  // without members, every other object by kind and name. A name that is not there is left out.
+  virtual Status read_netlink(uint32_t family, const std::vector<std::string>& names,
+                              NlForm& out) = 0;
+  // One netlink batch (libnftnl and libmnl, no libnftables, no text). `committed` as for run().
+  // A kernel error names the operation that failed (a rule by its NlRule::label).
+  virtual Status write_netlink(const NlBatch& batch, bool& committed) = 0;
   // The namespace's `ip` and `ip6` tables (where iptables-nft writes), as "ip nat", "ip6 raw".
   virtual Status ip_tables(std::vector<std::string>& names) = 0;
   // `list table ip nat` (a name as ip_tables gives it): libnftables' JSON listing.

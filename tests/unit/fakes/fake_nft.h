@@ -113,6 +113,13 @@ class FakeNft : public NftBackend {
     return Status::Ok();
   }
 
+  Status read_netlink(uint32_t, const std::vector<std::string>&, NlForm&) override {
+    return Status::Fail("fake: read_netlink not built yet");
+  }
+  Status write_netlink(const NlBatch&, bool& committed) override {
+    committed = false;
+    return Status::Fail("fake: write_netlink not built yet");
+  }
   Status open() override { return open_result; }
 
   // Splits a whole-ruleset listing into per-table listings (each its own JSON document, as
