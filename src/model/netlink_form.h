@@ -92,13 +92,14 @@ struct NlSet {
   std::string name;
   uint32_t flags = 0;  // NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, ...
   uint32_t key_type = 0, key_len = 0;
-  NlBytes userdata;  // nft's: key byte order, comment
+  uint32_t size = 0;  // NFTA_SET_DESC_SIZE: nft gives an anonymous set its element count
+  NlBytes userdata;   // nft's: key byte order, comment...  // nft's: key byte order, comment
   std::vector<NlSetElem> elements;
   bool anonymous() const { return flags & 0x1; }  // NFT_SET_ANONYMOUS
   // Anonymous sets compare by content, the kernel's name aside; named ones by name too.
   bool operator==(const NlSet& o) const {
     return (anonymous() || name == o.name) && flags == o.flags && key_type == o.key_type &&
-           key_len == o.key_len && userdata == o.userdata && elements == o.elements;
+           key_len == o.key_len && size == o.size && userdata == o.userdata && elements == o.elements;
   }
 };
 struct NlLookup {  // lookup reg SREG set NAME [flags F]
