@@ -2,6 +2,7 @@
 #include "apply/nft_apply.h"
 
 #include <fmt/format.h>
+#include <linux/netfilter.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
@@ -13,12 +14,11 @@
 #include "apply/xt_nft.h"
 #include "base/clock.h"
 #include "ext/nft_kernel_form.h"
-#include "model/nft_form.h"
+#include "ext/nft_netlink_form.h"
+#include "model/netlink_form.h"
 #include "model/nft_layout.h"
 #include "render/diff.h"
-#include "render/nft.h"
-#include "render/nft_form_json.h"
-#include "render/nft_listing.h"
+#include "render/netlink_diff.h"
 
 namespace snare {
 namespace {
@@ -28,28 +28,8 @@ namespace {
 struct NftRead {
   std::vector<std::string> present;  // istio tables there, in istio's order
   std::vector<std::string> other;    // the other program's tables there
-  NftForm current;
+  NlForm current;                    // the present tables, dumped over netlink
 };
-
-// A table with flags, chain by chain: libnftables 1.0.6 prints a table's flags from freed memory
-// in its JSON `list table` (a cut listing), but lists a chain alone without the table. istio's
-// chains are the ones read; anything else in such a table goes unseen, which is fine: the flags
-// alone make it drift, and a re-apply replaces the whole table.
-Status read_flagged_table(NftBackend& nft, const std::string& t, NftTableForm& out) {
-  out.name = t;
-  for (const std::string& c : nft_chain_order(t)) {
-    std::string listing;
-    NftForm one;
-    if (Status s = nft.list_chain(t, c, listing); !s.ok()) {
-      if (s.error.find("No such file") != std::string::npos) continue;
-      return s;
-    }
-    if (Status s = nft_form_from_listing(listing, {t}, one); !s.ok()) return s;
-    for (NftTableForm& f : one)
-      out.chains.insert(out.chains.end(), f.chains.begin(), f.chains.end());
-  }
-  return Status::Ok();
-}
 
 Status read_istio_tables(NftBackend& nft, RuleSet rs, NftRead& out) {
   std::vector<std::string> names;
@@ -63,56 +43,41 @@ Status read_istio_tables(NftBackend& nft, RuleSet rs, NftRead& out) {
   const RuleSet other = rs == RuleSet::sidecar ? RuleSet::ambient : RuleSet::sidecar;
   for (const std::string& t : istio_nft_tables(other))
     if (there(t)) out.other.push_back(t);
-  for (const std::string& t : out.present) {
-    std::string listing;
-    NftForm one;
-    if (flags[t] != 0) {
-      one.emplace_back();
-      if (Status s = read_flagged_table(nft, t, one.back()); !s.ok()) return s;
-    } else {
-      if (Status s = nft.list_table(t, true, listing); !s.ok()) return s;
-      if (Status s = nft_form_from_listing(listing, {t}, one); !s.ok()) return s;
-    }
-    for (NftTableForm& f : one) f.flags = nft_table_flag_names(flags[t]);
-    out.current.insert(out.current.end(), one.begin(), one.end());
-  }
-  return Status::Ok();
+  if (out.present.empty()) return Status::Ok();
+  return nft.read_netlink(NFPROTO_INET, out.present, out.current);
 }
 
-// `add` first so that the `delete` cannot fail on a table that went away meanwhile (and with
-// it the whole batch).
-std::string delete_tables(const std::vector<std::string>& tables) {
-  std::string out;
-  for (const std::string& t : tables)
-    out += fmt::format("add table inet {}\ndelete table inet {}\n", t, t);
-  return out;
+bool same_tables(const NlForm& a, const NlForm& b) {
+  return netlink_normal_form(a) == netlink_normal_form(b);
 }
 
-// The object line's kind and name: `set NAME {...}`.
-std::pair<std::string, std::string> object_kind_name(const std::string& line) {
-  const size_t a = line.find(' '), b = line.find(' ', a + 1);
-  return {line.substr(0, a), line.substr(a + 1, b - a - 1)};
+// Every table goes, whether or not it is still there when the batch runs.
+void delete_tables(const std::vector<std::string>& tables, NlBatch& out) {
+  for (const std::string& t : tables) out.push_back(NlDeleteTable{NFPROTO_INET, t});
 }
 
-const IpSet* used_set(const Plan& plan, const std::string& name) {
-  for (const IpSet& set : plan.sets)
-    if (set.used && set.name == name) return &set;
+const NlSet* expected_set(const NlForm& expected, const std::string& name) {
+  for (const NlTable& t : expected)
+    for (const NlSet& set : t.sets)
+      if (set.name == name) return &set;
   return nullptr;
 }
 
-// A set the flags use that exists with another definition: `add set` cannot change it, and
+// A set the flags use that exists with another definition: adding it cannot change it, and
 // deleting it would lose its members; the operator decides.
-Status check_sets(const Plan& plan, const NftRead& st) {
-  for (const NftTableForm& t : st.current)
-    for (const std::string& o : t.objects) {
-      auto [kind, name] = object_kind_name(o);
-      const IpSet* set = used_set(plan, name);
-      if (!set || (kind == "set" && o == nft_set_object(*set))) continue;
+Status check_sets(const Plan& plan, const NlForm& expected, const NftRead& st) {
+  for (const NlTable& t : st.current)
+    for (const NlSet& set : t.sets) {
+      const NlSet* want = expected_set(expected, set.name);
+      if (!want || set == *want) continue;
+      const IpSet* used = nullptr;
+      for (const IpSet& s : plan.sets)
+        if (s.used && s.name == set.name) used = &s;
       return Status::Fail(fmt::format(
-          "inet {} holds {} {} as {}, not as the set the probe rules need ({}): remove it first "
-          "(`nft delete {} inet {} {}`)",
-          t.name, kind, name, o.substr(kind.size() + name.size() + 2),
-          nft_set_declaration(t.name, *set), kind, t.name, name));
+          "inet {} holds set {} as {}, not as the set the probe rules need ({}): remove it first "
+          "(`nft delete set inet {} {}`)",
+          t.name, set.name, netlink_set_text(set),
+          used ? nft_set_declaration(t.name, *used) : netlink_set_text(*want), t.name, set.name));
     }
   return Status::Ok();
 }
@@ -121,50 +86,54 @@ Status check_sets(const Plan& plan, const NftRead& st) {
 // emptied instead of deleted, as istio does (`flush table`), its sets declared first (the rules
 // look them up), and what the flags do not make goes: every chain (added again after this), every
 // other object.
-std::string empty_keeping_sets(const Plan& plan, const NftRead& st) {
-  const std::string table = nft_table_name(plan.rule_set, Table::nat);
-  std::string out = fmt::format("add table inet {}\n", table);
-  for (const IpSet& set : plan.sets)
-    if (set.used) out += nft_set_declaration(table, set) + "\n";
-  out += fmt::format("flush table inet {}\n", table);
-  for (const NftTableForm& t : st.current) {
-    for (const NftChainForm& c : t.chains)
-      out += fmt::format("delete chain inet {} {}\n", t.name, c.name);
+void empty_keeping_sets(const NlForm& expected, const NlForm& current, NlBatch& out) {
+  for (const NlTable& t : expected) {
+    NlTable sets_only{t.name, t.family, 0, {}, t.sets, {}};
+    out.push_back(NlAddTable{std::move(sets_only)});
+    out.push_back(NlFlushTable{t.family, t.name});
+  }
+  for (const NlTable& t : current) {
+    for (const NlChain& c : t.chains) out.push_back(NlDeleteChain{t.family, t.name, c.name});
+    for (const NlSet& set : t.sets)
+      if (!expected_set(expected, set.name))
+        out.push_back(NlDeleteObject{t.family, t.name, "set", set.name});
     for (const std::string& o : t.objects) {
-      auto [kind, name] = object_kind_name(o);
-      if (kind != "set" || !used_set(plan, name))
-        out += fmt::format("delete {} inet {} {}\n", kind, t.name, name);
+      const size_t sp = o.find(' ');
+      out.push_back(NlDeleteObject{t.family, t.name, o.substr(0, sp), o.substr(sp + 1)});
     }
   }
+}
+
+// What clears the rule set's tables before the flags' are written: their deletion, or for a plan
+// with sets, emptying them around the sets.
+NlBatch clear_tables(const Plan& plan, const NlForm& expected, const NftRead& st) {
+  NlBatch out;
+  if (plan.sets.empty())
+    delete_tables(st.present, out);
+  else
+    empty_keeping_sets(expected, st.current, out);
   return out;
 }
 
-// The tables as they are, in nft's input language with their counters: what a rollback loads.
-Status snapshot(NftBackend& nft, const std::vector<std::string>& present, std::string& out) {
-  for (const std::string& t : present) {
-    std::string text;
-    if (Status s = nft.list_table(t, false, text); !s.ok()) return s;
-    out += text;
-  }
-  return Status::Ok();
-}
-
-// Puts back the istio tables of before the apply, but only when the kernel still holds what this
-// apply's own commit wrote: if another writer (istio, an operator, nft) changed them since, loading
-// the earlier tables would erase its change, so they are left as they are and the error says so.
+// Puts back the istio tables of before the apply (as they were read: chains, rules and sets;
+// counters start again at zero), but only when the kernel still holds what this apply's own
+// commit wrote: if another writer (istio, an operator, nft) changed them since, writing the
+// earlier tables would erase its change, so they are left as they are and the error says so.
 // Returns the sentence for the error.
-std::string restore_nft(NftBackend& nft, const std::string& before, const Plan& plan,
-                        ApplyReport& rep) {
+std::string restore_nft(NftBackend& nft, const NftRead& before, const Plan& plan,
+                        const NlForm& expected, ApplyReport& rep) {
   NftRead now;
   if (Status s = read_istio_tables(nft, plan.rule_set, now); !s.ok())
     return "; the nftables tables were left as they are (reading them back failed: " + s.error +
            "); check them with `snare verify` and re-run the apply";
-  if (nft_form_lines(now.current) != nft_form_lines(nft_expected_form(plan)))
+  if (!same_tables(now.current, expected))
     return "; the nftables tables were NOT restored: they changed after this apply's commit (a "
            "concurrent writer), and restoring would erase that change; check them with `snare "
            "verify` and re-run the apply";
+  NlBatch batch = clear_tables(plan, expected, now);
+  for (const NlTable& t : before.current) batch.push_back(NlAddTable{t});
   bool committed = false;
-  Status s = nft.run(delete_tables(istio_nft_tables(plan.rule_set)) + before, committed);
+  Status s = nft.write_netlink(batch, committed);
   rep.rolled_back = true;
   return s.ok() ? "; nftables tables restored"
                 : "; restoring the nftables tables failed too: " + s.error;
@@ -248,20 +217,15 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   if (!st.other.empty()) return refuse_other(plan, st);
   if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile)
     return refuse_legacy(plan, legacy);
-  if (Status s = check_sets(plan, st); !s.ok()) return s;
   t = Clock::now();
-  // Why only with tables there: the kernel form of thousands of rules costs more than reading
-  // them, and against no istio table at all the answer is known.
-  const bool same =
-      !st.present.empty() && nft_form_lines(st.current) == nft_form_lines(nft_expected_form(plan));
+  const NlForm expected = nft_netlink_form(plan);
+  if (Status s = check_sets(plan, expected, st); !s.ok()) return s;
+  const bool same = !st.present.empty() && same_tables(st.current, expected);
   const bool write = !same || cfg.force_apply || !legacy.xt.empty();
-  std::string before;
-  if (write)
-    if (Status s = snapshot(*env.nft, st.present, before); !s.ok()) return s;
   rep.build_ms = ms_since(t);
-  // iptables-nft's chains go in the nftables transaction, and nft cannot write them back (its
-  // language has no xtables matches): so the routes, the one step that could fail after it, come
-  // first, and are undone if the transaction fails.
+  // iptables-nft's chains go in the nftables transaction, and nothing can write them back (their
+  // xtables matches are iptables-nft's): so the routes, the one step that could fail after it,
+  // come first, and are undone if the transaction fails.
   RouteChanges early;
   const bool routes_first = !legacy.xt.empty() && env.routes;
   if (routes_first)
@@ -272,17 +236,16 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   rep.changed |= early.any();
   t = Clock::now();
   bool nft_done = false;
+  auto restore = [&] { return restore_nft(*env.nft, st, plan, expected, rep); };
   if (write) {
-    const std::string before_rules =
-        plan.sets.empty() ? delete_tables(st.present) : empty_keeping_sets(plan, st);
-    Status s = env.nft->run(
-        before_rules + render_nft(plan, /*numeric_ids=*/true) + legacy.xt.removal, nft_done);
+    NlBatch batch = clear_tables(plan, expected, st);
+    for (const NlTable& table : expected) batch.push_back(NlAddTable{table});
+    batch.insert(batch.end(), legacy.xt.removal.begin(), legacy.xt.removal.end());
+    Status s = env.nft->write_netlink(batch, nft_done);
     rep.commit_ms = ms_since(t);
     rep.changed |= nft_done;
     if (!s.ok() && routes_first) undo_routes(*env.routes, early);
-    if (!s.ok())
-      return Status::Fail("nftables transaction: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, plan, rep) : ""));
+    if (!s.ok()) return Status::Fail("nftables transaction: " + s.error + (nft_done ? restore() : ""));
     rep.committed.push_back(tables_label(plan));
     rep.rules = rule_count(plan);
   }
@@ -295,7 +258,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
       if (routes_first) undo_routes(*env.routes, early);
       // The one case that cannot be put back whole: nft cannot write iptables-nft's rules.
       return Status::Fail("removing istio's legacy rules: " + s.error +
-                          (nft_done ? restore_nft(*env.nft, before, plan, rep) : "") +
+                          (nft_done ? restore() : "") +
                           (legacy.xt.empty() ? "" : "; istio's iptables-nft chains stay removed"));
     }
   }
@@ -304,7 +267,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   Status s = apply_routes_step(cfg, plan, *env.routes, true, rep);
   if (s.ok()) return s;
   std::string rb = env.legacy ? roll_back(done, *env.legacy, rep) : "";
-  if (nft_done) rb += restore_nft(*env.nft, before, plan, rep);
+  if (nft_done) rb += restore();
   return Status::Fail(s.error + rb);
 }
 
@@ -321,7 +284,10 @@ Status nft_cleanup_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyR
   t = Clock::now();
   if (!present.empty() || !xt.empty()) {
     bool committed = false;
-    if (Status s = env.nft->run(delete_tables(present) + xt.removal, committed); !s.ok())
+    NlBatch batch;
+    delete_tables(present, batch);
+    batch.insert(batch.end(), xt.removal.begin(), xt.removal.end());
+    if (Status s = env.nft->write_netlink(batch, committed); !s.ok())
       return Status::Fail("nftables transaction: " + s.error);
     rep.committed.push_back(tables_label(plan));
     rep.changed = true;
@@ -340,7 +306,7 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
   Status s = read_istio_tables(*env.nft, plan.rule_set, st);
   if (s.ok()) s = read_legacy(*env.nft, env.legacy, legacy);
   if (s.ok()) {
-    diff += diff_nft_forms(st.current, nft_expected_form(plan));
+    diff += diff_netlink_forms(st.current, nft_netlink_form(plan));
     if (!legacy.xt.empty())
       diff += "# iptables-nft: istio rules next to these (--reconcile or clean removes them)\n" +
               legacy.xt.drift;

@@ -110,7 +110,7 @@ Status clean_iptables_nft(NftBackend* nft, ApplyReport& rep) {
   }
   if (xt.empty()) return Status::Ok();
   bool committed = false;
-  if (Status s = nft->run(xt.removal, committed); !s.ok())
+  if (Status s = nft->write_netlink(xt.removal, committed); !s.ok())
     return Status::Fail("legacy tables cleaned, but removing istio's iptables-nft chains (" +
                         fmt::format("{}", fmt::join(xt.found, "; ")) + "): " + s.error);
   rep.committed.push_back("iptables-nft/ISTIO_*");

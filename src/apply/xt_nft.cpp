@@ -1,6 +1,8 @@
 // istio's rules written through iptables-nft (see xt_nft.h).
 #include "apply/xt_nft.h"
 
+#include <linux/netfilter.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -36,7 +38,9 @@ Status xt_istio_from_listing(const std::string& family, const std::string& table
   if (doc.is_discarded() || !doc.contains("nftables") || !doc["nftables"].is_array())
     return Status::Fail(fmt::format("list table {} {}: not a JSON listing", family, table));
   std::vector<std::string> chains;
-  std::string jumps, drift;
+  std::string drift;
+  const uint32_t fam = family == "ip6" ? NFPROTO_IPV6 : NFPROTO_IPV4;
+  NlBatch jumps;
   for (const json& item : doc["nftables"]) {
     if (item.contains("chain") && item["chain"].value("name", "") != "") {
       const std::string name = item["chain"]["name"];
@@ -49,19 +53,18 @@ Status xt_istio_from_listing(const std::string& family, const std::string& table
     if (istio_chain(chain) || target.empty() || !r.contains("handle")) continue;
     // By handle: iptables-nft's own matches (xt expressions) have no nft text to name them by.
     const auto handle = r["handle"].get<long long>();
-    jumps += fmt::format("delete rule {} {} {} handle {}\n", family, table, chain, handle);
+    jumps.push_back(NlDeleteRule{fam, table, chain, static_cast<uint64_t>(handle)});
     drift +=
         fmt::format("-rule {} {} {} handle {} (jump {})\n", family, table, chain, handle, target);
   }
   if (chains.empty() && jumps.empty()) return Status::Ok();
   // Jumps first, then every chain emptied before any is deleted: the chains jump to each other.
-  std::string flush, del;
+  out.removal.insert(out.removal.end(), jumps.begin(), jumps.end());
+  for (const std::string& c : chains) out.removal.push_back(NlFlushChain{fam, table, c});
   for (const std::string& c : chains) {
-    flush += fmt::format("flush chain {} {} {}\n", family, table, c);
-    del += fmt::format("delete chain {} {} {}\n", family, table, c);
+    out.removal.push_back(NlDeleteChain{fam, table, c});
     drift += fmt::format("-chain {} {} {}\n", family, table, c);
   }
-  out.removal += jumps + flush + del;
   out.drift += drift;
   out.found.push_back(fmt::format(
       "{} {} ({})", family, table,

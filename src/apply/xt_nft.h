@@ -17,12 +17,13 @@
 
 #include "base/status.h"
 #include "kernel/nft_backend.h"
+#include "model/netlink_form.h"
 
 namespace snare {
 
 struct XtIstio {
   std::vector<std::string> found;  // "ip nat (ISTIO_INBOUND, ISTIO_OUTPUT)"
-  std::string removal;             // nft commands: the jumps by handle, then the chains
+  NlBatch removal;                 // the jumps by handle, then the chains, emptied, then deleted
   std::string drift;               // verify's lines for them (the caller puts a heading above)
   bool empty() const { return found.empty(); }
 };

@@ -147,6 +147,11 @@ struct NlTable {
 
 using NlForm = std::vector<NlTable>;
 
+// The form two reads of the same tables share whatever order the kernel or the plan gave them:
+// tables, chains, sets and objects by name (their order means nothing to the kernel), rules
+// in order (their order is what a chain does).
+NlForm netlink_normal_form(NlForm form);
+
 // --- one netlink batch (kernel/nft_backend.h's write_netlink): the kernel applies all of it or
 // none, in this order.
 

@@ -9,6 +9,7 @@
 #include "builder/builder.h"
 #include "fakes/config_of.h"
 #include "fakes/fake_nft.h"
+#include "render/netlink_batch.h"
 #include "fakes/fake_run_seams.h"
 #include "fakes/fake_tables.h"
 
@@ -102,8 +103,10 @@ TEST_CASE("run: iptables mode's clean removes istio's iptables-nft chains, forei
   Rig rig;
   rig.nft.ip_listings["ip nat"] = kXtIstioNat;
   REQUIRE(rig.run(RuleVerb::clean, config_of(kFlags)) == 0);
-  REQUIRE(rig.nft.runs.size() == 1);
-  CHECK(rig.nft.runs[0] == kXtIstioNatRemoval);
+  REQUIRE(rig.nft.batches.size() == 1);
+  std::string removal;
+  for (const std::string& l : netlink_batch_lines(rig.nft.batches[0])) removal += l + "\n";
+  CHECK(removal == kXtIstioNatRemoval);
   CHECK(rig.fake.events.back() == "done removed rules");
 }
 
@@ -156,7 +159,8 @@ TEST_CASE("run: verify exits 0 equal, 1 drift, 2 when it cannot read") {
         std::vector<std::string>{"capability", "routes",
                                  "done verify: the tables hold exactly what these flags create"});
   Rig nft;
-  nft.nft.tables["istio-proxy-nat"] = {"not json", ""};
+  nft.nft.netlink["istio-proxy-nat"] = NlTable{"istio-proxy-nat", 1};
+  nft.nft.read_result = Status::Fail("netlink dump: Operation not permitted");
   CHECK(nft.run(RuleVerb::verify, config_of(kNftFlags)) == 2);
   Rig xt;  // istio's iptables-nft chains next to nftables mode: drift
   xt.nft.ip_listings["ip nat"] = kXtIstioNat;
@@ -181,7 +185,7 @@ TEST_CASE("run: iptables mode's clean goes on when iptables-nft's tables cannot 
   Rig rig;
   rig.nft.ip_listings["ip nat"] = "not json";  // as if libnftables could not list it
   CHECK(rig.run(RuleVerb::clean, config_of(kFlags)) == 0);
-  CHECK(rig.nft.runs.empty());
+  CHECK(rig.nft.batches.empty());
 }
 
 TEST_CASE("run: ambient-host in iptables mode takes its ipsets from the seam, in every verb") {

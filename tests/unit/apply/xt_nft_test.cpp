@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_nft.h"
+#include "render/netlink_batch.h"
 
 using namespace snare;
 
@@ -44,12 +45,18 @@ const std::string kIstio = listing({
     rule("ISTIO_REDIRECT", 14, R"({"xt": {"type": "target", "name": "REDIRECT"}})"),
 });
 
+std::string removal_text(const XtIstio& xt) {
+  std::string out;
+  for (const std::string& l : netlink_batch_lines(xt.removal)) out += l + "\n";
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("iptables-nft: istio's jumps go by handle, then its chains, and nothing foreign") {
   XtIstio xt;
   REQUIRE(xt_istio_from_listing("ip", "nat", kIstio, xt).ok());
-  CHECK(xt.removal ==
+  CHECK(removal_text(xt) ==
         "delete rule ip nat OUTPUT handle 9\n"
         "delete rule ip nat FOREIGN handle 12\n"
         "flush chain ip nat ISTIO_OUTPUT\nflush chain ip nat ISTIO_REDIRECT\n"

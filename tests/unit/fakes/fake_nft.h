@@ -1,6 +1,13 @@
 // FakeNft: nftables tables in memory behind the NftBackend seam, for tests of the nftables apply.
 //
-// The fake does not interpret nft's language. It keeps, per table, the JSON and text listings the
+// Netlink side (what the apply, cleanup and verify use): `netlink` holds the inet tables as
+// netlink forms; write_netlink() records the batch and carries its operations out on them the
+// way nf_tables does (a table added merges with an existing one, a deleted chain must be empty,
+// a failed batch changes nothing); `fail_batch_at` (1-based) makes a batch fail, and
+// `after_commit_form`, when set, is what the kernel holds after the next commit instead (another
+// writer).
+//
+// Text side (snare ambient-host probe, trace): the fake does not interpret nft's language. It keeps, per table, the JSON and text listings the
 // kernel would print; run() records the transaction, drops the tables it deletes (`delete table
 // inet X`) and then takes `after_commit`, a JSON listing the test sets to what the kernel holds
 // after the transaction (the kernel forms under tests/golden/istio/nftables-kernel-form/, which nft
@@ -9,7 +16,11 @@
 // (netlink, no libnftables) do not.
 #pragma once
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -34,8 +45,23 @@ class FakeNft : public NftBackend {
   // drops the table's listing (the test then checks the transaction's commands).
   std::map<std::string, std::string> ip_listings;
   Status open_result = Status::Ok();
+  std::map<std::string, NlTable> netlink;  // inet tables by name
+  std::vector<NlBatch> batches;            // every batch, failed ones included
+  int fail_batch_at = 0;
+  Status read_result = Status::Ok();  // a failing dump
+  std::optional<NlForm> after_commit_form;
 
   std::string name() const override { return "fake-nft"; }
+
+  NlForm read_all() const {
+    NlForm out;
+    for (const auto& [name, table] : netlink) out.push_back(table);
+    return out;
+  }
+  // Tables as the kernel would hold them.
+  void seed(const NlForm& form) {
+    for (const NlTable& t : form) netlink[t.name] = t;
+  }
 
   Status inet_tables(std::vector<std::string>& names,
                      std::map<std::string, uint32_t>& flags) override {
@@ -45,6 +71,11 @@ class FakeNft : public NftBackend {
       names.push_back(name);
       flags[name] = listing.flags;
     }
+    for (const auto& [name, table] : netlink)
+      if (!tables.count(name)) {
+        names.push_back(name);
+        flags[name] = table.flags;
+      }
     return Status::Ok();
   }
 
@@ -113,14 +144,36 @@ class FakeNft : public NftBackend {
     return Status::Ok();
   }
 
-  Status read_netlink(uint32_t, const std::vector<std::string>&, NlForm&) override {
-    return Status::Fail("fake: read_netlink not built yet");
+  Status read_netlink(uint32_t, const std::vector<std::string>& names, NlForm& out) override {
+    if (!read_result.ok()) return read_result;
+    for (const std::string& n : names)
+      if (auto it = netlink.find(n); it != netlink.end()) out.push_back(it->second);
+    return Status::Ok();
   }
-  Status write_netlink(const NlBatch&, bool& committed) override {
+  Status write_netlink(const NlBatch& batch, bool& committed) override {
     committed = false;
-    return Status::Fail("fake: write_netlink not built yet");
+    batches.push_back(batch);
+    if (fail_batch_at == static_cast<int>(batches.size()))
+      return Status::Fail("nftables: injected: add rule inet istio-proxy-nat istio-output");
+    std::map<std::string, NlTable> next = netlink;
+    std::vector<std::string> ip_drops;
+    for (const NlOp& op : batch)
+      if (Status s = carry_out(op, next, ip_drops); !s.ok()) return s;
+    netlink = std::move(next);
+    for (const std::string& t : ip_drops) ip_listings.erase(t);
+    if (after_commit_form) {  // once: a rollback's own batch is carried out
+      netlink.clear();
+      seed(*after_commit_form);
+      after_commit_form.reset();
+    }
+    committed = true;
+    return Status::Ok();
   }
   Status open() override { return open_result; }
+
+  // `ip_drops`: the iptables-nft listings the batch drops when it commits.
+  static Status carry_out(const NlOp& op, std::map<std::string, NlTable>& tables,
+                          std::vector<std::string>& ip_drops);
 
   // Splits a whole-ruleset listing into per-table listings (each its own JSON document, as
   // `list table` prints it; the text listing is a stand-in naming the table).
@@ -144,6 +197,56 @@ class FakeNft : public NftBackend {
       tables[name] = {doc.dump(), "table inet " + name + " { # as listed before }\n", flags[name]};
   }
 };
+
+// One operation of a batch, as nf_tables carries it out. Operations on iptables-nft's ip/ip6
+// tables: a deleted chain drops that table's listing (the tests check the batch itself).
+inline Status FakeNft::carry_out(const NlOp& op, std::map<std::string, NlTable>& tables,
+                                 std::vector<std::string>& ip_drops) {
+  if (const auto* a = std::get_if<NlAddTable>(&op)) {
+    NlTable& t = tables.try_emplace(a->table.name, NlTable{a->table.name, a->table.family})
+                     .first->second;
+    for (const NlSet& set : a->table.sets)
+      if (std::none_of(t.sets.begin(), t.sets.end(),
+                       [&](const NlSet& x) { return x.name == set.name; }))
+        t.sets.push_back(set);
+    for (const NlChain& c : a->table.chains) {
+      auto it = std::find_if(t.chains.begin(), t.chains.end(),
+                             [&](const NlChain& x) { return x.name == c.name; });
+      if (it == t.chains.end()) {
+        NlChain empty = c;
+        empty.rules.clear();
+        t.chains.push_back(empty);
+        it = t.chains.end() - 1;
+      }
+      it->rules.insert(it->rules.end(), c.rules.begin(), c.rules.end());
+    }
+  } else if (const auto* d = std::get_if<NlDeleteTable>(&op)) {
+    if (d->family == 1) tables.erase(d->table);
+  } else if (const auto* f = std::get_if<NlFlushTable>(&op)) {
+    if (auto it = tables.find(f->table); it != tables.end())
+      for (NlChain& c : it->second.chains) c.rules.clear();
+  } else if (const auto* dc = std::get_if<NlDeleteChain>(&op)) {
+    if (dc->family != 1) {
+      ip_drops.push_back(fmt::format("{} {}", dc->family == 2 ? "ip" : "ip6", dc->table));
+      return Status::Ok();
+    }
+    auto it = tables.find(dc->table);
+    if (it == tables.end()) return Status::Fail("nftables: No such file or directory");
+    auto& chains = it->second.chains;
+    auto c = std::find_if(chains.begin(), chains.end(),
+                          [&](const NlChain& x) { return x.name == dc->chain; });
+    if (c == chains.end()) return Status::Fail("nftables: No such file or directory");
+    if (!c->rules.empty()) return Status::Fail("nftables: Device or resource busy");
+    chains.erase(c);
+  } else if (const auto* o = std::get_if<NlDeleteObject>(&op)) {
+    if (auto it = tables.find(o->table); it != tables.end()) {
+      auto& sets = it->second.sets;
+      std::erase_if(sets, [&](const NlSet& x) { return o->kind == "set" && x.name == o->name; });
+      std::erase(it->second.objects, o->kind + " " + o->name);
+    }
+  }
+  return Status::Ok();
+}
 
 // iptables-nft's nat table with istio's jump (handle 9) and chain and a foreign rule (handle 7), as
 // `nft -j list table ip nat` shows it; and the transaction that removes istio's part of it.

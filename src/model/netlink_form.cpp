@@ -1,0 +1,25 @@
+// The netlink form's normal form (see netlink_form.h).
+#include "model/netlink_form.h"
+
+#include <algorithm>
+
+namespace snare {
+
+NlForm netlink_normal_form(NlForm form) {
+  auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
+  for (NlTable& t : form) {
+    // A base chain without a policy has the kernel's default, accept (NF_ACCEPT), which the
+    // kernel lists.
+    for (NlChain& c : t.chains)
+      if (c.base && !c.policy) c.policy = 1;
+    std::sort(t.chains.begin(), t.chains.end(), by_name);
+    std::sort(t.sets.begin(), t.sets.end(), by_name);
+    std::sort(t.objects.begin(), t.objects.end());
+  }
+  std::sort(form.begin(), form.end(), [](const NlTable& a, const NlTable& b) {
+    return a.family != b.family ? a.family < b.family : a.name < b.name;
+  });
+  return form;
+}
+
+}  // namespace snare
