@@ -9,6 +9,7 @@
 #include "base/parse.h"
 #include "ext/mark.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 
@@ -236,6 +237,31 @@ size_t Ext<ConnmarkTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
   if (!keep) return 0;
   d.rule.target = ConnmarkTarget{false, format_mark(*v, ~*keep | *v)};
   return c + 1;
+}
+
+void Ext<ConnmarkMatch>::nft_nl(const ConnmarkMatch& m, const NftContext&,
+                                std::vector<NlExpr>& out) {
+  nl::masked_match(nl::ct_load(nl::kCtMark), false, m.mark, out);
+}
+// netlink: the counter, then one mark loaded and stored as the other; --set-xmark keeps the
+// mask's complement of ct mark and sets the value (a bitwise between).
+void Ext<ConnmarkTarget>::nft_nl(const ConnmarkTarget& t, const NftContext&,
+                                 std::vector<NlExpr>& out) {
+  out.push_back(NlCounter{});
+  if (!t.set_mark.empty()) {
+    const Mark m = parse_mark(t.set_mark).value;
+    out.push_back(nl::ct_load(nl::kCtMark));
+    out.push_back(nl::bitwise(nl::host32(~m.mask), nl::host32(m.value)));
+    out.push_back(NlCtSet{nl::kCtMark, nl::kReg1});
+    return;
+  }
+  if (t.restore) {
+    out.push_back(nl::ct_load(nl::kCtMark));
+    out.push_back(NlMetaSet{nl::kMetaMark, nl::kReg1});
+  } else {
+    out.push_back(nl::meta_load(nl::kMetaMark));
+    out.push_back(NlCtSet{nl::kCtMark, nl::kReg1});
+  }
 }
 
 }  // namespace snare

@@ -11,6 +11,7 @@ struct Ext<ConnmarkMatch> {
   static void restore(const ConnmarkMatch& m, std::string& out);
   static void nft(const ConnmarkMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const ConnmarkMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const ConnmarkMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const ConnmarkMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const ConnmarkMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const ConnmarkMatch& m, const EvalContext& ctx);
@@ -27,6 +28,7 @@ struct Ext<ConnmarkTarget> {
   static void restore(const ConnmarkTarget& t, std::string& out);
   static void nft(const ConnmarkTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const ConnmarkTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const ConnmarkTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const ConnmarkTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const ConnmarkTarget&) { return nullptr; }
   static TargetResult eval(const ConnmarkTarget& t, EvalContext& ctx);

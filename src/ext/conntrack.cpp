@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 namespace {
@@ -121,6 +122,23 @@ size_t Ext<ConntrackMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
   if (out.states.empty()) return 0;
   d.rule.matches.push_back(std::move(out));
   return 1;
+}
+
+// netlink: `ct load state`, the states' bits as a mask, `cmp neq 0` (any of them).
+void Ext<ConntrackMatch>::nft_nl(const ConntrackMatch& m, const NftContext&,
+                                 std::vector<NlExpr>& out) {
+  uint32_t bits = 0;
+  for (const std::string& s : m.states) {
+    // The kernel's NF_CT_STATE_* bits: invalid 1, established 2, related 4, new 8.
+    if (s == "INVALID") bits |= 1;
+    if (s == "ESTABLISHED") bits |= 2;
+    if (s == "RELATED") bits |= 4;
+    if (s == "NEW") bits |= 8;
+    if (s == "UNTRACKED") bits |= 64;
+  }
+  out.push_back(nl::ct_load(nl::kCtState));
+  out.push_back(nl::bitwise(nl::host32(bits), nl::host32(0)));
+  out.push_back(nl::cmp(true, nl::host32(0)));
 }
 
 }  // namespace snare

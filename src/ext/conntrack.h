@@ -10,6 +10,7 @@ struct Ext<ConntrackMatch> {
   static void restore(const ConntrackMatch& m, std::string& out);
   static void nft(const ConntrackMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const ConntrackMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const ConntrackMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const ConntrackMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const ConntrackMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const ConntrackMatch& m, const EvalContext& ctx);

@@ -9,6 +9,9 @@
 //   kXt / decode(...)                           which kernel extension it reads back from, and how
 //   nft(const T&, const NftContext&, std::string&)  istio's nftables spelling (knftables text)
 //   nft_expr(const T&, const NftContext&, Json&)     the expressions `nft -j list` shows for it
+//   nft_nl(const T&, const NftContext&, std::vector<NlExpr>&)  the nf_tables expressions nft
+//         1.0.6 sends for its nftables text (model/netlink_form.h), implicit dependencies
+//         included once per rule (ext/nft_nl.h)
 //   from_save(Family, std::string_view name, std::vector<SaveOpt>&, DecodedRule&) -> bool
 //         the options iptables-save prints for it, read back (`snare trace --rules`); an
 //         alternative with kernel extensions of its own (kXt) or read from the header has it
@@ -46,6 +49,7 @@
 #include "base/status.h"
 #include "ext/eval.h"
 #include "ext/xt_entry.h"
+#include "model/netlink_form.h"
 #include "model/rule.h"
 
 namespace snare {
@@ -64,11 +68,16 @@ struct SaveContext {
   std::string_view open_l4;  // "tcp"/"udp" right after a port option; empty otherwise
 };
 
+struct NlDeps;  // ext/nft_nl.h
+
 // State across one rule's nftables forms: the family the rule is for (TPROXY writes `tproxy ip`
 // or `tproxy ip6`).
 struct NftContext {
   Scope scope = Scope::both;
   bool numeric_ids = false;  // owner ids as numbers (an apply's transaction), not as spelled
+  // The netlink form's dependencies the rule has established so far (the dispatcher's, one per
+  // rule); null outside nft_nl forms.
+  NlDeps* nl_deps = nullptr;
 };
 
 // A rule's expressions as libnftables lists them in JSON: an array of statement objects.
@@ -151,6 +160,11 @@ concept HasNftExpr = requires(const T& x, const NftContext& ctx, Json& out) {
 };
 
 template <typename E, typename T>
+concept HasNftNl = requires(const T& x, const NftContext& ctx, std::vector<NlExpr>& out) {
+  { E::nft_nl(x, ctx, out) } -> std::same_as<void>;
+};
+
+template <typename E, typename T>
 concept HasSaveSlot = requires(const T& x) {
   { E::slot(x) } -> std::same_as<SaveSlot>;
 };
@@ -223,16 +237,17 @@ concept HasSharedDecoder =
 template <typename T>
 concept MatchExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
     HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
-    HasNftExpr<Ext<T>, T> && HasSaveSlot<Ext<T>, T> && HasMatchEval<Ext<T>, T> &&
-    HasNftParse<Ext<T>, T> &&
+    HasNftExpr<Ext<T>, T> && HasNftNl<Ext<T>, T> && HasSaveSlot<Ext<T>, T> &&
+    HasMatchEval<Ext<T>, T> && HasNftParse<Ext<T>, T> &&
     (HasSharedDecoder<Ext<T>> || HasSaveParse<Ext<T>, T>)&&(HasDecoder<Ext<T>> ||
                                                             HasHeaderDecoder<Ext<T>> ||
                                                             HasSharedDecoder<Ext<T>>);
 
 template <typename T>
-concept TargetExtension = Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> &&
-    HasSaveForm<Ext<T>, T> && HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> &&
-    HasNftExpr<Ext<T>, T> && HasEnteredChain<Ext<T>, T> && HasTargetEval<Ext<T>, T> &&
-    HasSaveParse<Ext<T>, T> && HasNftParse<Ext<T>, T> && HasDecoder<Ext<T>>;
+concept TargetExtension =
+    Specialized<Ext<T>> && HasRestoreForm<Ext<T>, T> && HasSaveForm<Ext<T>, T> &&
+    HasEncode<Ext<T>, T> && HasNftForm<Ext<T>, T> && HasNftExpr<Ext<T>, T> && HasNftNl<Ext<T>, T> &&
+    HasEnteredChain<Ext<T>, T> && HasTargetEval<Ext<T>, T> && HasSaveParse<Ext<T>, T> &&
+    HasNftParse<Ext<T>, T> && HasDecoder<Ext<T>>;
 
 }  // namespace snare

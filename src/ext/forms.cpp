@@ -15,6 +15,7 @@
 #include "ext/mark.h"
 #include "ext/multiport.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 #include "ext/owner.h"
 #include "ext/set.h"
 #include "ext/snat.h"
@@ -48,6 +49,8 @@ struct FormsOf {
                 "Ext<T> lacks nft(const T&, const NftContext&, std::string&)");
   static_assert(!Specialized<E> || HasNftExpr<E, T>,
                 "Ext<T> lacks nft_expr(const T&, const NftContext&, Json&)");
+  static_assert(!Specialized<E> || HasNftNl<E, T>,
+                "Ext<T> lacks nft_nl(const T&, const NftContext&, std::vector<NlExpr>&)");
   static_assert(!Specialized<E> || !kMatch || HasSaveSlot<E, T>,
                 "the match's Ext<T> lacks slot(const T&) -> SaveSlot");
   static_assert(
@@ -307,6 +310,20 @@ void nft_exprs(const Rule& rule, Json& out) {
   out = Json::array();
   auto expr = [&]<typename T>(const T& x) {
     if constexpr (kChecked<T>) Ext<T>::nft_expr(x, ctx, out);
+  };
+  for (const Match& m : rule.matches) std::visit(expr, m);
+  std::visit(expr, rule.target);
+}
+
+void nft_nl_exprs(const Rule& rule, const NftContext& ctx, std::vector<NlExpr>& out) {
+  // Why one NlDeps per rule: nft adds a match's implicit dependency (meta nfproto, meta
+  // l4proto) only where nothing earlier in the same rule established it.
+  NlDeps deps;
+  NftContext c = ctx;
+  c.scope = rule.scope;
+  c.nl_deps = &deps;
+  auto expr = [&]<typename T>(const T& x) {
+    if constexpr (kChecked<T>) Ext<T>::nft_nl(x, c, out);
   };
   for (const Match& m : rule.matches) std::visit(expr, m);
   std::visit(expr, rule.target);

@@ -34,6 +34,11 @@ void save_text(const Target& t, SaveContext& ctx, std::string& out);
 void nft_text(const Match& m, const NftContext& ctx, std::string& out);
 void nft_text(const Target& t, const NftContext& ctx, std::string& out);
 void nft_exprs(const Rule& rule, Json& out);
+// The nf_tables expressions nft 1.0.6 sends for the rule's nftables text (model/netlink_form.h):
+// its matches in order, each with the implicit dependency nft adds where the rule has not yet
+// established it, then the target (with the counter where istio's text has one). `ctx` gives
+// numeric_ids; the scope is the rule's.
+void nft_nl_exprs(const Rule& rule, const NftContext& ctx, std::vector<NlExpr>& out);
 
 // One rule as one ipt_entry / ip6t_entry, laid out as iptables 1.8.9 lays it out: header matches,
 // then xt matches in the rule's order, then the target. Every value must be numeric by now.

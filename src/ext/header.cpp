@@ -7,6 +7,7 @@
 
 #include "base/parse.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 namespace {
@@ -314,6 +315,19 @@ size_t Ext<ProtoMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
   if (name.empty() || name.size() > 32) return 0;
   d.rule.matches.push_back(ProtoMatch{std::move(name)});
   return 1;
+}
+
+// netlink: the address's payload after nft's `meta nfproto` dependency (ext/nft_nl.h).
+void Ext<AddrMatch>::nft_nl(const AddrMatch& m, const NftContext& ctx, std::vector<NlExpr>& out) {
+  nl::addr_match(ctx, m.source, m.invert, m.cidr, out);
+}
+// netlink: `meta load iifname`, compared with the name's IFNAMSIZ bytes (a wildcard's prefix).
+void Ext<IfaceMatch>::nft_nl(const IfaceMatch& m, const NftContext&, std::vector<NlExpr>& out) {
+  out.push_back(nl::meta_load(m.out ? nl::kMetaOifname : nl::kMetaIifname));
+  out.push_back(nl::cmp(m.invert, nl::iface_bytes(m.name)));
+}
+void Ext<ProtoMatch>::nft_nl(const ProtoMatch& m, const NftContext& ctx, std::vector<NlExpr>& out) {
+  nl::l4proto_match(ctx, m.name, out);
 }
 
 }  // namespace snare

@@ -11,6 +11,7 @@ struct Ext<AddrMatch> {
   static void restore(const AddrMatch& m, std::string& out);
   static void nft(const AddrMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const AddrMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const AddrMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const AddrMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const AddrMatch& m) {
     return m.source ? SaveSlot::source : SaveSlot::destination;
@@ -29,6 +30,7 @@ struct Ext<IfaceMatch> {
   static void restore(const IfaceMatch& m, std::string& out);
   static void nft(const IfaceMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const IfaceMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const IfaceMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const IfaceMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const IfaceMatch& m) {
     return m.out ? SaveSlot::out_iface : SaveSlot::in_iface;
@@ -47,6 +49,7 @@ struct Ext<ProtoMatch> {
   static void restore(const ProtoMatch& m, std::string& out);
   static void nft(const ProtoMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const ProtoMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const ProtoMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const ProtoMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const ProtoMatch&) { return SaveSlot::proto; }
   static MatchResult eval(const ProtoMatch& m, const EvalContext& ctx);

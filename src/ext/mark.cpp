@@ -8,6 +8,7 @@
 
 #include "base/parse.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 
@@ -167,6 +168,17 @@ size_t Ext<MarkTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
   if (!key || !value || !nft::is_meta(*key, "mark") || !nft::u32(*value)) return 0;
   d.rule.target = MarkTarget{std::to_string(*nft::u32(*value))};
   return c + 1;
+}
+
+// netlink: `meta load mark`, masked by a bitwise when the mark has a mask, compared.
+void Ext<MarkMatch>::nft_nl(const MarkMatch& m, const NftContext&, std::vector<NlExpr>& out) {
+  nl::masked_match(nl::meta_load(nl::kMetaMark), m.invert, m.mark, out);
+}
+// netlink: the counter, the mark as an immediate, `meta set mark`.
+void Ext<MarkTarget>::nft_nl(const MarkTarget& t, const NftContext&, std::vector<NlExpr>& out) {
+  out.push_back(NlCounter{});
+  out.push_back(nl::immediate(nl::host32(parse_mark(t.mark).value.value)));
+  out.push_back(NlMetaSet{nl::kMetaMark, nl::kReg1});
 }
 
 }  // namespace snare

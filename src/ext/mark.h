@@ -13,6 +13,7 @@ struct Ext<MarkMatch> {
   static void restore(const MarkMatch& m, std::string& out);
   static void nft(const MarkMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const MarkMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const MarkMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const MarkMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const MarkMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const MarkMatch& m, const EvalContext& ctx);
@@ -29,6 +30,7 @@ struct Ext<MarkTarget> {
   static void restore(const MarkTarget& t, std::string& out);
   static void nft(const MarkTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const MarkTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const MarkTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const MarkTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const MarkTarget&) { return nullptr; }
   static TargetResult eval(const MarkTarget& t, EvalContext& ctx);

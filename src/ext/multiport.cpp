@@ -10,6 +10,7 @@
 
 #include "base/parse.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 #include "ext/tcpudp.h"
 
 namespace snare {
@@ -134,6 +135,14 @@ size_t Ext<MultiportMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
   }
   d.rule.matches.push_back(std::move(out));
   return 1;
+}
+
+// netlink: the destination port looked up in an anonymous set of the ports.
+void Ext<MultiportMatch>::nft_nl(const MultiportMatch& m, const NftContext& ctx,
+                                 std::vector<NlExpr>& out) {
+  nl::need_l4proto(ctx, m.proto, out);
+  out.push_back(nl::payload(nl::kBaseTransport, 2, 2));
+  out.push_back(nl::port_lookup(m.proto, m.invert, m.ports));
 }
 
 }  // namespace snare

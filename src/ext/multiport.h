@@ -10,6 +10,7 @@ struct Ext<MultiportMatch> {
   static void restore(const MultiportMatch& m, std::string& out);
   static void nft(const MultiportMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const MultiportMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const MultiportMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const MultiportMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const MultiportMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const MultiportMatch& m, const EvalContext& ctx);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 
@@ -174,6 +175,20 @@ size_t Ext<SocketOwnerMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
     return 0;
   d.rule.matches.push_back(SocketOwnerMatch{});
   return 1;
+}
+
+// netlink: `meta load skuid` and the id as 4 host-order bytes (the number config resolved).
+void Ext<OwnerMatch>::nft_nl(const OwnerMatch& m, const NftContext&, std::vector<NlExpr>& out) {
+  out.push_back(nl::meta_load(m.gid ? nl::kMetaSkgid : nl::kMetaSkuid));
+  out.push_back(nl::cmp(m.invert, nl::host32(m.number.value_or(parse_u32(m.id).value))));
+}
+// netlink: `meta skuid 0-4294967295` is a load, a byteorder (hton) and `cmp gte`/`cmp lte`; the
+// netlink form holds no byteorder expression, and the two bounds read the same either way.
+void Ext<SocketOwnerMatch>::nft_nl(const SocketOwnerMatch&, const NftContext&,
+                                   std::vector<NlExpr>& out) {
+  out.push_back(nl::meta_load(nl::kMetaSkuid));
+  out.push_back(NlCmp{nl::kCmpGte, nl::kReg1, nl::host32(0)});
+  out.push_back(NlCmp{nl::kCmpLte, nl::kReg1, nl::host32(0xffffffff)});
 }
 
 }  // namespace snare

@@ -11,6 +11,7 @@ struct Ext<OwnerMatch> {
   static void restore(const OwnerMatch& m, std::string& out);
   static void nft(const OwnerMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const OwnerMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const OwnerMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const OwnerMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const OwnerMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const OwnerMatch& m, const EvalContext& ctx);
@@ -28,6 +29,7 @@ struct Ext<SocketOwnerMatch> {
   static void restore(const SocketOwnerMatch& m, std::string& out);
   static void nft(const SocketOwnerMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const SocketOwnerMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const SocketOwnerMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const SocketOwnerMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const SocketOwnerMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const SocketOwnerMatch& m, const EvalContext& ctx);

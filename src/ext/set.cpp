@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 
@@ -100,6 +101,11 @@ size_t Ext<SetMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
     return 1;
   }
   return 0;
+}
+
+// netlink: the address after nft's `meta nfproto` dependency, looked up in the table's set.
+void Ext<SetMatch>::nft_nl(const SetMatch& m, const NftContext& ctx, std::vector<NlExpr>& out) {
+  nl::addr_lookup(ctx, ctx.scope == Scope::v6, m.source, m.name, out);
 }
 
 }  // namespace snare

@@ -14,6 +14,7 @@ struct Ext<SetMatch> {
   static void restore(const SetMatch& m, std::string& out);
   static void nft(const SetMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const SetMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const SetMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const SetMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const SetMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const SetMatch& m, const EvalContext& ctx);

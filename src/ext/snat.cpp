@@ -13,6 +13,7 @@
 
 #include "base/parse.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 
@@ -117,6 +118,18 @@ size_t Ext<SnatTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
     return 0;
   d.rule.target = SnatTarget{addr->get<std::string>()};
   return c + 1;
+}
+
+// netlink: the counter, the address as an immediate, `nat snat` of the address's family.
+void Ext<SnatTarget>::nft_nl(const SnatTarget& t, const NftContext&, std::vector<NlExpr>& out) {
+  const IpAddr a = parse_ip(t.addr).value;
+  out.push_back(NlCounter{});
+  out.push_back(nl::immediate(NlBytes(a.bytes.begin(), a.bytes.begin() + (a.v6 ? 16 : 4))));
+  NlNat nat;
+  nat.type = nl::kNatSnat;
+  nat.family = a.v6 ? nl::kNfprotoIpv6 : nl::kNfprotoIpv4;
+  nat.reg_addr_min = nl::kReg1;
+  out.push_back(nat);
 }
 
 }  // namespace snare

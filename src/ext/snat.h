@@ -11,6 +11,7 @@ struct Ext<SnatTarget> {
   static void restore(const SnatTarget& t, std::string& out);
   static void nft(const SnatTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const SnatTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const SnatTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const SnatTarget& t, SaveContext& ctx, std::string& out);
   static Status encode(const SnatTarget& t, EntryWriter& w);
   static bool decode(Family family, const XtView& xt, DecodedRule& out);

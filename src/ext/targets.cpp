@@ -19,6 +19,7 @@
 #include "base/parse.h"
 #include "ext/mark.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 #include "ext/tcpudp.h"
 #include "model/nft_layout.h"
 
@@ -394,6 +395,40 @@ size_t Ext<CtZoneTarget>::from_nft(Family, NftStmts s, DecodedRule& d) {
   if (!key || !nft::is_ct(*key, "zone") || zone > 0xffff) return 0;
   d.rule.target = CtZoneTarget{static_cast<int>(zone)};
   return c + 1;
+}
+
+// netlink: the counter where the text has one, the verdict (a jump names the nft chain).
+void Ext<JumpTarget>::nft_nl(const JumpTarget& t, const NftContext&, std::vector<NlExpr>& out) {
+  const bool verdict = is_verdict(t.chain);
+  if (verdict || t.nft_counter) out.push_back(NlCounter{});
+  if (t.chain == "ACCEPT") return out.push_back(NlVerdict{nl::kVerdictAccept, ""});
+  if (t.chain == "DROP") return out.push_back(NlVerdict{nl::kVerdictDrop, ""});
+  if (t.chain == "RETURN") return out.push_back(NlVerdict{nl::kVerdictReturn, ""});
+  out.push_back(NlVerdict{nl::kVerdictJump, nft_chain_name(t.chain)});
+}
+// netlink: the counter, the port as an immediate, redir with the port given (flags 0x2).
+void Ext<RedirectTarget>::nft_nl(const RedirectTarget& t, const NftContext&,
+                                 std::vector<NlExpr>& out) {
+  out.push_back(NlCounter{});
+  out.push_back(nl::immediate(nl::be16(parse_port(t.port).value)));
+  out.push_back(NlRedir{nl::kReg1, 0, nl::kRangeProtoSpecified});
+}
+// netlink: `tproxy ip to :P meta mark set M counter accept`, statement by statement.
+void Ext<TproxyTarget>::nft_nl(const TproxyTarget& t, const NftContext& ctx,
+                               std::vector<NlExpr>& out) {
+  out.push_back(nl::immediate(nl::be16(parse_port(t.port).value)));
+  out.push_back(
+      NlTproxy{ctx.scope == Scope::v6 ? nl::kNfprotoIpv6 : nl::kNfprotoIpv4, 0, nl::kReg1});
+  out.push_back(nl::immediate(nl::host32(parse_mark(t.mark).value.value)));
+  out.push_back(NlMetaSet{nl::kMetaMark, nl::kReg1});
+  out.push_back(NlCounter{});
+  out.push_back(NlVerdict{nl::kVerdictAccept, ""});
+}
+// netlink: the counter, the zone as an immediate (16 bits, host order), `ct set zone`.
+void Ext<CtZoneTarget>::nft_nl(const CtZoneTarget& t, const NftContext&, std::vector<NlExpr>& out) {
+  out.push_back(NlCounter{});
+  out.push_back(nl::immediate(nl::host16(static_cast<uint16_t>(t.zone))));
+  out.push_back(NlCtSet{nl::kCtZone, nl::kReg1});
 }
 
 }  // namespace snare

@@ -11,6 +11,7 @@ struct Ext<JumpTarget> {
   static void restore(const JumpTarget& t, std::string& out);
   static void nft(const JumpTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const JumpTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const JumpTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const JumpTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const JumpTarget& t);  // not for a verdict
   static TargetResult eval(const JumpTarget& t, EvalContext& ctx);
@@ -27,6 +28,7 @@ struct Ext<RedirectTarget> {
   static void restore(const RedirectTarget& t, std::string& out);
   static void nft(const RedirectTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const RedirectTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const RedirectTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const RedirectTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const RedirectTarget&) { return nullptr; }
   static TargetResult eval(const RedirectTarget& t, EvalContext& ctx);
@@ -43,6 +45,7 @@ struct Ext<TproxyTarget> {
   static void restore(const TproxyTarget& t, std::string& out);
   static void nft(const TproxyTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const TproxyTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const TproxyTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const TproxyTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const TproxyTarget&) { return nullptr; }
   static TargetResult eval(const TproxyTarget& t, EvalContext& ctx);
@@ -59,6 +62,7 @@ struct Ext<CtZoneTarget> {
   static void restore(const CtZoneTarget& t, std::string& out);
   static void nft(const CtZoneTarget& t, const NftContext& ctx, std::string& out);
   static void nft_expr(const CtZoneTarget& t, const NftContext& ctx, Json& out);
+  static void nft_nl(const CtZoneTarget& t, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const CtZoneTarget& t, SaveContext& ctx, std::string& out);
   static const std::string* entered_chain(const CtZoneTarget&) { return nullptr; }
   static TargetResult eval(const CtZoneTarget& t, EvalContext& ctx);

@@ -9,6 +9,7 @@
 
 #include "base/parse.h"
 #include "ext/nft_json.h"
+#include "ext/nft_nl.h"
 
 namespace snare {
 namespace {
@@ -206,5 +207,20 @@ size_t Ext<PortMatch>::from_nft(Family, NftStmts s, DecodedRule& d) {
 
 // Its nftables statement, `meta l4proto tcp`, is the protocol match's: ProtoMatch reads it.
 size_t Ext<L4Match>::from_nft(Family, NftStmts, DecodedRule&) { return 0; }
+
+void Ext<L4Match>::nft_nl(const L4Match& m, const NftContext& ctx, std::vector<NlExpr>& out) {
+  nl::l4proto_match(ctx, m.proto, out);
+}
+// netlink: the port's two bytes of the transport header after nft's `meta l4proto` dependency;
+// a range is `cmp gte` and `cmp lte` (with != nft sends a `range` expression, which the netlink
+// form does not hold: istio's rules have no port range).
+void Ext<PortMatch>::nft_nl(const PortMatch& m, const NftContext& ctx, std::vector<NlExpr>& out) {
+  nl::need_l4proto(ctx, m.proto, out);
+  out.push_back(nl::payload(nl::kBaseTransport, m.source ? 0 : 2, 2));
+  const PortRange r = parse_port_range(m.port).value;
+  if (r.lo == r.hi) return out.push_back(nl::cmp(m.invert, nl::be16(r.lo)));
+  out.push_back(NlCmp{nl::kCmpGte, nl::kReg1, nl::be16(r.lo)});
+  out.push_back(NlCmp{nl::kCmpLte, nl::kReg1, nl::be16(r.hi)});
+}
 
 }  // namespace snare

@@ -10,6 +10,7 @@ struct Ext<PortMatch> {
   static void restore(const PortMatch& m, std::string& out);
   static void nft(const PortMatch& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const PortMatch& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const PortMatch& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const PortMatch& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const PortMatch&) { return SaveSlot::xt_match; }
   static MatchResult eval(const PortMatch& m, const EvalContext& ctx);
@@ -28,6 +29,7 @@ struct Ext<L4Match> {
   static void restore(const L4Match& m, std::string& out);
   static void nft(const L4Match& m, const NftContext& ctx, std::string& out);
   static void nft_expr(const L4Match& m, const NftContext& ctx, Json& out);
+  static void nft_nl(const L4Match& m, const NftContext& ctx, std::vector<NlExpr>& out);
   static void save(const L4Match& m, SaveContext& ctx, std::string& out);
   static SaveSlot slot(const L4Match&) { return SaveSlot::xt_match; }
   static MatchResult eval(const L4Match& m, const EvalContext& ctx);
