@@ -1,6 +1,7 @@
 // NlExpr <-> nftnl_expr (see nft_netlink_expr.h).
 #include "kernel/nft_netlink_expr.h"
 
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <string_view>
@@ -182,6 +183,22 @@ bool lookup_from(const nftnl_expr* e, NlExpr& out) {
   return true;
 }
 
+// The kernel fills in what nft leaves out: a missing maximum register is the minimum's, and
+// NF_NAT_RANGE_MAP_IPS follows from an address register. Read back, they are left out again, so
+// that a rule reads as nft (and the model) writes it.
+uint32_t no_copy(uint32_t max, uint32_t min) { return max == min ? 0 : max; }
+bool nat_from(const nftnl_expr* e, NlExpr& out) {
+  NlNat n{u32(e, NFTNL_EXPR_NAT_TYPE),          u32(e, NFTNL_EXPR_NAT_FAMILY),
+          u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN),  u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX),
+          u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN), u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX),
+          u32(e, NFTNL_EXPR_NAT_FLAGS)};
+  n.reg_addr_max = no_copy(n.reg_addr_max, n.reg_addr_min);
+  n.reg_proto_max = no_copy(n.reg_proto_max, n.reg_proto_min);
+  if (n.reg_addr_min) n.flags &= ~static_cast<uint32_t>(NF_NAT_RANGE_MAP_IPS);
+  out = n;
+  return true;
+}
+
 bool expr_from(const nftnl_expr* e, std::string_view kind, NlExpr& out) {
   if (kind == "meta") return meta_from(e, out);
   if (kind == "ct") return ct_from(e, out);
@@ -198,7 +215,9 @@ bool expr_from(const nftnl_expr* e, std::string_view kind, NlExpr& out) {
     return true;
   }
   if (kind == "redir") {
-    out = NlRedir{u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN), u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX),
+    out = NlRedir{u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN),
+                  no_copy(u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX),
+                          u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN)),
                   u32(e, NFTNL_EXPR_REDIR_FLAGS)};
     return true;
   }
@@ -207,13 +226,7 @@ bool expr_from(const nftnl_expr* e, std::string_view kind, NlExpr& out) {
                    u32(e, NFTNL_EXPR_TPROXY_REG_PORT)};
     return true;
   }
-  if (kind == "nat") {
-    out = NlNat{u32(e, NFTNL_EXPR_NAT_TYPE),          u32(e, NFTNL_EXPR_NAT_FAMILY),
-                u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN),  u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX),
-                u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN), u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX),
-                u32(e, NFTNL_EXPR_NAT_FLAGS)};
-    return true;
-  }
+  if (kind == "nat") return nat_from(e, out);
   if (kind == "lookup") return lookup_from(e, out);
   return false;
 }

@@ -3,6 +3,8 @@
 // and a dump is parsed into (kernel/nft_netlink.h).
 #pragma once
 
+#include <cstdio>  // libnftnl's headers use FILE without it
+
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 

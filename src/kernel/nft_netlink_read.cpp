@@ -234,7 +234,10 @@ void attach_anon_sets(TableState& ts) {
 
 int read_once(mnl_socket* nl, uint32_t family, const std::vector<std::string>& names,
               ReadState& st) {
-  for (const std::string& n : names) st.tables[n].table = NlTable{n, family, 0, {}, {}, {}};
+  for (const std::string& n : names) {
+    st.tables[n].table.name = n;
+    st.tables[n].table.family = family;
+  }
   if (int err = dump(nl, NFT_MSG_GETTABLE, family, nullptr, table_cb, st)) return err;
   if (std::none_of(st.tables.begin(), st.tables.end(),
                    [](const auto& t) { return t.second.found; }))

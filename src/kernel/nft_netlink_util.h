@@ -2,6 +2,8 @@
 // the netfilter netlink socket, and the names of stateful object kinds.
 #pragma once
 
+#include <cstdio>  // libnftnl's headers use FILE without it
+
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/flowtable.h>

@@ -103,21 +103,23 @@ void add_chain_msg(BatchBuilder& b, uint32_t family, const std::string& table, c
   b.end(nlh);
 }
 
-NlPtr<nftnl_set> set_object(uint32_t family, const std::string& table, const NlSet& s,
+NlPtr<nftnl_set> set_object(uint32_t family, const std::string& table, const std::string& name,
                             uint32_t id) {
   NlPtr<nftnl_set> set(nftnl_set_alloc());
   nftnl_set_set_u32(set.get(), NFTNL_SET_FAMILY, family);
   nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, table.c_str());
-  nftnl_set_set_str(set.get(), NFTNL_SET_NAME, id ? kAnonSetName : s.name.c_str());
+  nftnl_set_set_str(set.get(), NFTNL_SET_NAME, name.c_str());
   if (id) nftnl_set_set_u32(set.get(), NFTNL_SET_ID, id);
   return set;
 }
 
-// NEWSET: a named set of the table (id 0), or a rule's anonymous set (its NFTA_SET_ID); then,
-// for an anonymous one, its elements (NEWSETELEM).
+// NEWSET: a named set of the table, or a rule's anonymous set (kAnonSetName); then, for an
+// anonymous one, its elements (NEWSETELEM). Every NEWSET carries a batch-unique NFTA_SET_ID, as
+// nft's do (the kernel refuses a new set without one).
 void add_set_msgs(BatchBuilder& b, uint32_t family, const std::string& table, const NlSet& s,
                   uint32_t id, const std::string& what) {
-  NlPtr<nftnl_set> set = set_object(family, table, s, id);
+  const std::string name = s.anonymous() ? kAnonSetName : s.name;
+  NlPtr<nftnl_set> set = set_object(family, table, name, id);
   nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, s.flags);
   nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_TYPE, s.key_type);
   nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_LEN, s.key_len);
@@ -129,7 +131,7 @@ void add_set_msgs(BatchBuilder& b, uint32_t family, const std::string& table, co
   nftnl_set_nlmsg_build_payload(nlh, set.get());
   b.end(nlh);
   if (s.elements.empty()) return;
-  NlPtr<nftnl_set> elems = set_object(family, table, s, id);
+  NlPtr<nftnl_set> elems = set_object(family, table, name, id);
   for (const NlSetElem& e : s.elements) {
     nftnl_set_elem* el = nftnl_set_elem_alloc();
     nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e.key.data(), static_cast<uint32_t>(e.key.size()));
@@ -170,7 +172,7 @@ void add_table_op(BatchBuilder& b, const NlTable& t) {
   const std::string at = where(t.family, t.name);
   add_table_msg(b, NFT_MSG_NEWTABLE, t.family, t.name, t.flags, "add table " + at);
   for (const NlSet& s : t.sets)
-    add_set_msgs(b, t.family, t.name, s, 0, fmt::format("add set {} {}", at, s.name));
+    add_set_msgs(b, t.family, t.name, s, b.next_set_id(), fmt::format("add set {} {}", at, s.name));
   // Every chain before any rule: a rule may jump to a chain that comes later.
   for (const NlChain& c : t.chains) add_chain_msg(b, t.family, t.name, c);
   for (const NlChain& c : t.chains)
@@ -207,7 +209,7 @@ Status del_object_msg(BatchBuilder& b, const NlDeleteObject& d) {
       fmt::format("delete {} {} {}", d.kind, where(d.family, d.table), d.name);
   uint32_t type = 0;
   if (d.kind == "set" || d.kind == "map") {
-    NlPtr<nftnl_set> s = set_object(d.family, d.table, NlSet{d.name}, 0);
+    NlPtr<nftnl_set> s = set_object(d.family, d.table, d.name, 0);
     nlmsghdr* nlh = b.begin(NFT_MSG_DELSET, d.family, 0, what);
     nftnl_set_nlmsg_build_payload(nlh, s.get());
     b.end(nlh);
