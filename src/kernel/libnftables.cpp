@@ -19,6 +19,7 @@
 
 #include "kernel/nft_backend.h"
 #include "kernel/nft_detect.h"
+#include "kernel/nft_netlink.h"
 
 namespace snare {
 namespace {
@@ -162,12 +163,13 @@ class LibNftables : public NftBackend {
     return Status::Ok();
   }
 
-  Status read_netlink(uint32_t, const std::vector<std::string>&, NlForm&) override {
-    return Status::Fail("read_netlink: not built yet");  // kernel/nft_netlink.cpp replaces this
+  // Netlink only (kernel/nft_netlink.h): neither loads libnftables.
+  Status read_netlink(uint32_t family, const std::vector<std::string>& names,
+                      NlForm& out) override {
+    return nl_read_tables(family, names, out);
   }
-  Status write_netlink(const NlBatch&, bool& committed) override {
-    committed = false;
-    return Status::Fail("write_netlink: not built yet");
+  Status write_netlink(const NlBatch& batch, bool& committed) override {
+    return nl_write_batch(batch, committed);
   }
   Status open() override {
     if (ctx_) return Status::Ok();

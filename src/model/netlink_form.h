@@ -118,7 +118,12 @@ struct NlRule {
   // What the rule is in istio's text (`add rule inet T C ...`): not compared; kernel errors
   // name the failing rule by it. Empty for a rule read back.
   std::string label;
-  bool operator==(const NlRule& o) const { return exprs == o.exprs; }
+  // A rule read back: the expression kinds the model does not hold ("match", "ct dir", ...), in
+  // the rule's order, their expressions left out of `exprs`. A written rule has none, so a rule
+  // with one compares unequal to every written rule.
+  std::string unknown;
+  uint64_t handle = 0;  // the kernel's, for a rule read back (NlDeleteRule); not compared
+  bool operator==(const NlRule& o) const { return exprs == o.exprs && unknown == o.unknown; }
 };
 
 struct NlChain {
