@@ -218,7 +218,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile)
     return refuse_legacy(plan, legacy);
   t = Clock::now();
-  const NlForm expected = nft_netlink_form(plan);
+  const NlForm expected = nft_netlink_form(plan, /*numeric_ids=*/true);
   if (Status s = check_sets(plan, expected, st); !s.ok()) return s;
   const bool same = !st.present.empty() && same_tables(st.current, expected);
   const bool write = !same || cfg.force_apply || !legacy.xt.empty();
@@ -306,7 +306,7 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
   Status s = read_istio_tables(*env.nft, plan.rule_set, st);
   if (s.ok()) s = read_legacy(*env.nft, env.legacy, legacy);
   if (s.ok()) {
-    diff += diff_netlink_forms(st.current, nft_netlink_form(plan));
+    diff += diff_netlink_forms(st.current, nft_netlink_form(plan, /*numeric_ids=*/true));
     if (!legacy.xt.empty())
       diff += "# iptables-nft: istio rules next to these (--reconcile or clean removes them)\n" +
               legacy.xt.drift;
