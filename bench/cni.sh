@@ -71,9 +71,12 @@ add_pair() {
   ip netns del "$POD"
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((i = 0; i < RUNS; i++)); do
+  # With SNARE_CNI_OLD, the two builds take turns going first: neither always follows bridge.
+  ((i % 2)) && [ -n "$OLD" ] && add_pair old_iptables "$CNI_WORK/old/istio-cni" ""
   add_pair iptables "$CNI_WORK/new/istio-cni" ""
-  [ -z "$OLD" ] || add_pair old_iptables "$CNI_WORK/old/istio-cni" ""
+  ((i % 2)) || [ -z "$OLD" ] || add_pair old_iptables "$CNI_WORK/old/istio-cni" ""
   add_pair nftables "$CNI_WORK/new/istio-cni" ',"native_nftables":true'
   # Process start alone, on the same path.
   CNI_COMMAND_OVERRIDE=VERSION timed start_snare "$CNI_WORK/new/istio-cni" /dev/null
@@ -111,7 +114,10 @@ perf_ns() { cat "$CNI_WORK"/cpu_"$1".* 2>/dev/null | awk -F, -v e="$2" -v f="$3"
 [ ! -x "$CNI_WORK/cpu_old" ] || cpu+=";process alone: snare-cni ADD, iptables, SNARE_CNI_OLD=$(perf_ns old duration_time 1);CPU: snare-cni ADD, iptables, SNARE_CNI_OLD=$(perf_ns old task-clock 1e6)"
 [ -x "$CNI_WORK/traced" ] && phases=$(cat "$CNI_WORK"/trace.* | base64 -w0)
 
-python3 - "$RUNS" "$phases" "$cpu" \
+# The context a ratio needs: when, how loaded (a loaded machine stretches the wall times of
+# whatever waits for a CPU: both plugins, and the API server snare-cni waits for), how nice.
+context="$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average before ${load_before// /\/}, after $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /), nice $(nice)"
+python3 - "$RUNS" "$phases" "$cpu" "$context" \
   "bridge ADD (Go, reference)=${samples[bridge]}" \
   "snare-cni ADD, iptables=${samples[iptables]}" \
   "${OLD:+snare-cni ADD, iptables, SNARE_CNI_OLD=${samples[old_iptables]}}" \
@@ -121,9 +127,10 @@ python3 - "$RUNS" "$phases" "$cpu" \
   "${OLD:+start: SNARE_CNI_OLD VERSION=${samples[start_old]}}" \
   "start: /bin/true (the path alone)=${samples[start_true]}" <<'PY'
 import base64, re, statistics, sys
-runs, phases, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
-rows = [a for a in sys.argv[4:] if a] + [c for c in cpu.split(";") if c]
+runs, phases, cpu, context = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+rows = [a for a in sys.argv[5:] if a] + [c for c in cpu.split(";") if c]
 med = {}
+print(f"context: {context}")
 print(f"runs: {runs}, a fresh pod per ADD (ms, wall time of ip netns exec + env + the plugin)")
 print(f"{'':54} {'median':>8} {'p90':>8}")
 for row in rows:
@@ -132,6 +139,9 @@ for row in rows:
     med[name] = statistics.median(v)
     print(f"{name:54} {med[name]:8.2f} {v[max(0, int(len(v) * 0.9) - 1)]:8.2f}")
 bridge = med["bridge ADD (Go, reference)"]
+# The target: snare-cni's ADD (iptables, API over HTTPS) at most 1.0x bridge's on the same path.
+# bridge asks no API server; snare-cni's ratio includes its TLS handshake and GET, and the
+# stand-in server's time to answer them (about 1.3 ms of its CPU per ADD).
 for name in med:
     if name.startswith("snare-cni ADD"):
         print(f"ratio to bridge, {name[15:]:37} {med[name] / bridge:8.2f}x")
