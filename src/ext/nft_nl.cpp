@@ -24,9 +24,10 @@ void udata(NlBytes& out, uint8_t type, const NlBytes& value) {
 
 constexpr uint32_t kByteorderBigEndian = 2;  // nft's BYTEORDER_BIG_ENDIAN
 enum : uint8_t {
-  kUdataKeyByteorder = 0,  // NFTNL_UDATA_SET_KEYBYTEORDER
-  kUdataKeyTypeof = 3,     // NFTNL_UDATA_SET_KEY_TYPEOF
-  kUdataComment = 7,       // NFTNL_UDATA_SET_COMMENT
+  kUdataKeyByteorder = 0,   // NFTNL_UDATA_SET_KEYBYTEORDER
+  kUdataMergeElements = 2,  // NFTNL_UDATA_SET_MERGE_ELEMENTS
+  kUdataKeyTypeof = 3,      // NFTNL_UDATA_SET_KEY_TYPEOF
+  kUdataComment = 7,        // NFTNL_UDATA_SET_COMMENT
 };
 
 }  // namespace
@@ -141,7 +142,6 @@ NlExpr port_lookup(const std::string& proto, bool invert, const std::vector<std:
   set.flags = kSetAnonymous | kSetConstant;
   set.key_type = kTypeInetService;
   set.key_len = 2;
-  set.userdata = port_set_userdata(proto);
   std::vector<PortRange> ranges;
   for (const std::string& p : ports) ranges.push_back(parse_port_range(p).value);
   const bool interval =
@@ -162,6 +162,7 @@ NlExpr port_lookup(const std::string& proto, bool invert, const std::vector<std:
     }
   }
   set.size = static_cast<uint32_t>(set.elements.size());
+  set.userdata = port_set_userdata(proto, interval);
   return NlLookup{kReg1, invert ? kLookupInvert : 0u, "", std::move(set)};
 }
 
@@ -176,7 +177,7 @@ NlBytes set_userdata(bool big_endian_key, const std::string& comment) {
   return out;
 }
 
-NlBytes port_set_userdata(const std::string& proto) {
+NlBytes port_set_userdata(const std::string& proto, bool interval) {
   // `typeof tcp dport`: a payload expression (7), its protocol (nft's description number: tcp
   // 8, udp 6) and field (dport 2), as nested attributes.
   const uint8_t desc = proto == "udp" ? 6 : 8;
@@ -188,6 +189,7 @@ NlBytes port_set_userdata(const std::string& proto) {
   udata(key, 1, data);
   NlBytes out;
   udata(out, kUdataKeyByteorder, host32(kByteorderBigEndian));
+  if (interval) udata(out, kUdataMergeElements, host32(1));
   udata(out, kUdataKeyTypeof, key);
   return out;
 }

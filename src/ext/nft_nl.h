@@ -97,10 +97,10 @@ void masked_match(NlExpr load, bool invert, const std::string& mark, std::vector
 // a range), as nft sends it with the rule, and its lookup.
 NlExpr port_lookup(const std::string& proto, bool invert, const std::vector<std::string>& ports);
 
-// nft's userdata of a set: the key's byte order, and a comment; and of a port set's key
-// (`typeof tcp dport`).
+// nft's userdata of a set: the key's byte order, and a comment; and of a port set: the byte
+// order, for an interval set nft's "merge elements" flag, and the key (`typeof tcp dport`).
 NlBytes set_userdata(bool big_endian_key, const std::string& comment);
-NlBytes port_set_userdata(const std::string& proto);
+NlBytes port_set_userdata(const std::string& proto, bool interval);
 
 }  // namespace nl
 }  // namespace snare

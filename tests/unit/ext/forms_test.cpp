@@ -29,6 +29,7 @@ struct AllTargetForms {
   static Status encode(const T&, EntryWriter&) { return Status::Ok(); }
   static void nft(const T&, const NftContext&, std::string&) {}
   static void nft_expr(const T&, const NftContext&, Json&) {}
+  static void nft_nl(const T&, const NftContext&, std::vector<NlExpr>&) {}
   static const std::string* entered_chain(const T&) { return nullptr; }
   static TargetResult eval(const T&, EvalContext&) { return {}; }
   static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
@@ -49,6 +50,7 @@ struct Ext<TestNoNft> {
   static void save(const TestNoNft&, SaveContext&, std::string&) {}
   static Status encode(const TestNoNft&, EntryWriter&) { return Status::Ok(); }
   static void nft_expr(const TestNoNft&, const NftContext&, Json&) {}
+  static void nft_nl(const TestNoNft&, const NftContext&, std::vector<NlExpr>&) {}
   static const std::string* entered_chain(const TestNoNft&) { return nullptr; }
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
@@ -61,7 +63,26 @@ struct Ext<TestNoEval> {
   static Status encode(const TestNoEval&, EntryWriter&) { return Status::Ok(); }
   static void nft(const TestNoEval&, const NftContext&, std::string&) {}
   static void nft_expr(const TestNoEval&, const NftContext&, Json&) {}
+  static void nft_nl(const TestNoEval&, const NftContext&, std::vector<NlExpr>&) {}
   static const std::string* entered_chain(const TestNoEval&) { return nullptr; }
+  static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
+};
+
+// Every form but nft_nl (its nf_tables expressions).
+struct TestNoNftNl {};
+template <>
+struct Ext<TestNoNftNl> {
+  static void restore(const TestNoNftNl&, std::string&) {}
+  static void save(const TestNoNftNl&, SaveContext&, std::string&) {}
+  static Status encode(const TestNoNftNl&, EntryWriter&) { return Status::Ok(); }
+  static void nft(const TestNoNftNl&, const NftContext&, std::string&) {}
+  static void nft_expr(const TestNoNftNl&, const NftContext&, Json&) {}
+  static const std::string* entered_chain(const TestNoNftNl&) { return nullptr; }
+  static TargetResult eval(const TestNoNftNl&, EvalContext&) { return {}; }
+  static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
+    return true;
+  }
+  static size_t from_nft(Family, NftStmts, DecodedRule&) { return 0; }
   static constexpr std::array<XtDecoder, 1> kXt{{{"", 0, &decode_nothing}}};
 };
 
@@ -77,6 +98,7 @@ struct Ext<TestHeaderMatch> {
   static Status encode(const TestHeaderMatch&, EntryWriter&) { return Status::Ok(); }
   static void nft(const TestHeaderMatch&, const NftContext&, std::string&) {}
   static void nft_expr(const TestHeaderMatch&, const NftContext&, Json&) {}
+  static void nft_nl(const TestHeaderMatch&, const NftContext&, std::vector<NlExpr>&) {}
   static SaveSlot slot(const TestHeaderMatch&) { return SaveSlot::proto; }
   static MatchResult eval(const TestHeaderMatch&, const EvalContext&) { return {}; }
   static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
@@ -96,6 +118,7 @@ struct Ext<TestNoNftParse> {
   static Status encode(const TestNoNftParse&, EntryWriter&) { return Status::Ok(); }
   static void nft(const TestNoNftParse&, const NftContext&, std::string&) {}
   static void nft_expr(const TestNoNftParse&, const NftContext&, Json&) {}
+  static void nft_nl(const TestNoNftParse&, const NftContext&, std::vector<NlExpr>&) {}
   static const std::string* entered_chain(const TestNoNftParse&) { return nullptr; }
   static TargetResult eval(const TestNoNftParse&, EvalContext&) { return {}; }
   static bool from_save(Family, std::string_view, std::vector<SaveOpt>&, DecodedRule&) {
@@ -111,6 +134,7 @@ struct Ext<TestHeaderMatchNoReader> {
   static Status encode(const TestHeaderMatchNoReader&, EntryWriter&) { return Status::Ok(); }
   static void nft(const TestHeaderMatchNoReader&, const NftContext&, std::string&) {}
   static void nft_expr(const TestHeaderMatchNoReader&, const NftContext&, Json&) {}
+  static void nft_nl(const TestHeaderMatchNoReader&, const NftContext&, std::vector<NlExpr>&) {}
   static SaveSlot slot(const TestHeaderMatchNoReader&) { return SaveSlot::proto; }
   static MatchResult eval(const TestHeaderMatchNoReader&, const EvalContext&) { return {}; }
   static constexpr std::array<XtDecoder, 0> kXt{};
@@ -137,6 +161,8 @@ TEST_CASE("an extension is complete only with every form of its kind") {
   STATIC_REQUIRE(!TargetExtension<TestNoXt>);
   STATIC_REQUIRE(!TargetExtension<TestNoNftParse>);
   STATIC_REQUIRE(!HasNftParse<Ext<TestNoNftParse>, TestNoNftParse>);
+  STATIC_REQUIRE(!TargetExtension<TestNoNftNl>);
+  STATIC_REQUIRE(!HasNftNl<Ext<TestNoNftNl>, TestNoNftNl>);
   STATIC_REQUIRE(MatchExtension<TestHeaderMatch>);
   STATIC_REQUIRE(!MatchExtension<TestHeaderMatchNoReader>);
   // A target is not a match (no slot) and a match not a target (no entered chain).

@@ -204,6 +204,10 @@ TEST_CASE("netlink form: an anonymous port set's userdata is `typeof tcp dport`"
 TEST_CASE("netlink form: a port range set is nft's interval set") {
   // `tcp dport != { 53, 1000-2000 }` as nft printed it: `__set%d t 7 size 5`.
   const NlExpr e = nl::port_lookup("tcp", true, {"53", "1000:2000"});
+  // Its userdata as `nft --debug=mnl` showed it: nft's "merge elements" flag (udata 2) too.
+  CHECK(std::get<NlLookup>(e).anonymous->userdata == NlBytes{0, 4,  2, 0, 0, 0, 2, 4, 1, 0,  0, 0,
+                                                             3, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4,
+                                                             8, 0,  0, 0, 1, 4, 2, 0, 0, 0});
   CHECK(netlink_text(*std::get<NlLookup>(e).anonymous, "t") ==
         "__set%d t 7 size 5\n__set%d t 0\n\telement 00000000  : 1 [end]\telement 00003500  : 0 "
         "[end]\telement 00003600  : 1 [end]\telement 0000e803  : 0 [end]\telement 0000d107  : 1 "
