@@ -23,8 +23,10 @@ WORKDIR /src
 COPY . .
 # .git stays out of the build context (.dockerignore): the revision comes in as an argument.
 ARG SNARE_GIT_REV=unknown
-# OFF skips compiling the unit tests (scripts/test-all.sh, having run them on the host build of the
-# same sources with the same compiler); the golden tests run here either way.
+# OFF skips compiling the unit tests (where they already ran on a host build of the same sources
+# with the same compiler); the golden tests run here either way. CI (scripts/test-all.sh) does not
+# compile here at all: scripts/image.sh with SNARE_IMAGE_PREBUILT puts its host-built, tested
+# binaries in place of this stage and builds the runtime stages below as they are.
 ARG SNARE_UNIT_TESTS=ON
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DSNARE_WERROR=ON -DSNARE_GIT_REV="$SNARE_GIT_REV" \
       -DSNARE_UNIT_TESTS="$SNARE_UNIT_TESTS" \
