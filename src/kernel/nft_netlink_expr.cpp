@@ -215,10 +215,10 @@ bool expr_from(const nftnl_expr* e, std::string_view kind, NlExpr& out) {
     return true;
   }
   if (kind == "redir") {
-    out = NlRedir{u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN),
-                  no_copy(u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX),
-                          u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN)),
-                  u32(e, NFTNL_EXPR_REDIR_FLAGS)};
+    out = NlRedir{
+        u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN),
+        no_copy(u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX), u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN)),
+        u32(e, NFTNL_EXPR_REDIR_FLAGS)};
     return true;
   }
   if (kind == "tproxy") {

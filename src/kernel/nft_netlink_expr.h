@@ -3,7 +3,10 @@
 // and a dump is parsed into (kernel/nft_netlink.h).
 #pragma once
 
-#include <cstdio>  // libnftnl's headers use FILE without it
+// libnftnl's headers use FILE without including <stdio.h>.
+// clang-format off
+#include <cstdio>
+// clang-format on
 
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>

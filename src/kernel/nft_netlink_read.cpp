@@ -40,8 +40,8 @@ int dump(mnl_socket* nl, uint16_t type, uint32_t family, const Payload& payload,
   std::vector<char> buf(1 << 16);
   static uint32_t seq = static_cast<uint32_t>(std::time(nullptr));
   const uint32_t my_seq = ++seq;
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, static_cast<uint16_t>(family),
-                                        NLM_F_DUMP, my_seq);
+  nlmsghdr* nlh =
+      nftnl_nlmsg_build_hdr(buf.data(), type, static_cast<uint16_t>(family), NLM_F_DUMP, my_seq);
   if (payload) payload(nlh);
   if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) return errno;
   const uint32_t portid = mnl_socket_get_portid(nl);
@@ -94,8 +94,8 @@ int rule_cb(const nlmsghdr* nlh, void* data) {
   if (nftnl_rule_nlmsg_parse(nlh, r.get()) < 0 || !st.current) return MNL_CB_OK;
   const std::string chain = str_or_empty(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN));
   auto& chains = st.current->table.chains;
-  auto it = std::find_if(chains.begin(), chains.end(),
-                         [&](const NlChain& c) { return c.name == chain; });
+  auto it =
+      std::find_if(chains.begin(), chains.end(), [&](const NlChain& c) { return c.name == chain; });
   if (it == chains.end()) return MNL_CB_OK;  // a chain added since the chain dump
   NlRule rule;
   rule.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
@@ -264,8 +264,8 @@ Status nl_read_tables(uint32_t family, const std::vector<std::string>& names, Nl
     // ENOENT: a table removed between two dumps; read again, and it is absent.
     if ((err == EINTR || err == ENOENT) && attempt + 1 < kTries) continue;
     if (err)
-      return Status::Fail(fmt::format("nftables: reading {} tables: {}", nl_family_name(family),
-                                      errno_text(err)));
+      return Status::Fail(
+          fmt::format("nftables: reading {} tables: {}", nl_family_name(family), errno_text(err)));
     for (const std::string& n : names) {
       auto it = st.tables.find(n);
       if (it != st.tables.end() && it->second.found) {

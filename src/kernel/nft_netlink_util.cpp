@@ -14,7 +14,7 @@ namespace {
 
 // NFT_OBJECT_* by number (index), as one word each.
 constexpr std::array<const char*, 11> kObjectKinds{
-    "unspec", "counter",    "quota",   "ct_helper",     "limit",   "connlimit",
+    "unspec", "counter",    "quota",   "ct_helper",      "limit",   "connlimit",
     "tunnel", "ct_timeout", "secmark", "ct_expectation", "synproxy"};
 
 }  // namespace

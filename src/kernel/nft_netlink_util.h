@@ -2,7 +2,10 @@
 // the netfilter netlink socket, and the names of stateful object kinds.
 #pragma once
 
-#include <cstdio>  // libnftnl's headers use FILE without it
+// libnftnl's headers use FILE without including <stdio.h>.
+// clang-format off
+#include <cstdio>
+// clang-format on
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>

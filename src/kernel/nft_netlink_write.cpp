@@ -205,8 +205,7 @@ void del_chain_msg(BatchBuilder& b, const NlDeleteChain& d) {
 }
 
 Status del_object_msg(BatchBuilder& b, const NlDeleteObject& d) {
-  const std::string what =
-      fmt::format("delete {} {} {}", d.kind, where(d.family, d.table), d.name);
+  const std::string what = fmt::format("delete {} {} {}", d.kind, where(d.family, d.table), d.name);
   uint32_t type = 0;
   if (d.kind == "set" || d.kind == "map") {
     NlPtr<nftnl_set> s = set_object(d.family, d.table, d.name, 0);
@@ -263,9 +262,9 @@ struct AddOp {
     return Status::Ok();
   }
   Status operator()(const NlDeleteRule& o) const {
-    del_rule_msg(b, o.family, o.table, o.chain, o.handle,
-                 fmt::format("delete rule {} {} handle {}", where(o.family, o.table), o.chain,
-                             o.handle));
+    del_rule_msg(
+        b, o.family, o.table, o.chain, o.handle,
+        fmt::format("delete rule {} {} handle {}", where(o.family, o.table), o.chain, o.handle));
     return Status::Ok();
   }
   Status operator()(const NlDeleteObject& o) const { return del_object_msg(b, o); }
@@ -335,15 +334,16 @@ Status nl_write_batch(const NlBatch& batch, bool& committed) {
   // An ack is a small message, but the socket counts each one's buffer (about a kilobyte).
   raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, std::max<size_t>(b.acks() * 1024, 1u << 20));
   if (mnl_socket_sendto(nl.get(), b.data(), b.size()) < 0)
-    return Status::Fail(fmt::format("nftables: sending the batch ({} bytes): {}", b.size(),
-                                    errno_text(errno)));
+    return Status::Fail(
+        fmt::format("nftables: sending the batch ({} bytes): {}", b.size(), errno_text(errno)));
   AckResult res;
   if (Status s = read_acks(nl.get(), b.acks(), res); !s.ok()) return s;
   if (res.err) return Status::Fail(nl_error_text(res.err, b.map().what(res.err_seq)));
   if (res.acks < b.acks())
-    return Status::Fail(fmt::format("nftables: the kernel acknowledged {} of the batch's {} "
-                                    "messages",
-                                    res.acks, b.acks()));
+    return Status::Fail(
+        fmt::format("nftables: the kernel acknowledged {} of the batch's {} "
+                    "messages",
+                    res.acks, b.acks()));
   committed = true;
   return Status::Ok();
 }

@@ -99,19 +99,20 @@ struct NlSet {
   // Anonymous sets compare by content, the kernel's name aside; named ones by name too.
   bool operator==(const NlSet& o) const {
     return (anonymous() || name == o.name) && flags == o.flags && key_type == o.key_type &&
-           key_len == o.key_len && size == o.size && userdata == o.userdata && elements == o.elements;
+           key_len == o.key_len && size == o.size && userdata == o.userdata &&
+           elements == o.elements;
   }
 };
-struct NlLookup {  // lookup reg SREG set NAME [flags F]
+struct NlLookup {                // lookup reg SREG set NAME [flags F]
   uint32_t sreg = 0, flags = 0;  // NFT_LOOKUP_F_INV
   std::string set;               // a named set; empty when `anonymous` holds the set
   std::optional<NlSet> anonymous;
   bool operator==(const NlLookup&) const = default;
 };
 
-using NlExpr = std::variant<NlMetaLoad, NlMetaSet, NlCtLoad, NlCtSet, NlPayloadLoad, NlCmp,
-                            NlBitwise, NlImmediate, NlVerdict, NlCounter, NlRedir, NlTproxy,
-                            NlNat, NlLookup>;
+using NlExpr =
+    std::variant<NlMetaLoad, NlMetaSet, NlCtLoad, NlCtSet, NlPayloadLoad, NlCmp, NlBitwise,
+                 NlImmediate, NlVerdict, NlCounter, NlRedir, NlTproxy, NlNat, NlLookup>;
 
 struct NlRule {
   std::vector<NlExpr> exprs;
@@ -129,8 +130,8 @@ struct NlRule {
 struct NlChain {
   std::string name;
   bool base = false;
-  std::string type;     // "nat", "filter", "route" (base chains)
-  uint32_t hook = 0;    // NF_INET_* (base chains)
+  std::string type;   // "nat", "filter", "route" (base chains)
+  uint32_t hook = 0;  // NF_INET_* (base chains)
   int32_t priority = 0;
   std::optional<uint32_t> policy;  // NF_ACCEPT/NF_DROP when the chain has one
   std::string device;              // a netdev/ingress chain's; istio's have none
@@ -140,8 +141,8 @@ struct NlChain {
 
 struct NlTable {
   std::string name;
-  uint32_t family = 0;  // NFPROTO_INET, NFPROTO_IPV4, ...
-  uint32_t flags = 0;   // NFT_TABLE_F_*: a dormant table captures nothing
+  uint32_t family = 0;          // NFPROTO_INET, NFPROTO_IPV4, ...
+  uint32_t flags = 0;           // NFT_TABLE_F_*: a dormant table captures nothing
   std::vector<NlChain> chains;  // in istio's order
   std::vector<NlSet> sets;      // named sets, members aside
   // Every other object (counter, quota, map, flowtable...) as "KIND NAME": istio's tables hold

@@ -29,7 +29,9 @@ namespace {
 
 using namespace snare;
 
-NlBytes u32le(uint32_t v) { return {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)}; }
+NlBytes u32le(uint32_t v) {
+  return {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+}
 NlBytes be16(uint16_t v) { return {uint8_t(v >> 8), uint8_t(v)}; }
 NlBytes ifname(const std::string& n) {
   NlBytes b(16, 0);
@@ -106,8 +108,8 @@ std::vector<NlRule> out_rules() {
   return {
       rule("out meta l4proto tcp tcp dport { 53, 15002 } counter redirect to :15001",
            {meta(NFT_META_L4PROTO), tcp(),
-            NlPayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1}, dport_set(),
-            NlCounter{}, imm(be16(15001)), NlRedir{NFT_REG_1, 0, NF_NAT_RANGE_PROTO_SPECIFIED}}),
+            NlPayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1}, dport_set(), NlCounter{},
+            imm(be16(15001)), NlRedir{NFT_REG_1, 0, NF_NAT_RANGE_PROTO_SPECIFIED}}),
       rule("out meta skuid 1337 counter return",
            {meta(NFT_META_SKUID), eq(u32le(1337)), NlCounter{}, verdict(NFT_RETURN)}),
       rule("out oifname \"lo\" ip daddr != 127.0.0.1 jump to-proxy",
@@ -126,23 +128,23 @@ std::vector<NlRule> other_rules(const std::string& which) {
   if (which == "to-proxy") {
     std::vector<NlExpr> daddr;
     ipv4(daddr, 16);
-    return {rule("to-proxy ip daddr 10.0.0.1 drop", cat(daddr, {eq({10, 0, 0, 1}), verdict(NF_DROP)})),
-            rule("to-proxy meta l4proto tcp counter redirect to :15001",
-                 {meta(NFT_META_L4PROTO), tcp(), NlCounter{}, imm(be16(15001)),
-                  NlRedir{NFT_REG_1, 0, NF_NAT_RANGE_PROTO_SPECIFIED}})};
+    return {
+        rule("to-proxy ip daddr 10.0.0.1 drop", cat(daddr, {eq({10, 0, 0, 1}), verdict(NF_DROP)})),
+        rule("to-proxy meta l4proto tcp counter redirect to :15001",
+             {meta(NFT_META_L4PROTO), tcp(), NlCounter{}, imm(be16(15001)),
+              NlRedir{NFT_REG_1, 0, NF_NAT_RANGE_PROTO_SPECIFIED}})};
   }
   if (which == "pre")
-    return {rule("pre meta l4proto tcp tproxy ip to :15006 meta mark set 0x539 accept",
-                 {meta(NFT_META_L4PROTO), tcp(), imm(be16(15006)),
-                  NlTproxy{NFPROTO_IPV4, 0, NFT_REG_1}, imm(u32le(0x539)),
-                  NlMetaSet{NFT_META_MARK, NFT_REG_1}, verdict(NF_ACCEPT)}),
-            rule("pre ct zone set 1 ct mark set 0x1 return",
-                 {imm({1, 0}), NlCtSet{NFT_CT_ZONE, NFT_REG_1}, imm(u32le(1)),
-                  NlCtSet{NFT_CT_MARK, NFT_REG_1}, verdict(NFT_RETURN)}),
-            rule("pre meta l4proto tcp ct mark 0x539 meta mark set ct mark",
-                 {meta(NFT_META_L4PROTO), tcp(), NlCtLoad{NFT_CT_MARK, NFT_REG_1},
-                  eq(u32le(0x539)), NlCtLoad{NFT_CT_MARK, NFT_REG_1},
-                  NlMetaSet{NFT_META_MARK, NFT_REG_1}})};
+    return {
+        rule("pre meta l4proto tcp tproxy ip to :15006 meta mark set 0x539 accept",
+             {meta(NFT_META_L4PROTO), tcp(), imm(be16(15006)), NlTproxy{NFPROTO_IPV4, 0, NFT_REG_1},
+              imm(u32le(0x539)), NlMetaSet{NFT_META_MARK, NFT_REG_1}, verdict(NF_ACCEPT)}),
+        rule("pre ct zone set 1 ct mark set 0x1 return",
+             {imm({1, 0}), NlCtSet{NFT_CT_ZONE, NFT_REG_1}, imm(u32le(1)),
+              NlCtSet{NFT_CT_MARK, NFT_REG_1}, verdict(NFT_RETURN)}),
+        rule("pre meta l4proto tcp ct mark 0x539 meta mark set ct mark",
+             {meta(NFT_META_L4PROTO), tcp(), NlCtLoad{NFT_CT_MARK, NFT_REG_1}, eq(u32le(0x539)),
+              NlCtLoad{NFT_CT_MARK, NFT_REG_1}, NlMetaSet{NFT_META_MARK, NFT_REG_1}})};
   std::vector<NlExpr> saddr;
   ipv4(saddr, 12);
   return {rule("post ip saddr 127.0.0.6 snat ip to 127.0.0.1",
@@ -175,19 +177,34 @@ std::string hex(const NlBytes& b) {
 }
 
 struct Show {
-  std::string operator()(const NlMetaLoad& x) const { return fmt::format("meta load {} => {}", x.key, x.dreg); }
-  std::string operator()(const NlMetaSet& x) const { return fmt::format("meta set {} <= {}", x.key, x.sreg); }
-  std::string operator()(const NlCtLoad& x) const { return fmt::format("ct load {} => {}", x.key, x.dreg); }
-  std::string operator()(const NlCtSet& x) const { return fmt::format("ct set {} <= {}", x.key, x.sreg); }
+  std::string operator()(const NlMetaLoad& x) const {
+    return fmt::format("meta load {} => {}", x.key, x.dreg);
+  }
+  std::string operator()(const NlMetaSet& x) const {
+    return fmt::format("meta set {} <= {}", x.key, x.sreg);
+  }
+  std::string operator()(const NlCtLoad& x) const {
+    return fmt::format("ct load {} => {}", x.key, x.dreg);
+  }
+  std::string operator()(const NlCtSet& x) const {
+    return fmt::format("ct set {} <= {}", x.key, x.sreg);
+  }
   std::string operator()(const NlPayloadLoad& x) const {
     return fmt::format("payload {}b @ {} + {} => {}", x.len, x.base, x.offset, x.dreg);
   }
-  std::string operator()(const NlCmp& x) const { return fmt::format("cmp {} {} {}", x.op, x.sreg, hex(x.data)); }
-  std::string operator()(const NlBitwise& x) const {
-    return fmt::format("bitwise {} = ({} & {}) ^ {} len {}", x.dreg, x.sreg, hex(x.mask), hex(x.xor_), x.len);
+  std::string operator()(const NlCmp& x) const {
+    return fmt::format("cmp {} {} {}", x.op, x.sreg, hex(x.data));
   }
-  std::string operator()(const NlImmediate& x) const { return fmt::format("immediate {} {}", x.dreg, hex(x.data)); }
-  std::string operator()(const NlVerdict& x) const { return fmt::format("verdict {} {}", x.code, x.chain); }
+  std::string operator()(const NlBitwise& x) const {
+    return fmt::format("bitwise {} = ({} & {}) ^ {} len {}", x.dreg, x.sreg, hex(x.mask),
+                       hex(x.xor_), x.len);
+  }
+  std::string operator()(const NlImmediate& x) const {
+    return fmt::format("immediate {} {}", x.dreg, hex(x.data));
+  }
+  std::string operator()(const NlVerdict& x) const {
+    return fmt::format("verdict {} {}", x.code, x.chain);
+  }
   std::string operator()(const NlCounter&) const { return "counter"; }
   std::string operator()(const NlRedir& x) const {
     return fmt::format("redir {} {} flags {}", x.reg_proto_min, x.reg_proto_max, x.flags);
@@ -278,9 +295,12 @@ int big(int n) {
   t.chains = {base_chain("c", "filter", NF_INET_LOCAL_OUT, 0)};
   for (int i = 0; i < n; ++i) {
     NlRule r;
-    r.exprs = {meta(NFT_META_L4PROTO), tcp(),
+    r.exprs = {meta(NFT_META_L4PROTO),
+               tcp(),
                NlPayloadLoad{NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1},
-               eq(be16(uint16_t(1000 + i))), NlCounter{}, verdict(NFT_RETURN)};
+               eq(be16(uint16_t(1000 + i))),
+               NlCounter{},
+               verdict(NFT_RETURN)};
     r.label = fmt::format("add rule inet snare-big c tcp dport {} counter return", 1000 + i);
     t.chains[0].rules.push_back(std::move(r));
   }
@@ -297,10 +317,14 @@ int big(int n) {
 }
 
 bool family_of(const std::string& s, uint32_t& f) {
-  if (s == "inet") f = NFPROTO_INET;
-  else if (s == "ip") f = NFPROTO_IPV4;
-  else if (s == "ip6") f = NFPROTO_IPV6;
-  else return false;
+  if (s == "inet")
+    f = NFPROTO_INET;
+  else if (s == "ip")
+    f = NFPROTO_IPV4;
+  else if (s == "ip6")
+    f = NFPROTO_IPV6;
+  else
+    return false;
   return true;
 }
 
@@ -311,7 +335,8 @@ int ops(const std::vector<std::string>& a, uint32_t f) {
   if (cmd == "flush-table" && n == 3) return write({NlFlushTable{f, a[2]}});
   if (cmd == "flush-chain" && n == 4) return write({NlFlushChain{f, a[2], a[3]}});
   if (cmd == "delete-chain" && n == 4) return write({NlDeleteChain{f, a[2], a[3]}});
-  if (cmd == "delete-rule" && n == 5) return write({NlDeleteRule{f, a[2], a[3], std::stoull(a[4])}});
+  if (cmd == "delete-rule" && n == 5)
+    return write({NlDeleteRule{f, a[2], a[3], std::stoull(a[4])}});
   if (cmd == "delete-object" && n == 5) return write({NlDeleteObject{f, a[2], a[3], a[4]}});
   if (cmd == "dump" && n >= 3) {
     NlForm form;
