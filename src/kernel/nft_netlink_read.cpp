@@ -38,7 +38,7 @@ using Payload = std::function<void(nlmsghdr*)>;
 int dump(mnl_socket* nl, uint16_t type, uint32_t family, const Payload& payload, mnl_cb_t cb,
          ReadState& st) {
   std::vector<char> buf(1 << 16);
-  static uint32_t seq = static_cast<uint32_t>(std::time(nullptr));
+  thread_local uint32_t seq = static_cast<uint32_t>(std::time(nullptr));
   const uint32_t my_seq = ++seq;
   nlmsghdr* nlh =
       nftnl_nlmsg_build_hdr(buf.data(), type, static_cast<uint16_t>(family), NLM_F_DUMP, my_seq);

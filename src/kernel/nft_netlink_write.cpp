@@ -117,8 +117,8 @@ NlPtr<nftnl_set> set_object(uint32_t family, const std::string& table, const std
 // anonymous one, its elements (NEWSETELEM). Every NEWSET carries a batch-unique NFTA_SET_ID, as
 // nft's do (the kernel refuses a new set without one).
 void add_set_msgs(BatchBuilder& b, uint32_t family, const std::string& table, const NlSet& s,
-                  uint32_t id, const std::string& what) {
-  const std::string name = s.anonymous() ? kAnonSetName : s.name;
+                  uint32_t id, bool anon, const std::string& what) {
+  const std::string name = anon ? kAnonSetName : s.name;
   NlPtr<nftnl_set> set = set_object(family, table, name, id);
   nftnl_set_set_u32(set.get(), NFTNL_SET_FLAGS, s.flags);
   nftnl_set_set_u32(set.get(), NFTNL_SET_KEY_TYPE, s.key_type);
@@ -159,7 +159,7 @@ void add_rule_msgs(BatchBuilder& b, uint32_t family, const std::string& table,
     uint32_t id = 0;
     if (const auto* l = std::get_if<NlLookup>(&e); l && l->anonymous) {
       id = b.next_set_id();
-      add_set_msgs(b, family, table, *l->anonymous, id, what);
+      add_set_msgs(b, family, table, *l->anonymous, id, true, what);
     }
     nftnl_rule_add_expr(r.get(), nl_expr_to_nftnl(e, id));
   }
@@ -172,7 +172,8 @@ void add_table_op(BatchBuilder& b, const NlTable& t) {
   const std::string at = where(t.family, t.name);
   add_table_msg(b, NFT_MSG_NEWTABLE, t.family, t.name, t.flags, "add table " + at);
   for (const NlSet& s : t.sets)
-    add_set_msgs(b, t.family, t.name, s, b.next_set_id(), fmt::format("add set {} {}", at, s.name));
+    add_set_msgs(b, t.family, t.name, s, b.next_set_id(), false,
+                 fmt::format("add set {} {}", at, s.name));
   // Every chain before any rule: a rule may jump to a chain that comes later.
   for (const NlChain& c : t.chains) add_chain_msg(b, t.family, t.name, c);
   for (const NlChain& c : t.chains)
