@@ -2,8 +2,8 @@
 #include "apply/nft_apply.h"
 
 #include <fmt/format.h>
-#include <linux/netfilter.h>
 #include <fmt/ranges.h>
+#include <linux/netfilter.h>
 
 #include <algorithm>
 #include <map>
@@ -245,7 +245,8 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
     rep.commit_ms = ms_since(t);
     rep.changed |= nft_done;
     if (!s.ok() && routes_first) undo_routes(*env.routes, early);
-    if (!s.ok()) return Status::Fail("nftables transaction: " + s.error + (nft_done ? restore() : ""));
+    if (!s.ok())
+      return Status::Fail("nftables transaction: " + s.error + (nft_done ? restore() : ""));
     rep.committed.push_back(tables_label(plan));
     rep.rules = rule_count(plan);
   }
@@ -306,7 +307,14 @@ int nft_verify_plan(const Config& cfg, const Plan& plan, NftEnv& env, std::strin
   Status s = read_istio_tables(*env.nft, plan.rule_set, st);
   if (s.ok()) s = read_legacy(*env.nft, env.legacy, legacy);
   if (s.ok()) {
-    diff += diff_netlink_forms(st.current, nft_netlink_form(plan, /*numeric_ids=*/true));
+    const NlForm expected = nft_netlink_form(plan, /*numeric_ids=*/true);
+    diff += diff_netlink_forms(st.current, expected);
+    // Why: the text shows what a rule does, not every byte the kernel compares (a set's
+    // userdata, say); the data decide, the text only explains.
+    if (diff.empty() && !same_tables(st.current, expected))
+      diff +=
+          "# inet: istio's tables differ from what these flags create in what the text above "
+          "does not show (a set's userdata or description); a re-apply replaces them\n";
     if (!legacy.xt.empty())
       diff += "# iptables-nft: istio rules next to these (--reconcile or clean removes them)\n" +
               legacy.xt.drift;

@@ -1,10 +1,9 @@
 // istio's rules written through iptables-nft (see xt_nft.h).
 #include "apply/xt_nft.h"
 
-#include <linux/netfilter.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <linux/netfilter.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>

@@ -18,12 +18,18 @@ Overloaded(F...) -> Overloaded<F...>;
 
 const char* hook_name(uint32_t hook) {
   switch (hook) {
-    case NF_INET_PRE_ROUTING: return "prerouting";
-    case NF_INET_LOCAL_IN: return "input";
-    case NF_INET_FORWARD: return "forward";
-    case NF_INET_LOCAL_OUT: return "output";
-    case NF_INET_POST_ROUTING: return "postrouting";
-    default: return "?";
+    case NF_INET_PRE_ROUTING:
+      return "prerouting";
+    case NF_INET_LOCAL_IN:
+      return "input";
+    case NF_INET_FORWARD:
+      return "forward";
+    case NF_INET_LOCAL_OUT:
+      return "output";
+    case NF_INET_POST_ROUTING:
+      return "postrouting";
+    default:
+      return "?";
   }
 }
 
@@ -46,10 +52,14 @@ void add_table_lines(const NlTable& t, std::vector<std::string>& out) {
 
 std::string nl_family_name(uint32_t family) {
   switch (family) {
-    case NFPROTO_INET: return "inet";
-    case NFPROTO_IPV4: return "ip";
-    case NFPROTO_IPV6: return "ip6";
-    default: return std::to_string(family);
+    case NFPROTO_INET:
+      return "inet";
+    case NFPROTO_IPV4:
+      return "ip";
+    case NFPROTO_IPV6:
+      return "ip6";
+    default:
+      return std::to_string(family);
   }
 }
 
@@ -66,12 +76,12 @@ std::vector<std::string> netlink_batch_lines(const NlBatch& batch) {
               out.push_back(fmt::format("flush table {} {}", nl_family_name(f.family), f.table));
             },
             [&](const NlFlushChain& f) {
-              out.push_back(fmt::format("flush chain {} {} {}", nl_family_name(f.family), f.table,
-                                        f.chain));
+              out.push_back(
+                  fmt::format("flush chain {} {} {}", nl_family_name(f.family), f.table, f.chain));
             },
             [&](const NlDeleteChain& d) {
-              out.push_back(fmt::format("delete chain {} {} {}", nl_family_name(d.family), d.table,
-                                        d.chain));
+              out.push_back(
+                  fmt::format("delete chain {} {} {}", nl_family_name(d.family), d.table, d.chain));
             },
             [&](const NlDeleteRule& d) {
               out.push_back(fmt::format("delete rule {} {} {} handle {}", nl_family_name(d.family),

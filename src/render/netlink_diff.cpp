@@ -15,13 +15,22 @@
 namespace snare {
 namespace {
 
-// A rule's expressions in nft's netlink notation, one line.
+// A rule's expressions in nft's netlink notation, one line. An anonymous set goes by nft's
+// template name on both sides: the kernel's (`__set0`) is not part of what the rule does.
 std::string rule_text(const NlRule& rule) {
   std::string out;
   for (const NlExpr& e : rule.exprs) {
     if (!out.empty()) out += ' ';
-    out += netlink_text(e);
+    const auto* lookup = std::get_if<NlLookup>(&e);
+    if (lookup && lookup->anonymous && lookup->anonymous->name != "__set%d") {
+      NlLookup same = *lookup;
+      same.anonymous->name = "__set%d";
+      out += netlink_text(NlExpr{same});
+    } else {
+      out += netlink_text(e);
+    }
   }
+  if (!rule.unknown.empty()) out += " [ not modelled: " + rule.unknown + " ]";
   return out;
 }
 
@@ -45,9 +54,9 @@ std::vector<std::string> table_lines(const NlTable& t,
   const std::string where = fmt::format("{} {}", nl_family_name(t.family), t.name);
   std::vector<std::string> out;
   const std::vector<std::string> flags = nft_table_flag_names(t.flags);
-  out.push_back(flags.empty() ? "add table " + where
-                              : fmt::format("add table {} {{ flags {} ; }}", where,
-                                            fmt::join(flags, ",")));
+  out.push_back(flags.empty()
+                    ? "add table " + where
+                    : fmt::format("add table {} {{ flags {} ; }}", where, fmt::join(flags, ",")));
   for (const NlSet& s : t.sets)
     out.push_back(fmt::format("add set {} {} {{ {} }}", where, s.name, netlink_set_text(s)));
   for (const std::string& o : t.objects) {
@@ -71,8 +80,8 @@ bool is_context(const std::string& line) { return line.rfind("add rule ", 0) != 
 }  // namespace
 
 std::string netlink_set_text(const NlSet& set) {
-  std::string out = fmt::format("type {} len {} flags 0x{:x}", set.key_type, set.key_len,
-                                set.flags);
+  std::string out =
+      fmt::format("type {} len {} flags 0x{:x}", set.key_type, set.key_len, set.flags);
   if (!set.userdata.empty()) out += fmt::format(" userdata {} bytes", set.userdata.size());
   return out;
 }

@@ -36,13 +36,13 @@ before=$(ip netns exec "$ns" nft -a list ruleset)
 run_in "$ns" "${REDIRECT[@]}" 2>/dev/null || fail "same flags again"
 [ "$(ip netns exec "$ns" nft -a list ruleset)" = "$before" ] || fail "same flags again changed the ruleset"
 
-# 2. verify: 0, then 1 naming a deleted rule; NATIVE_NFTABLES works as the flag.
+# 2. verify: 0, then 1 naming a deleted rule (by istio's own line); NATIVE_NFTABLES works as the flag.
 NATIVE_NFTABLES=true run_in "$ns" verify "${REDIRECT[@]:1}" >/dev/null 2>&1 || fail "verify (env) after apply: exit $?"
 h=$(ip netns exec "$ns" nft -a list chain inet istio-proxy-nat istio-inbound | awk '/dport 15021/ {print $NF}')
 [ -n "$h" ] || fail "no 15021 rule to delete"
 ip netns exec "$ns" nft delete rule inet istio-proxy-nat istio-inbound handle "$h"
 out=$(run_in "$ns" verify "${REDIRECT[@]}" 2>/dev/null) && fail "verify after a deletion: exit 0"
-grep -q '^+add rule inet istio-proxy-nat istio-inbound tcp dport 15021 counter return$' <<<"$out" ||
+grep -q '^+add rule inet istio-proxy-nat istio-inbound meta l4proto tcp tcp dport 15021 counter return$' <<<"$out" ||
   fail "verify does not name the deleted rule: $out"
 run_in "$ns" "${REDIRECT[@]}" 2>/dev/null || fail "apply repairs the deletion"
 run_in "$ns" verify "${REDIRECT[@]}" >/dev/null 2>&1 || fail "verify after the repair"

@@ -9,11 +9,11 @@
 
 #include "apply/fault.h"
 #include "builder/builder.h"
+#include "ext/nft_netlink_form.h"
 #include "fakes/config_of.h"
 #include "fakes/fake_nft.h"
 #include "fakes/fake_routes.h"
 #include "fakes/fake_tables.h"
-#include "ext/nft_netlink_form.h"
 #include "render/netlink_batch.h"
 #include "render/nft.h"
 
@@ -79,7 +79,9 @@ std::vector<std::string> golden_rules(const std::string& c) {
   for (std::string l; std::getline(in, l);) lines.push_back(l);
   return rule_lines(lines);
 }
-std::vector<std::string> batch_rules(const NlBatch& b) { return rule_lines(netlink_batch_lines(b)); }
+std::vector<std::string> batch_rules(const NlBatch& b) {
+  return rule_lines(netlink_batch_lines(b));
+}
 std::string batch_text(const NlBatch& b) {
   std::string out;
   for (const std::string& l : netlink_batch_lines(b)) out += l + "\n";
@@ -126,9 +128,9 @@ TEST_CASE("an apply names its rules with the numbers config resolved, the dry-ru
   ApplyReport rep;
   (void)apply(rig, cfg, rep);  // only the batch sent matters here
   REQUIRE(!rig.nft.batches.empty());
-  CHECK_THAT(batch_text(rig.nft.batches[0]),
-             Catch::Contains("skgid != 2020 skgid != 202 counter return") &&
-                 !Catch::Contains("java"));
+  CHECK_THAT(
+      batch_text(rig.nft.batches[0]),
+      Catch::Contains("skgid != 2020 skgid != 202 counter return") && !Catch::Contains("java"));
   CHECK_THAT(render_nft(build_plan(cfg)),
              Catch::Contains("skgid != java skgid != 202 counter return"));
 }
@@ -230,8 +232,9 @@ TEST_CASE("verify: 0 when the kernel holds the flags' tables, else the missing r
     if (c.name == "istio-inbound") c.rules.erase(c.rules.begin());
   CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);
   // The missing rule by istio's own line (empty.golden's).
-  CHECK_THAT(diff, Catch::Contains("\n+add rule inet istio-proxy-nat istio-inbound meta l4proto tcp "
-                                   "tcp dport 15008 counter return\n"));
+  CHECK_THAT(diff,
+             Catch::Contains("\n+add rule inet istio-proxy-nat istio-inbound meta l4proto tcp "
+                             "tcp dport 15008 counter return\n"));
 }
 
 TEST_CASE("cleanup deletes the istio tables there are, and nothing else") {
@@ -339,8 +342,9 @@ TEST_CASE("a dormant istio table is drift, and a re-apply replaces it") {
   ApplyReport rep;
   REQUIRE(apply(rig, cfg, rep).ok());
   REQUIRE(rig.nft.batches.size() == 1);
-  CHECK_THAT(batch_text(rig.nft.batches[0]),
-             Catch::StartsWith("delete table inet istio-proxy-nat\nadd table inet istio-proxy-nat\n"));
+  CHECK_THAT(
+      batch_text(rig.nft.batches[0]),
+      Catch::StartsWith("delete table inet istio-proxy-nat\nadd table inet istio-proxy-nat\n"));
   CHECK(rep.changed);
 }
 

@@ -3,15 +3,15 @@
 // deleting it, so the sets and their members survive; a set of another definition is refused;
 // verify compares the sets (not their members); clean deletes the table. The kernel's side is
 // the fake's netlink tables.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <sstream>
 
 #include "apply/nft_apply.h"
 #include "builder/builder.h"
+#include "ext/nft_netlink_form.h"
 #include "fakes/fake_nft.h"
 #include "fakes/fake_routes.h"
-#include "ext/nft_netlink_form.h"
 #include "render/netlink_batch.h"
 #include "render/nft.h"
 
@@ -64,8 +64,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE(
-    "nft ambient-host: the sets come first, then istio's rules, and a re-run is a no-op") {
+TEST_CASE("nft ambient-host: the sets come first, then istio's rules, and a re-run is a no-op") {
   Rig rig;
   const Config cfg = host_config();
   const Plan plan = build_plan(cfg);

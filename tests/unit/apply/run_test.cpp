@@ -9,9 +9,9 @@
 #include "builder/builder.h"
 #include "fakes/config_of.h"
 #include "fakes/fake_nft.h"
-#include "render/netlink_batch.h"
 #include "fakes/fake_run_seams.h"
 #include "fakes/fake_tables.h"
+#include "render/netlink_batch.h"
 
 using namespace snare;
 using snare::testing::config_of;

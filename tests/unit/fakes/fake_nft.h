@@ -7,22 +7,22 @@
 // `after_commit_form`, when set, is what the kernel holds after the next commit instead (another
 // writer).
 //
-// Text side (snare ambient-host probe, trace): the fake does not interpret nft's language. It keeps, per table, the JSON and text listings the
-// kernel would print; run() records the transaction, drops the tables it deletes (`delete table
-// inet X`) and then takes `after_commit`, a JSON listing the test sets to what the kernel holds
-// after the transaction (the kernel forms under tests/golden/istio/nftables-kernel-form/, which nft
-// printed). `fail_run_at` (1-based) makes that run fail without changing anything. `open_result`
-// failing is an image without libnftables: listings and transactions fail with it, table names
-// (netlink, no libnftables) do not.
+// Text side (snare ambient-host probe, trace): the fake does not interpret nft's language. It
+// keeps, per table, the JSON and text listings the kernel would print; run() records the
+// transaction, drops the tables it deletes (`delete table inet X`) and then takes `after_commit`, a
+// JSON listing the test sets to what the kernel holds after the transaction (the kernel forms under
+// tests/golden/istio/nftables-kernel-form/, which nft printed). `fail_run_at` (1-based) makes that
+// run fail without changing anything. `open_result` failing is an image without libnftables:
+// listings and transactions fail with it, table names (netlink, no libnftables) do not.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
-#include <optional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -203,8 +203,8 @@ class FakeNft : public NftBackend {
 inline Status FakeNft::carry_out(const NlOp& op, std::map<std::string, NlTable>& tables,
                                  std::vector<std::string>& ip_drops) {
   if (const auto* a = std::get_if<NlAddTable>(&op)) {
-    NlTable& t = tables.try_emplace(a->table.name, NlTable{a->table.name, a->table.family})
-                     .first->second;
+    NlTable& t =
+        tables.try_emplace(a->table.name, NlTable{a->table.name, a->table.family}).first->second;
     for (const NlSet& set : a->table.sets)
       if (std::none_of(t.sets.begin(), t.sets.end(),
                        [&](const NlSet& x) { return x.name == set.name; }))
