@@ -63,7 +63,7 @@ constexpr FlagDef kFlags[] = {
   {Flag::probe_port, '\0', "iptables-probe-port", {"IPTABLES_PROBE_PORT"}, "15002", false, "PORT", "validation probe port"},
   {Flag::probe_timeout, '\0', "probe-timeout", {"PROBE_TIMEOUT"}, "5s", false, "DURATION", "validation deadline (Go duration: 5s, 1.5s, 500ms)"},
   {Flag::cni_mode, '\0', "cni-mode", {"CNI_MODE"}, "false", true, "", "istio CNI's host-filesystem mode (not supported: run `snare cni`)"},
-  {Flag::native_nftables, '\0', "native-nftables", {"NATIVE_NFTABLES"}, "false", true, "", "program native nftables (inet tables istio-proxy-nat/-mangle/-raw) in one transaction through libnftables, instead of legacy iptables"},
+  {Flag::native_nftables, '\0', "native-nftables", {"NATIVE_NFTABLES"}, "false", true, "", "program native nftables (inet tables istio-proxy-nat/-mangle/-raw) as one nf_tables netlink batch, instead of legacy iptables"},
   {Flag::force_iptables_binary, '\0', "force-iptables-binary", {"FORCE_IPTABLES_BINARY"}, "", false, "legacy|nft", "istio's iptables binary choice: snare uses libiptc (legacy); 'legacy' is accepted, 'nft' is not supported yet (use --native-nftables)"},
   {Flag::log_output_level, '\0', "log_output_level", {}, "default:info", false, "LEVELS", "log level: <scope>:<level>,... or a level (debug, info, warn, error, fatal, none)"},
   {Flag::log_as_json, '\0', "log_as_json", {}, "false", true, "", "log JSON lines on stderr"},
