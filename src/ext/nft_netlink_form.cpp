@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "ext/forms.h"
 #include "ext/nft_nl.h"
@@ -20,7 +21,11 @@ uint32_t hook_number(const char* hook) {
   return it == kHooks.end() ? 0 : it->second;
 }
 
-NlChain chain_form(const NftTable& t, const NftChain& c, bool numeric_ids) {
+// Each rule's operation in the table: a rule's label is its line, and looking it up per rule
+// among thousands of operations would cost the square of their number.
+using OpOfRule = std::unordered_map<const Rule*, const NftOp*>;
+
+NlChain chain_form(const NftTable& t, const NftChain& c, const OpOfRule& ops, bool numeric_ids) {
   NlChain chain;
   chain.name = c.name;
   if (c.hook) {
@@ -34,8 +39,7 @@ NlChain chain_form(const NftTable& t, const NftChain& c, bool numeric_ids) {
   for (const Rule* r : c.rules) {
     NlRule rule;
     nft_nl_exprs(*r, NftContext{r->scope, numeric_ids}, rule.exprs);
-    for (const NftOp& op : t.ops)
-      if (op.rule == r) rule.label = nft_op_text(t, op, numeric_ids);
+    if (auto it = ops.find(r); it != ops.end()) rule.label = nft_op_text(t, *it->second, numeric_ids);
     chain.rules.push_back(std::move(rule));
   }
   return chain;
@@ -43,14 +47,19 @@ NlChain chain_form(const NftTable& t, const NftChain& c, bool numeric_ids) {
 
 }  // namespace
 
-std::string nft_op_text(const NftTable& table, const NftOp& op, bool numeric_ids) {
-  const NftContext ctx{op.rule->scope, numeric_ids};
-  std::string stmts;
-  for (const Match& m : op.rule->matches) {
-    nft_text(m, ctx, stmts);
-    stmts += ' ';
+std::string nft_rule_statements(const Rule& rule, bool numeric_ids) {
+  const NftContext ctx{rule.scope, numeric_ids};
+  std::string out;
+  for (const Match& m : rule.matches) {
+    nft_text(m, ctx, out);
+    out += ' ';
   }
-  nft_text(op.rule->target, ctx, stmts);
+  nft_text(rule.target, ctx, out);
+  return out;
+}
+
+std::string nft_op_text(const NftTable& table, const NftOp& op, bool numeric_ids) {
+  const std::string stmts = nft_rule_statements(*op.rule, numeric_ids);
   const std::string chain = nft_chain_name(op.rule->chain);
   if (op.index < 0) return fmt::format("add rule inet {} {} {}", table.name, chain, stmts);
   return fmt::format("insert rule inet {} {} index {} {}", table.name, chain, op.index, stmts);
@@ -72,7 +81,9 @@ NlForm nft_netlink_form(const Plan& plan, bool numeric_ids) {
     NlTable table;
     table.name = t.name;
     table.family = nl::kNfprotoInet;
-    for (const NftChain& c : t.chains) table.chains.push_back(chain_form(t, c, numeric_ids));
+    OpOfRule ops;
+    for (const NftOp& op : t.ops) ops.emplace(op.rule, &op);
+    for (const NftChain& c : t.chains) table.chains.push_back(chain_form(t, c, ops, numeric_ids));
     if (t.table == Table::nat)
       for (const IpSet& set : plan.sets)
         if (set.used) table.sets.push_back(nft_netlink_set(set));

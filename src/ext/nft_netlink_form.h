@@ -21,7 +21,9 @@ NlForm nft_netlink_form(const Plan& plan, bool numeric_ids = false);
 // its key and nft's userdata, no members.
 NlSet nft_netlink_set(const IpSet& set);
 
-// The text of one rule operation, as render/nft.h prints it (the dry-run's line).
+// One rule's statements in istio's text (`oifname lo ... counter return`).
+std::string nft_rule_statements(const Rule& rule, bool numeric_ids);
+// The text of one rule operation: the dry-run's line (render/nft.h prints it with this).
 std::string nft_op_text(const NftTable& table, const NftOp& op, bool numeric_ids);
 
 }  // namespace snare

@@ -5,27 +5,16 @@
 
 #include "ext/forms.h"
 #include "ext/nft_json.h"
+#include "ext/nft_netlink_form.h"
 
 namespace snare {
 
 std::string render_nft_statements(const Rule& rule, bool numeric_ids) {
-  const NftContext ctx{rule.scope, numeric_ids};
-  std::string out;
-  for (const Match& m : rule.matches) {
-    nft_text(m, ctx, out);
-    out += ' ';
-  }
-  nft_text(rule.target, ctx, out);
-  return out;
+  return nft_rule_statements(rule, numeric_ids);
 }
 
 std::string render_nft_op(const NftTable& table, const NftOp& op, bool numeric_ids) {
-  const std::string chain = nft_chain_name(op.rule->chain);
-  if (op.index < 0)
-    return fmt::format("add rule inet {} {} {}", table.name, chain,
-                       render_nft_statements(*op.rule, numeric_ids));
-  return fmt::format("insert rule inet {} {} index {} {}", table.name, chain, op.index,
-                     render_nft_statements(*op.rule, numeric_ids));
+  return nft_op_text(table, op, numeric_ids);
 }
 
 std::string render_nft_chain(const NftTable& table, const NftChain& chain) {

@@ -240,7 +240,7 @@ TEST_CASE("verify: 0 when the kernel holds the flags' tables, else the missing r
 TEST_CASE("cleanup deletes the istio tables there are, and nothing else") {
   Rig rig;
   rig.nft.seed(form_of(kTproxy));
-  rig.nft.netlink["filter"] = NlTable{"filter", 1};
+  rig.nft.netlink["filter"] = table_named("filter");
   ApplyReport rep;
   REQUIRE(nft_cleanup_plan(nft_config_of(kTproxy), build_plan(nft_config_of(kTproxy)), rig.env, rep)
               .ok());
@@ -353,7 +353,7 @@ TEST_CASE("a set or a device chain inside an istio table is drift, and a re-appl
   rig.env.routes = nullptr;
   Config cfg = nft_config_of(kEmpty);
   rig.nft.seed(form_of(kEmpty));
-  rig.nft.netlink["istio-proxy-nat"].sets.push_back(NlSet{"extra", 0, 7, 4});
+  rig.nft.netlink["istio-proxy-nat"].sets.push_back(ipv4_set("extra"));
   std::string diff, err;
   CHECK(nft_verify_plan(cfg, build_plan(cfg), rig.env, diff, err) == 1);
   CHECK_THAT(diff, Catch::Contains("\n-add set inet istio-proxy-nat extra { type 7 len 4"));

@@ -90,7 +90,7 @@ TEST_CASE("nft ambient-host: members do not count, and a change keeps the sets")
   std::string diff, err;
   CHECK(nft_verify_plan(cfg, plan, rig.env, diff, err) == 0);
   // A chain and a counter the flags do not make: emptied and deleted, the sets declared and kept.
-  nat(rig.nft).chains.push_back(NlChain{"extra"});
+  nat(rig.nft).chains.push_back(chain_named("extra"));
   nat(rig.nft).objects.push_back("counter c1");
   CHECK(nft_verify_plan(cfg, plan, rig.env, diff, err) == 1);
   ApplyReport rep;

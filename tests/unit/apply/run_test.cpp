@@ -159,7 +159,7 @@ TEST_CASE("run: verify exits 0 equal, 1 drift, 2 when it cannot read") {
         std::vector<std::string>{"capability", "routes",
                                  "done verify: the tables hold exactly what these flags create"});
   Rig nft;
-  nft.nft.netlink["istio-proxy-nat"] = NlTable{"istio-proxy-nat", 1};
+  nft.nft.netlink["istio-proxy-nat"] = snare::testing::table_named("istio-proxy-nat");
   nft.nft.read_result = Status::Fail("netlink dump: Operation not permitted");
   CHECK(nft.run(RuleVerb::verify, config_of(kNftFlags)) == 2);
   Rig xt;  // istio's iptables-nft chains next to nftables mode: drift

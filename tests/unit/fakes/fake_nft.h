@@ -198,13 +198,34 @@ class FakeNft : public NftBackend {
   }
 };
 
+// An empty inet table, chain, or an ipv4_addr set (key type 7, 4 bytes) of that name.
+inline NlTable table_named(const std::string& name) {
+  NlTable t;
+  t.name = name;
+  t.family = 1;  // NFPROTO_INET
+  return t;
+}
+inline NlChain chain_named(const std::string& name) {
+  NlChain c;
+  c.name = name;
+  return c;
+}
+inline NlSet ipv4_set(const std::string& name) {
+  NlSet s;
+  s.name = name;
+  s.key_type = 7;
+  s.key_len = 4;
+  return s;
+}
+
 // One operation of a batch, as nf_tables carries it out. Operations on iptables-nft's ip/ip6
 // tables: a deleted chain drops that table's listing (the tests check the batch itself).
 inline Status FakeNft::carry_out(const NlOp& op, std::map<std::string, NlTable>& tables,
                                  std::vector<std::string>& ip_drops) {
   if (const auto* a = std::get_if<NlAddTable>(&op)) {
-    NlTable& t =
-        tables.try_emplace(a->table.name, NlTable{a->table.name, a->table.family}).first->second;
+    NlTable& t = tables[a->table.name];
+    t.name = a->table.name;
+    t.family = a->table.family;
     for (const NlSet& set : a->table.sets)
       if (std::none_of(t.sets.begin(), t.sets.end(),
                        [&](const NlSet& x) { return x.name == set.name; }))
