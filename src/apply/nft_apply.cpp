@@ -218,7 +218,7 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   if ((!legacy.found.empty() || !legacy.xt.empty()) && !cfg.reconcile)
     return refuse_legacy(plan, legacy);
   t = Clock::now();
-  const NlForm expected = nft_netlink_form(plan, /*numeric_ids=*/true);
+  NlForm expected = nft_netlink_form(plan, /*numeric_ids=*/true);
   if (Status s = check_sets(plan, expected, st); !s.ok()) return s;
   const bool same = !st.present.empty() && same_tables(st.current, expected);
   const bool write = !same || cfg.force_apply || !legacy.xt.empty();
@@ -236,10 +236,21 @@ Status nft_apply_plan(const Config& cfg, const Plan& plan, NftEnv& env, ApplyRep
   rep.changed |= early.any();
   t = Clock::now();
   bool nft_done = false;
-  auto restore = [&] { return restore_nft(*env.nft, st, plan, expected, rep); };
+  // The batch takes the flags' tables by move (thousands of rules are worth not copying); a
+  // rollback, rare, gets them back from it.
+  NlBatch batch;
+  size_t first_table = 0;
+  auto written = [&] {
+    NlForm out;
+    for (size_t i = first_table; i < first_table + expected.size(); ++i)
+      out.push_back(std::get<NlAddTable>(batch[i]).table);
+    return out;
+  };
+  auto restore = [&] { return restore_nft(*env.nft, st, plan, written(), rep); };
   if (write) {
-    NlBatch batch = clear_tables(plan, expected, st);
-    for (const NlTable& table : expected) batch.push_back(NlAddTable{table});
+    batch = clear_tables(plan, expected, st);
+    first_table = batch.size();
+    for (NlTable& table : expected) batch.push_back(NlAddTable{std::move(table)});
     batch.insert(batch.end(), legacy.xt.removal.begin(), legacy.xt.removal.end());
     Status s = env.nft->write_netlink(batch, nft_done);
     rep.commit_ms = ms_since(t);
