@@ -6,7 +6,7 @@
 # itself runs nft three times: --version, a --check probe, then -f), and the same again with 2,000
 # outbound CIDR exclusions. Each sample is the wall time of one process tree started in a fresh
 # `unshare -n`, minus that repetition's `unshare -n true`; the variants rotate within every
-# repetition; medians. Targets (issue): snare at most 0.3 of nft -f for the default, 0.5 with
+# repetition; medians. Targets (issue 20): snare at most 0.65 of nft -f, for the default and with
 # 2,000 CIDRs.
 #
 # It also measures what neither side can avoid, to explain the ratio: `floor`, a 30-line C
