@@ -39,7 +39,8 @@ NlChain chain_form(const NftTable& t, const NftChain& c, const OpOfRule& ops, bo
   for (const Rule* r : c.rules) {
     NlRule rule;
     nft_nl_exprs(*r, NftContext{r->scope, numeric_ids}, rule.exprs);
-    if (auto it = ops.find(r); it != ops.end()) rule.label = nft_op_text(t, *it->second, numeric_ids);
+    if (auto it = ops.find(r); it != ops.end())
+      rule.label = nft_op_text(t, *it->second, numeric_ids);
     chain.rules.push_back(std::move(rule));
   }
   return chain;
