@@ -43,7 +43,4 @@ class NlSeqMap {
 // The one-line error for a kernel error `err` (an errno value) on `what`.
 std::string nl_error_text(int err, const std::string& what);
 
-// nft's name of a family ("inet", "ip", "ip6", ...) for messages.
-const char* nl_family_name(uint32_t family);
-
 }  // namespace snare

@@ -46,22 +46,4 @@ std::string nl_error_text(int err, const std::string& what) {
   return fmt::format("nftables: {}: {}", errno_text(err), what);
 }
 
-const char* nl_family_name(uint32_t family) {
-  switch (family) {
-    case NFPROTO_INET:
-      return "inet";
-    case NFPROTO_IPV4:
-      return "ip";
-    case NFPROTO_IPV6:
-      return "ip6";
-    case NFPROTO_ARP:
-      return "arp";
-    case NFPROTO_BRIDGE:
-      return "bridge";
-    case NFPROTO_NETDEV:
-      return "netdev";
-  }
-  return "unknown";
-}
-
 }  // namespace snare

@@ -1,9 +1,29 @@
 // The netlink form's normal form (see netlink_form.h).
 #include "model/netlink_form.h"
 
+#include <linux/netfilter.h>
+
 #include <algorithm>
 
 namespace snare {
+
+const char* nl_family_name(uint32_t family) {
+  switch (family) {
+    case NFPROTO_INET:
+      return "inet";
+    case NFPROTO_IPV4:
+      return "ip";
+    case NFPROTO_IPV6:
+      return "ip6";
+    case NFPROTO_ARP:
+      return "arp";
+    case NFPROTO_BRIDGE:
+      return "bridge";
+    case NFPROTO_NETDEV:
+      return "netdev";
+  }
+  return "unknown";
+}
 
 NlForm netlink_normal_form(NlForm form) {
   auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };

@@ -153,6 +153,9 @@ struct NlTable {
 
 using NlForm = std::vector<NlTable>;
 
+// A family as nft names it ("inet", "ip", "ip6", "arp", "bridge", "netdev"), else "unknown".
+const char* nl_family_name(uint32_t family);
+
 // The form two reads of the same tables share whatever order the kernel or the plan gave them:
 // tables, chains, sets and objects by name (their order means nothing to the kernel), rules
 // in order (their order is what a chain does).

@@ -50,19 +50,6 @@ void add_table_lines(const NlTable& t, std::vector<std::string>& out) {
 
 }  // namespace
 
-std::string nl_family_name(uint32_t family) {
-  switch (family) {
-    case NFPROTO_INET:
-      return "inet";
-    case NFPROTO_IPV4:
-      return "ip";
-    case NFPROTO_IPV6:
-      return "ip6";
-    default:
-      return std::to_string(family);
-  }
-}
-
 std::vector<std::string> netlink_batch_lines(const NlBatch& batch) {
   std::vector<std::string> out;
   for (const NlOp& op : batch)

@@ -13,9 +13,6 @@
 
 namespace snare {
 
-// "inet", "ip", "ip6", or the family's number.
-std::string nl_family_name(uint32_t family);
-
 std::vector<std::string> netlink_batch_lines(const NlBatch& batch);
 
 }  // namespace snare
