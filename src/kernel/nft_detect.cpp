@@ -17,26 +17,10 @@
 #include <utility>
 #include <vector>
 
+#include "model/netlink_form.h"
+
 namespace snare {
 namespace {
-
-const char* family_text(uint32_t f) {
-  switch (f) {
-    case NFPROTO_INET:
-      return "inet";
-    case NFPROTO_IPV4:
-      return "ip";
-    case NFPROTO_ARP:
-      return "arp";
-    case NFPROTO_NETDEV:
-      return "netdev";
-    case NFPROTO_BRIDGE:
-      return "bridge";
-    case NFPROTO_IPV6:
-      return "ip6";
-  }
-  return "unknown";
-}
 
 // The tables iptables-nft, ip6tables-nft, arptables-nft and ebtables-nft create, by family.
 bool xtables_table_name(uint32_t family, const std::string& name) {
@@ -77,7 +61,7 @@ int table_cb(const nlmsghdr* nlh, void* data) {
   Key key{family, name ? name : ""};
   if (!st.tables.count(key)) {
     st.order.push_back(key);
-    st.tables[key] = NftTableInfo{family_text(family),
+    st.tables[key] = NftTableInfo{nl_family_name(family),
                                   key.second,
                                   0,
                                   0,

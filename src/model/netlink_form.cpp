@@ -25,6 +25,11 @@ const char* nl_family_name(uint32_t family) {
   return "unknown";
 }
 
+const char* nl_hook_name(uint32_t hook) {
+  static const char* const names[] = {"prerouting", "input", "forward", "output", "postrouting"};
+  return hook < 5 ? names[hook] : "?";
+}
+
 NlForm netlink_normal_form(NlForm form) {
   auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
   for (NlTable& t : form) {

@@ -155,6 +155,9 @@ using NlForm = std::vector<NlTable>;
 
 // A family as nft names it ("inet", "ip", "ip6", "arp", "bridge", "netdev"), else "unknown".
 const char* nl_family_name(uint32_t family);
+// A hook as nft names it (NF_INET_*: "prerouting", "input", "forward", "output", "postrouting"),
+// else "?".
+const char* nl_hook_name(uint32_t hook);
 
 // The form two reads of the same tables share whatever order the kernel or the plan gave them:
 // tables, chains, sets and objects by name (their order means nothing to the kernel), rules

@@ -16,30 +16,13 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-const char* hook_name(uint32_t hook) {
-  switch (hook) {
-    case NF_INET_PRE_ROUTING:
-      return "prerouting";
-    case NF_INET_LOCAL_IN:
-      return "input";
-    case NF_INET_FORWARD:
-      return "forward";
-    case NF_INET_LOCAL_OUT:
-      return "output";
-    case NF_INET_POST_ROUTING:
-      return "postrouting";
-    default:
-      return "?";
-  }
-}
-
 void add_table_lines(const NlTable& t, std::vector<std::string>& out) {
   const std::string where = fmt::format("{} {}", nl_family_name(t.family), t.name);
   out.push_back("add table " + where);
   for (const NlSet& s : t.sets) out.push_back(fmt::format("add set {} {}", where, s.name));
   for (const NlChain& c : t.chains)
     out.push_back(c.base ? fmt::format("add chain {} {} {{ type {} hook {} priority {} ; }}", where,
-                                       c.name, c.type, hook_name(c.hook), c.priority)
+                                       c.name, c.type, nl_hook_name(c.hook), c.priority)
                          : fmt::format("add chain {} {}", where, c.name));
   for (const NlChain& c : t.chains)
     for (const NlRule& r : c.rules)

@@ -34,15 +34,10 @@ std::string rule_text(const NlRule& rule) {
   return out;
 }
 
-const char* hook_text(uint32_t hook) {
-  static const char* const names[] = {"prerouting", "input", "forward", "output", "postrouting"};
-  return hook < 5 ? names[hook] : "?";
-}
-
 std::string chain_line(const std::string& where, const NlChain& c) {
   if (!c.base) return fmt::format("add chain {} {}", where, c.name);
   return fmt::format("add chain {} {} {{ type {} hook {} {}priority {} ; policy {} ; }}", where,
-                     c.name, c.type, hook_text(c.hook),
+                     c.name, c.type, nl_hook_name(c.hook),
                      c.device.empty() ? "" : fmt::format("device \"{}\" ", c.device), c.priority,
                      c.policy.value_or(1) == 1 ? "accept" : "drop");
 }

@@ -39,19 +39,6 @@ const char* const kCtKeys[] = {"state",      "direction", "status",     "mark", 
 const char* const kBases[] = {"link", "network", "transport", "inner"};
 const char* const kCmpOps[] = {"eq", "neq", "lt", "lte", "gt", "gte"};
 
-std::string family_text(uint32_t family) {
-  switch (family) {
-    case 1:
-      return "inet";
-    case 2:
-      return "ip";
-    case 10:
-      return "ip6";
-    default:
-      return fmt::format("family {}", family);
-  }
-}
-
 std::string verdict_text(const NlVerdict& v) {
   switch (v.code) {
     case 0:
@@ -110,14 +97,14 @@ struct Body {
     return out;
   }
   std::string operator()(const NlTproxy& e) const {
-    std::string out = "tproxy " + family_text(e.family);
+    std::string out = std::string("tproxy ") + nl_family_name(e.family);
     if (e.reg_addr) fmt::format_to(std::back_inserter(out), " addr reg {}", e.reg_addr);
     if (e.reg_port) fmt::format_to(std::back_inserter(out), " port reg {}", e.reg_port);
     return out;
   }
   std::string operator()(const NlNat& e) const {
     std::string out =
-        fmt::format("nat {} {}", e.type == 0 ? "snat" : "dnat", family_text(e.family));
+        fmt::format("nat {} {}", e.type == 0 ? "snat" : "dnat", nl_family_name(e.family));
     if (e.reg_addr_min) fmt::format_to(std::back_inserter(out), " addr_min reg {}", e.reg_addr_min);
     if (e.reg_addr_max) fmt::format_to(std::back_inserter(out), " addr_max reg {}", e.reg_addr_max);
     if (e.reg_proto_min)
